@@ -1,0 +1,1 @@
+"""Hedgerow: an HBase/Bigtable-class wide-column store in Python."""

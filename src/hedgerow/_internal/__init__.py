@@ -1,0 +1,1 @@
+"""Package-private helpers: clock, invariants switch, failpoints. Not public API."""

@@ -1,0 +1,72 @@
+"""Named failpoints at durability boundaries; no-ops unless armed.
+
+Names are ``layer.component.event`` (e.g. ``storage.wal.after_write``).
+Tests arm one with an action: raise an exception, or kill the process
+(``"exit"`` calls ``os._exit(137)``, simulating a crash at that exact step).
+Arming from the environment: ``HEDGEROW_FAILPOINTS="name=exit,other=raise"``.
+
+Concurrency: arming is done before the code under test runs; ``hit`` only reads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+__all__ = ["FailpointError", "arm", "disarm", "disarm_all", "hit"]
+
+
+class FailpointError(RuntimeError):
+    """Raised by a failpoint armed with ``"raise"``."""
+
+
+_armed: dict[str, Callable[[], None]] = {}
+
+
+def _raise(name: str) -> Callable[[], None]:
+    def action() -> None:
+        raise FailpointError(f"failpoint {name} triggered")
+
+    return action
+
+
+def _exit() -> None:
+    os._exit(137)
+
+
+def arm(name: str, action: str | Callable[[], None] = "raise") -> None:
+    """Arm failpoint ``name`` with ``"raise"``, ``"exit"`` or a callable."""
+    if action == "raise":
+        _armed[name] = _raise(name)
+    elif action == "exit":
+        _armed[name] = _exit
+    elif callable(action):
+        _armed[name] = action
+    else:
+        raise ValueError(f"unknown failpoint action {action!r}")
+
+
+def disarm(name: str) -> None:
+    _armed.pop(name, None)
+
+
+def disarm_all() -> None:
+    _armed.clear()
+
+
+def hit(name: str) -> None:
+    """Run the action armed for ``name``, if any (a dict lookup otherwise)."""
+    if _armed:
+        action = _armed.get(name)
+        if action is not None:
+            action()
+
+
+def _arm_from_env() -> None:
+    spec = os.environ.get("HEDGEROW_FAILPOINTS", "")
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        name, _, action = item.partition("=")
+        arm(name, action or "raise")
+
+
+_arm_from_env()

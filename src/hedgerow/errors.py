@@ -1,0 +1,205 @@
+"""Hedgerow's exception tree: every error any interface raises is one of these.
+
+Role: imported by every layer; the gateways map these classes to their wire
+errors (Thrift IOError/IllegalArgument/AlreadyExists, gRPC status codes).
+
+The tree::
+
+    HedgerowError                      base of everything Hedgerow raises
+    ├── InvalidArgument                bad input from the caller; nothing was changed
+    │   ├── KeyTooLarge                row key empty or over the limit
+    │   ├── CellTooLarge               cell value over the configured maximum
+    │   ├── NotACounter                increment of a cell that is not 8 bytes wide
+    │   ├── FamilyNotFound             mutation or read naming an unknown column family
+    │   └── FilterSyntaxError          malformed filter string (names position)
+    ├── TableError
+    │   ├── TableNotFound              no such table
+    │   ├── TableExists                create of a table that exists
+    │   ├── TableDisabled              data access to a disabled table
+    │   └── TableEnabled               delete of a table that is still enabled
+    ├── StorageError                   the engine cannot do what was asked
+    │   ├── CorruptionError            checksum mismatch or unreadable structure (names file, offset)
+    │   ├── FormatVersionError         a file written by an unknown format version
+    │   └── DirectoryLocked            another process has the data directory open
+    └── ClosedError                    use of a closed connection, table or store
+
+Every class carries a stable ``code`` string used on the wire (see
+``docs/formats/rpc.md`` once the RPC layer exists); codes are never reused.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CellTooLarge",
+    "ClosedError",
+    "CorruptionError",
+    "DirectoryLocked",
+    "FamilyNotFound",
+    "FilterSyntaxError",
+    "FormatVersionError",
+    "HedgerowError",
+    "InvalidArgument",
+    "KeyTooLarge",
+    "NotACounter",
+    "StorageError",
+    "TableDisabled",
+    "TableEnabled",
+    "TableError",
+    "TableExists",
+    "TableNotFound",
+    "error_class_for_code",
+]
+
+_BY_CODE: dict[str, type[HedgerowError]] = {}
+
+
+def _register(cls: type[HedgerowError]) -> type[HedgerowError]:
+    if cls.code in _BY_CODE:
+        raise RuntimeError(f"duplicate error code {cls.code!r}")
+    _BY_CODE[cls.code] = cls
+    return cls
+
+
+def error_class_for_code(code: str) -> type[HedgerowError]:
+    """Return the exception class registered for a wire ``code`` (HedgerowError if unknown)."""
+    return _BY_CODE.get(code, HedgerowError)
+
+
+class HedgerowError(Exception):
+    """Base class of every error Hedgerow raises."""
+
+    code = "HEDGEROW_ERROR"
+
+
+_register(HedgerowError)
+
+
+@_register
+class InvalidArgument(HedgerowError, ValueError):
+    """The caller passed something Hedgerow cannot accept; nothing was changed."""
+
+    code = "INVALID_ARGUMENT"
+
+
+@_register
+class KeyTooLarge(InvalidArgument):
+    """A row key is empty or longer than the limit (32767 bytes)."""
+
+    code = "KEY_TOO_LARGE"
+
+
+@_register
+class CellTooLarge(InvalidArgument):
+    """A cell value is larger than the configured maximum cell size."""
+
+    code = "CELL_TOO_LARGE"
+
+
+@_register
+class NotACounter(InvalidArgument):
+    """An increment targets a cell whose value is not an 8-byte big-endian long."""
+
+    code = "NOT_A_COUNTER"
+
+
+@_register
+class FilterSyntaxError(InvalidArgument):
+    """A filter string is malformed; the message names the problem and its position."""
+
+    code = "FILTER_SYNTAX"
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        if position is not None:
+            message = f"{message} (at position {position})"
+        super().__init__(message)
+        self.position = position
+
+
+@_register
+class TableError(HedgerowError):
+    """Base of errors about a table's existence or state."""
+
+    code = "TABLE_ERROR"
+
+
+@_register
+class TableNotFound(TableError, KeyError):
+    """The named table does not exist."""
+
+    code = "TABLE_NOT_FOUND"
+
+    def __str__(self) -> str:  # KeyError quotes its argument; we want the plain message
+        return str(self.args[0]) if self.args else "table not found"
+
+
+@_register
+class TableExists(TableError):
+    """A table with that name already exists."""
+
+    code = "TABLE_EXISTS"
+
+
+@_register
+class TableDisabled(TableError):
+    """The table is disabled; enable it before reading or writing."""
+
+    code = "TABLE_DISABLED"
+
+
+@_register
+class TableEnabled(TableError):
+    """The table is enabled; disable it first (or pass ``disable=True``)."""
+
+    code = "TABLE_ENABLED"
+
+
+@_register
+class FamilyNotFound(InvalidArgument):
+    """A mutation or read names a column family the table does not have."""
+
+    code = "FAMILY_NOT_FOUND"
+
+
+@_register
+class StorageError(HedgerowError):
+    """The storage engine could not complete the operation."""
+
+    code = "STORAGE_ERROR"
+
+
+@_register
+class CorruptionError(StorageError):
+    """Stored data failed a checksum or could not be parsed; the message names file and offset."""
+
+    code = "CORRUPTION"
+
+    def __init__(self, message: str, path: str | None = None, offset: int | None = None) -> None:
+        where = ""
+        if path is not None:
+            where = f" in {path}"
+            if offset is not None:
+                where += f" at offset {offset}"
+        super().__init__(message + where)
+        self.path = path
+        self.offset = offset
+
+
+@_register
+class FormatVersionError(CorruptionError):
+    """A file was written in a format version this reader does not know."""
+
+    code = "FORMAT_VERSION"
+
+
+@_register
+class DirectoryLocked(StorageError):
+    """Another process holds the data directory's lock."""
+
+    code = "DIRECTORY_LOCKED"
+
+
+@_register
+class ClosedError(HedgerowError):
+    """The connection, table or store has been closed."""
+
+    code = "CLOSED"

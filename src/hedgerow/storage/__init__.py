@@ -1,0 +1,1 @@
+"""The LSM engine for one region's stores: WAL, memstore, store files, cache, compaction."""
