@@ -1,0 +1,528 @@
+"""The write-ahead log manager: one log per process, group commit, rolling, obsolete-file GC.
+
+Role: every region of a process appends its edits here before applying them to
+its memstore (``append`` then ``sync``); regions report flushes with
+``mark_flushed`` so old files can be deleted; at startup ``recover`` yields the
+edits of the files a previous process left behind.
+Format: docs/formats/wal.md (authoritative). Files are ``<data>/wal/<n:012d>.log``,
+each ``header record*`` (wal_format.py); this module never writes a partial
+record except when the process dies mid-``os.write``.
+Invariants:
+    synced_pos <= written_pos <= appended_pos (logical byte positions, not offsets)
+    bytes up to written_pos are in the OS; up to synced_pos on stable storage
+    only the write leader (``_write_busy``) writes or rolls the current file;
+    only the sync leader (``_sync_busy``) fsyncs it; a roll holds both
+    a file other than the current one is deleted only when, for every region
+    with an edit in it, that region's flushed seq >= its max seq in the file
+    (or the region was forgotten); files found at startup are kept until
+    ``recover`` has read them
+    after a restart the log never appends to an old file (a torn tail stays a tail)
+Concurrency: thread-safe. Fields are guarded by ``self._lock``; threads waiting for
+a write or sync wait on ``self._cond``; the ASYNC_WAL flusher waits on
+``self._flusher_wake``. File I/O happens with the lock released.
+Hot path: ``append`` + ``sync`` (every logged write); see benchmarks/bench_wal.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+from hedgerow._internal import failpoints
+from hedgerow.errors import ClosedError, StorageError
+from hedgerow.model.durability import Durability
+from hedgerow.storage import filenames
+from hedgerow.storage.fs import FileSystem
+from hedgerow.storage.wal_edit import WalEdit, encode_edit
+from hedgerow.storage.wal_format import WAL_MAGIC, WAL_VERSION, RecordType
+from hedgerow.storage.wal_reader import (
+    RecoveryReport,
+    read_wal_dir,
+    read_wal_file,
+    wal_file_numbers,
+)
+from hedgerow.storage.wal_writer import LogWriter, frame_record
+
+# Durability (model/durability.py), read_wal_dir and RecoveryReport are re-exported so that
+# callers of the log need one import.
+__all__ = [
+    "DEFAULTS",
+    "Durability",
+    "RecoveryReport",
+    "ThreadFactory",
+    "WriteAheadLog",
+    "read_wal_dir",
+]
+
+_log = logging.getLogger("hedgerow.wal")
+
+DEFAULTS: dict[str, int | float] = {
+    # start a new file once the current one has reached this size (HBase: 64 MiB-ish
+    # hbase.regionserver.logroll.multiplier * block size)
+    "roll_size_bytes": 64 * 1024 * 1024,
+    # ASYNC_WAL: the background flusher writes pending records at least this often
+    "async_flush_interval_s": 1.0,
+    # ASYNC_WAL: ...and as soon as this many bytes are pending
+    "async_buffer_bytes": 1024 * 1024,
+}
+
+
+class _Thread(Protocol):
+    def start(self) -> None: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
+
+
+#: ``factory(target, name)`` returns an unstarted thread-like object.
+ThreadFactory = Callable[[Callable[[], None], str], _Thread]
+
+
+def _default_thread_factory(target: Callable[[], None], name: str) -> _Thread:
+    return threading.Thread(target=target, name=name, daemon=True)
+
+
+class WriteAheadLog:
+    """The process-wide write-ahead log.
+
+    Writing: ``append(edit) -> pos`` (cheap, in memory), then ``sync(pos, durability)``
+    (group commit: one ``os.write`` for every pending record, one fdatasync for
+    everything written). Between the two the caller may do other work.
+    Files: ``roll()``, ``mark_flushed(region, seq)``, ``forget_region(region)``,
+    ``files()``. Lifecycle: ``recover()`` (once, before or while appending),
+    ``start()`` (background flusher for ASYNC_WAL), ``close()``.
+
+    >>> import tempfile
+    >>> from hedgerow.storage.fs import LocalFS
+    >>> d = tempfile.mkdtemp()
+    >>> wal = WriteAheadLog(LocalFS(), d + "/wal")
+    >>> pos = wal.append(WalEdit("r1", 1, [(b"row", [(b"cf", b"q", 5, 4, b"v")])]))
+    >>> wal.sync(pos, Durability.SYNC_WAL)
+    >>> wal.close()
+    """
+
+    def __init__(
+        self,
+        fs: FileSystem,
+        wal_dir: str,
+        *,
+        roll_size_bytes: int = int(DEFAULTS["roll_size_bytes"]),
+        async_flush_interval_s: float = float(DEFAULTS["async_flush_interval_s"]),
+        async_buffer_bytes: int = int(DEFAULTS["async_buffer_bytes"]),
+        thread_factory: ThreadFactory = _default_thread_factory,
+        first_file_number: int = 1,
+    ) -> None:
+        """Open the log in ``wal_dir``: files already there are kept for ``recover`` (or
+        ``delete_files_before``); a new file, numbered above every existing one and at
+        least ``first_file_number``, is created for appending (1 file create + 1 fsync +
+        1 directory fsync)."""
+        if roll_size_bytes <= 0 or async_buffer_bytes <= 0 or async_flush_interval_s <= 0:
+            raise ValueError("WAL sizes and intervals must be positive")
+        # constant after __init__
+        self._fs = fs
+        self._dir = wal_dir
+        self._roll_size_bytes = roll_size_bytes
+        self._async_flush_interval_s = async_flush_interval_s
+        self._async_buffer_bytes = async_buffer_bytes
+        self._thread_factory = thread_factory
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._flusher_wake = threading.Condition(self._lock)
+
+        fs.makedirs(wal_dir)
+        existing = wal_file_numbers(fs, wal_dir)
+        number = max(first_file_number, existing[-1] + 1 if existing else 1)
+        # constant after __init__: files numbered below this were left by an earlier process
+        self._first_number = number
+
+        # guarded by self._lock
+        self._pending = bytearray()
+        self._pending_regions: dict[str, int] = {}
+        self._appended_pos = 0
+        self._written_pos = 0
+        self._synced_pos = 0
+        self._write_busy = False
+        self._sync_busy = False
+        self._closing = False
+        self._closed = False
+        self._failed: BaseException | None = None
+        self._writer = self._create_file(number)
+        self._number = number
+        # per file number: region -> max seq in that file; None = not read yet (recover)
+        self._file_regions: dict[int, dict[str, int] | None] = {n: None for n in existing}
+        self._file_regions[number] = {}
+        self._flushed: dict[str, int] = {}
+        self._flusher: _Thread | None = None
+        self.recovery_report = RecoveryReport()
+        # statistics (guarded by self._lock)
+        self.appends = 0
+        self.writes = 0
+        self.syncs = 0
+
+    # ------------------------------------------------------------------ writing
+
+    def append(self, edit: WalEdit | bytes, *, region: str | None = None, seq: int = -1) -> int:
+        """Queue one edit; return its position token for ``sync``.
+
+        ``edit`` is a WalEdit or its ``encode_edit`` bytes (then ``region`` and ``seq``
+        are required). Cost: the encoding plus a bytearray append under the lock;
+        no I/O. Raises ClosedError after ``close``, StorageError after a failed write.
+        """
+        if isinstance(edit, WalEdit):
+            payload = encode_edit(edit)
+            region = edit.region
+            seq = edit.seq
+        else:
+            if region is None or seq < 0:
+                raise ValueError("append(bytes) needs region= and seq=")
+            payload = edit
+        record = frame_record(RecordType.WAL_EDIT, payload)
+        with self._lock:
+            if self._closing:
+                raise ClosedError("the write-ahead log is closed")
+            if self._failed is not None:
+                raise self._failure()
+            pending = self._pending
+            pending += record
+            pos = self._appended_pos + len(record)
+            self._appended_pos = pos
+            regions = self._pending_regions
+            if seq > regions.get(region, -1):
+                regions[region] = seq
+            self.appends += 1
+            if len(pending) >= self._async_buffer_bytes and self._flusher is not None:
+                self._flusher_wake.notify()
+        return pos
+
+    def sync(self, pos: int, durability: Durability = Durability.SYNC_WAL) -> None:
+        """Block until the record ending at ``pos`` is written (SYNC_WAL) or fsynced (FSYNC_WAL).
+
+        ASYNC_WAL and SKIP_WAL return at once. The first waiting thread writes every
+        pending record in one ``os.write`` (or fsyncs everything written); threads
+        whose position is already covered return without a system call.
+        Raises StorageError if the log failed (the thread that hit the I/O error
+        gets that error itself).
+        """
+        if durability < Durability.SYNC_WAL:
+            return
+        need_fsync = durability >= Durability.FSYNC_WAL
+        # fast path: already covered (int reads are atomic under the GIL)
+        if pos <= (self._synced_pos if need_fsync else self._written_pos):
+            return
+        with self._lock:
+            if pos > self._appended_pos:
+                raise ValueError(f"position {pos} was never returned by append")
+            while True:
+                written = self._written_pos >= pos
+                if self._synced_pos >= pos or (written and not need_fsync):
+                    return
+                if self._failed is not None:
+                    raise self._failure()
+                if written:
+                    if not self._sync_busy:
+                        self._lead_sync()  # slow path: become the sync leader
+                        continue
+                elif not self._write_busy:
+                    self._lead_write()  # slow path: become the write leader
+                    continue
+                self._cond.wait()
+
+    def flush(self) -> None:
+        """Write every pending record to the OS now (what the ASYNC_WAL flusher does)."""
+        with self._lock:
+            pos = self._appended_pos
+        self.sync(pos, Durability.SYNC_WAL)
+
+    def _lead_write(self) -> None:
+        # REQUIRES: self._lock held, not self._write_busy; releases it during the I/O
+        self._write_busy = True
+        batch = self._pending
+        regions = self._pending_regions
+        end = self._appended_pos
+        self._pending = bytearray()
+        self._pending_regions = {}
+        self._lock.release()
+        error: BaseException | None = None
+        obsolete: list[str] = []
+        try:
+            if self._writer.size() >= self._roll_size_bytes:
+                obsolete = self._roll_as_writer()
+            failpoints.hit("storage.wal.before_write")
+            self._writer.write(batch)
+            failpoints.hit("storage.wal.after_write")
+        except BaseException as e:
+            error = e
+        finally:
+            self._lock.acquire()
+        self._write_busy = False
+        self._cond.notify_all()
+        if error is not None:
+            self._fail(error)
+            raise error
+        self.writes += 1
+        self._written_pos = end
+        current = self._file_regions[self._number]
+        assert current is not None
+        for region, seq in regions.items():
+            if seq > current.get(region, -1):
+                current[region] = seq
+        if obsolete:
+            self._lock.release()
+            try:
+                self._delete(obsolete)
+            finally:
+                self._lock.acquire()
+
+    def _lead_sync(self) -> None:
+        # REQUIRES: self._lock held, not self._sync_busy; releases it during the fsync
+        self._sync_busy = True
+        target = self._written_pos
+        writer = self._writer  # a roll waits for _sync_busy, so this stays open
+        self._lock.release()
+        error: BaseException | None = None
+        try:
+            failpoints.hit("storage.wal.before_sync")
+            writer.sync()
+            failpoints.hit("storage.wal.after_sync")
+        except BaseException as e:
+            error = e
+        finally:
+            self._lock.acquire()
+        self._sync_busy = False
+        self._cond.notify_all()
+        if error is not None:
+            self._fail(error)
+            raise error
+        self.syncs += 1
+        if target > self._synced_pos:
+            self._synced_pos = target
+
+    def _fail(self, error: BaseException) -> None:
+        # REQUIRES: self._lock held. A failed write may have left a partial record:
+        # nothing more may be appended to this log (the region server must abort).
+        if self._failed is None:
+            self._failed = error
+            _log.error("write-ahead log %s failed: %r", self._dir, error)
+
+    def _failure(self) -> StorageError:
+        err = StorageError(f"the write-ahead log in {self._dir} failed: {self._failed!r}")
+        err.__cause__ = self._failed
+        return err
+
+    # ------------------------------------------------------------------ files
+
+    def _create_file(self, number: int) -> LogWriter:
+        path = filenames.wal_file_name(self._dir, number)
+        writer = LogWriter.create(self._fs, path, WAL_MAGIC, WAL_VERSION)
+        try:
+            writer.sync()
+            self._fs.sync_dir(self._dir)
+        except BaseException:
+            writer.close()
+            raise
+        return writer
+
+    def _roll_as_writer(self) -> list[str]:
+        # REQUIRES: caller is the write leader, self._lock NOT held.
+        # Takes sync leadership too, fsyncs and closes the current file, opens the next.
+        with self._lock:
+            while self._sync_busy:
+                self._cond.wait()
+            self._sync_busy = True
+            number = self._number
+            written = self._written_pos
+        try:
+            old = self._writer
+            old.sync()
+            old.close()
+            writer = self._create_file(number + 1)
+        except BaseException:
+            with self._lock:
+                self._sync_busy = False
+                self._cond.notify_all()
+            raise
+        with self._lock:
+            self._writer = writer
+            self._number = number + 1
+            self._file_regions[number + 1] = {}
+            if written > self._synced_pos:
+                self._synced_pos = written
+            self._sync_busy = False
+            self._cond.notify_all()
+            obsolete = self._collect_obsolete()
+        _log.info("rolled write-ahead log to %s", writer.path)
+        failpoints.hit("storage.wal.after_roll")
+        return obsolete
+
+    def roll(self) -> None:
+        """Start a new file now (the old one is fsynced and closed; 2 fsyncs + 1 dir fsync)."""
+        with self._lock:
+            while self._write_busy:
+                self._cond.wait()
+            if self._failed is not None:
+                raise self._failure()
+            if self._closing:
+                raise ClosedError("the write-ahead log is closed")
+            self._write_busy = True
+        error: BaseException | None = None
+        obsolete: list[str] = []
+        try:
+            obsolete = self._roll_as_writer()
+        except BaseException as e:
+            error = e
+        with self._lock:
+            self._write_busy = False
+            self._cond.notify_all()
+            if error is not None:
+                self._fail(error)
+                raise error
+        self._delete(obsolete)
+
+    def mark_flushed(self, region: str, flushed_seq: int) -> None:
+        """Record that ``region``'s edits up to ``flushed_seq`` are in store files;
+        delete the files that made obsolete (never the current one)."""
+        with self._lock:
+            if flushed_seq > self._flushed.get(region, -1):
+                self._flushed[region] = flushed_seq
+            obsolete = self._collect_obsolete()
+        self._delete(obsolete)
+
+    def forget_region(self, region: str) -> None:
+        """``region`` was closed for good (or deleted, or moved away after a flush): its
+        edits in existing files are no longer needed; delete files that made obsolete."""
+        with self._lock:
+            for regions in self._file_regions.values():
+                if regions is not None:
+                    regions.pop(region, None)
+            self._flushed.pop(region, None)
+            obsolete = self._collect_obsolete()
+        self._delete(obsolete)
+
+    def delete_files_before(self, number: int) -> None:
+        """Delete every file numbered below ``number`` (never the current one), whatever
+        regions it holds: for callers that replayed and flushed those files themselves
+        (``read_wal_dir`` + flush) instead of using ``recover``."""
+        with self._lock:
+            doomed = [n for n in self._file_regions if n < number and n != self._number]
+            for n in doomed:
+                del self._file_regions[n]
+        self._delete([filenames.wal_file_name(self._dir, n) for n in sorted(doomed)])
+
+    def _collect_obsolete(self) -> list[str]:
+        # REQUIRES: self._lock held. Removes the obsolete files from tracking.
+        flushed = self._flushed
+        obsolete = [
+            n
+            for n, regions in self._file_regions.items()
+            if n != self._number
+            and regions is not None
+            and all(seq <= flushed.get(r, -1) for r, seq in regions.items())
+        ]
+        for n in obsolete:
+            del self._file_regions[n]
+        return [filenames.wal_file_name(self._dir, n) for n in obsolete]
+
+    def _delete(self, paths: list[str]) -> None:
+        for path in paths:
+            _log.info("deleting obsolete write-ahead log file %s", path)
+            self._fs.remove(path)
+
+    def files(self) -> list[str]:
+        """Paths of the WAL files still tracked (live or not yet recovered), oldest first."""
+        with self._lock:
+            return [filenames.wal_file_name(self._dir, n) for n in sorted(self._file_regions)]
+
+    @property
+    def current_file(self) -> str:
+        """Path of the file being appended to."""
+        with self._lock:
+            return self._writer.path
+
+    # ------------------------------------------------------------------ recovery
+
+    def recover(self, *, skip_corruption: bool = False) -> Iterator[tuple[str, int, WalEdit]]:
+        """Yield ``(path, offset, edit)`` from the files an earlier process left, oldest first.
+
+        Rules as ``read_wal_dir`` (torn tails dropped, corruption raises or is
+        skipped); ``self.recovery_report`` collects what was dropped. Each file read
+        to its end becomes eligible for GC (regions' max seqs now known). Appends go
+        to the new file meanwhile.
+        """
+        report = self.recovery_report
+        for number in wal_file_numbers(self._fs, self._dir):
+            if number >= self._first_number:
+                break
+            with self._lock:
+                if number not in self._file_regions:
+                    continue  # already recovered and deleted
+            path = filenames.wal_file_name(self._dir, number)
+            seen: dict[str, int] = {}
+            for offset, edit in read_wal_file(
+                self._fs, path, skip_corruption=skip_corruption, report=report
+            ):
+                if edit.seq > seen.get(edit.region, -1):
+                    seen[edit.region] = edit.seq
+                yield path, offset, edit
+            with self._lock:
+                if number in self._file_regions:
+                    self._file_regions[number] = seen
+        with self._lock:
+            obsolete = self._collect_obsolete()
+        self._delete(obsolete)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the ASYNC_WAL background flusher (a thread from ``thread_factory``)."""
+        with self._lock:
+            if self._flusher is not None or self._closing:
+                return
+            self._flusher = self._thread_factory(self._flusher_loop, "hedgerow-wal-flusher")
+        self._flusher.start()
+
+    def _flusher_loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._closing or self._failed is not None:
+                    return
+                if len(self._pending) < self._async_buffer_bytes:
+                    self._flusher_wake.wait(self._async_flush_interval_s)
+                if self._closing:
+                    return
+                pos = self._appended_pos
+            try:
+                self.sync(pos, Durability.SYNC_WAL)
+            except Exception:
+                _log.exception("write-ahead log flusher stopped")
+                return
+
+    def close(self) -> None:
+        """Write and fsync every pending record, stop the flusher, close the file.
+
+        Idempotent. Raises StorageError if the final write fails.
+        """
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+            pos = self._appended_pos
+            self._flusher_wake.notify_all()
+            flusher = self._flusher
+        if flusher is not None:
+            flusher.join()
+        try:
+            if self._failed is None:
+                self.sync(pos, Durability.FSYNC_WAL)
+        finally:
+            with self._lock:
+                while self._write_busy or self._sync_busy:
+                    self._cond.wait()
+                self._closed = True
+                self._writer.close()
+
+    def __enter__(self) -> WriteAheadLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
