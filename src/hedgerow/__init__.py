@@ -1,1 +1,102 @@
-"""Hedgerow: an HBase/Bigtable-class wide-column store in Python."""
+"""Hedgerow: an HBase/Bigtable-class wide-column store in Python.
+
+>>> import hedgerow, tempfile
+>>> conn = hedgerow.connect(tempfile.mkdtemp())
+>>> conn.create_table("t", {"cf": {"max_versions": 3}})
+>>> t = conn.table("t")
+>>> t.put(b"row1", {b"cf:a": b"1"})
+>>> t.row(b"row1")
+{b'cf:a': b'1'}
+>>> conn.close()
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hedgerow.client import Batch, Connection, Table
+from hedgerow.errors import (
+    CellTooLarge,
+    ClosedError,
+    CorruptionError,
+    DirectoryLocked,
+    FamilyNotFound,
+    FilterSyntaxError,
+    FormatVersionError,
+    HedgerowError,
+    InvalidArgument,
+    KeyTooLarge,
+    NotACounter,
+    StorageError,
+    TableDisabled,
+    TableEnabled,
+    TableError,
+    TableExists,
+    TableNotFound,
+)
+from hedgerow.model.cell import Cell, KeyType
+from hedgerow.model.durability import Durability
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Batch",
+    "Cell",
+    "CellTooLarge",
+    "ClosedError",
+    "Connection",
+    "CorruptionError",
+    "DirectoryLocked",
+    "Durability",
+    "FamilyNotFound",
+    "FilterSyntaxError",
+    "FormatVersionError",
+    "HedgerowError",
+    "InvalidArgument",
+    "KeyTooLarge",
+    "KeyType",
+    "NotACounter",
+    "StorageError",
+    "Table",
+    "TableDisabled",
+    "TableEnabled",
+    "TableError",
+    "TableExists",
+    "TableNotFound",
+    "__version__",
+    "connect",
+]
+
+
+def connect(
+    path: str,
+    *,
+    table_prefix: str | None = None,
+    table_prefix_separator: str = "_",
+    clock: Any = None,
+    **options: Any,
+) -> Connection:
+    """Open a Hedgerow store and return a ``Connection``.
+
+    ``path`` is a data directory (created if missing) for the embedded engine.
+    ``options`` override engine settings (see ``hedgerow.engine.DEFAULTS``), e.g.
+    ``flush_size_bytes=64 << 20`` or ``background=False``. A second process opening
+    the same directory gets ``DirectoryLocked``.
+    """
+    if not isinstance(path, str):
+        import os
+
+        path = os.fspath(path)
+    if path.startswith("hedgerow://"):
+        raise InvalidArgument(
+            "network connections (hedgerow://host:port) need the server, which is not built yet; "
+            "pass a data directory path for the embedded store"
+        )
+    from hedgerow.engine import Engine, EngineConfig
+
+    engine = Engine(path, EngineConfig.from_options(options), clock=clock)
+    return Connection(
+        engine,  # type: ignore[arg-type]
+        table_prefix=table_prefix,
+        table_prefix_separator=table_prefix_separator,
+    )

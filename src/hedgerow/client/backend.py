@@ -1,0 +1,84 @@
+"""The backend protocol: what the client API needs from wherever the data lives.
+
+Role: ``Connection`` and ``Table`` talk only to a ``Backend``. The embedded
+engine implements it directly (hedgerow.engine.Engine); the network client
+will implement it over RPC. Types come from ``hedgerow.model`` only, so the
+client never imports engine code (layer rule, ../shared/vision.md).
+Concurrency: implementations are thread-safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
+
+from hedgerow.model.cell import Cell
+from hedgerow.model.durability import Durability
+from hedgerow.model.mutation import RowMutation
+from hedgerow.model.read_spec import ReadSpec, ScanRange
+from hedgerow.model.schema import TableDescriptor
+
+__all__ = ["Backend", "RegionDescription"]
+
+
+class RegionDescription(Protocol):
+    table: str
+    name: str
+    start_key: bytes
+    end_key: bytes
+
+
+class Backend(Protocol):
+    """Operations every Hedgerow deployment serves."""
+
+    # tables
+    def table_names(self) -> list[str]: ...
+    def descriptor(self, table: str) -> TableDescriptor: ...
+    def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None: ...
+    def delete_table(self, table: str) -> None: ...
+    def enable_table(self, table: str) -> None: ...
+    def disable_table(self, table: str) -> None: ...
+    def is_table_enabled(self, table: str) -> bool: ...
+    def regions(self, table: str) -> Sequence[RegionDescription]: ...
+    def flush_table(self, table: str) -> None: ...
+    def compact_table(self, table: str, *, major: bool = False) -> None: ...
+
+    # writing
+    def mutate(
+        self, table: str, mutations: Sequence[RowMutation], durability: Any = ...
+    ) -> None: ...
+    def increment(
+        self,
+        table: str,
+        row: bytes,
+        amounts: dict[tuple[bytes, bytes], int],
+        durability: Any = ...,
+    ) -> dict[tuple[bytes, bytes], int]: ...
+    def append(
+        self,
+        table: str,
+        row: bytes,
+        suffixes: dict[tuple[bytes, bytes], bytes],
+        durability: Any = ...,
+    ) -> dict[tuple[bytes, bytes], bytes]: ...
+    def check_and_mutate(
+        self,
+        table: str,
+        row: bytes,
+        family: bytes,
+        qualifier: bytes,
+        compare: Callable[[bytes | None], bool],
+        mutation: RowMutation,
+        durability: Any = ...,
+    ) -> bool: ...
+
+    # reading
+    def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]: ...
+    def scan(
+        self, table: str, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]: ...
+
+    def close(self) -> None: ...
+
+
+_ = Durability  # re-exported for implementers' signatures

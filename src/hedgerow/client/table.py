@@ -1,0 +1,684 @@
+"""Table and Batch: the happybase-shaped data API, plus what HBase has and happybase lacks.
+
+Role: returned by ``Connection.table(name)``; turns Python calls into
+``RowMutation``/``ReadSpec``/``ScanRange`` requests for the backend and the
+backend's cells into happybase's return shapes.
+Invariants: every argument is validated before anything is sent, so a bad
+call changes nothing; column names are ``b"family:qualifier"`` (or
+``b"family"`` for a whole family where happybase allows it); ``str`` is
+accepted wherever bytes are and encoded as UTF-8.
+Concurrency: a Table is safe to share between threads (it holds no mutable
+state); a Batch is not.
+
+Semantics worth knowing (as in happybase/HBase):
+- a ``timestamp`` on reads is an exclusive upper bound: cells with ``ts <
+  timestamp`` are returned;
+- ``delete(row, columns, timestamp)`` removes all versions at or below
+  ``timestamp`` (all versions when omitted); ``delete_cell`` removes exactly one;
+- ``check_and_mutate(..., op)`` compares the *given* value to the stored one,
+  as HBase does: ``op="<"`` applies the mutation when ``value < stored``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from hedgerow.client.backend import Backend
+from hedgerow.errors import InvalidArgument
+from hedgerow.model.cell import MAX_TIMESTAMP, Cell
+from hedgerow.model.durability import Durability
+from hedgerow.model.mutation import (
+    DeleteColumn,
+    DeleteFamily,
+    DeleteFamilyVersion,
+    DeleteRow,
+    DeleteVersion,
+    Op,
+    Put,
+    RowMutation,
+    check_row,
+    check_timestamp,
+)
+from hedgerow.model.read_spec import Columns, ReadSpec, ScanRange
+
+__all__ = ["Batch", "Table"]
+
+RowData = dict[bytes, Any]
+
+_OPS = ("<", "<=", "=", "==", "!=", ">=", ">")
+
+
+def _b(x: bytes | str, what: str) -> bytes:
+    if isinstance(x, bytes):
+        return x
+    if isinstance(x, str):
+        return x.encode("utf-8")
+    if isinstance(x, bytearray | memoryview):
+        return bytes(x)
+    raise InvalidArgument(f"{what} must be bytes or str, got {type(x).__name__}")
+
+
+def _split_column(column: bytes | str) -> tuple[bytes, bytes | None]:
+    """``b"cf:q"`` -> (b"cf", b"q"); ``b"cf"`` -> (b"cf", None)."""
+    c = _b(column, "column")
+    fam, sep, qual = c.partition(b":")
+    if not fam:
+        raise InvalidArgument(f"column {c!r} has an empty family name")
+    return fam, (qual if sep else None)
+
+
+def _full_column(column: bytes | str) -> tuple[bytes, bytes]:
+    fam, qual = _split_column(column)
+    if qual is None:
+        raise InvalidArgument(
+            f"column {_b(column, 'column')!r} must be 'family:qualifier' (the qualifier may be empty)"
+        )
+    return fam, qual
+
+
+def _columns(columns: Iterable[bytes | str] | None) -> Columns | None:
+    if columns is None:
+        return None
+    if isinstance(columns, bytes | str):
+        raise InvalidArgument("columns must be a list of column names, not a single string")
+    out: dict[bytes, set[bytes] | None] = {}
+    for c in columns:
+        fam, qual = _split_column(c)
+        if qual is None:
+            out[fam] = None
+        elif fam not in out:
+            out[fam] = {qual}
+        else:
+            cur = out[fam]
+            if cur is not None:
+                cur.add(qual)
+    if not out:
+        raise InvalidArgument("columns must not be empty (pass None for all columns)")
+    return {f: (None if q is None else frozenset(q)) for f, q in out.items()}
+
+
+def _durability(wal: bool, durability: Durability | None) -> Durability:
+    if durability is not None:
+        if not isinstance(durability, Durability):
+            raise InvalidArgument(f"durability must be a hedgerow.Durability, got {durability!r}")
+        return durability
+    return Durability.SYNC_WAL if wal else Durability.SKIP_WAL
+
+
+def _opt_ts(timestamp: int | None) -> int | None:
+    return None if timestamp is None else check_timestamp(timestamp)
+
+
+def _read_max_ts(timestamp: int | None) -> int:
+    if timestamp is None:
+        return MAX_TIMESTAMP
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int) or timestamp < 0:
+        raise InvalidArgument(f"timestamp must be a non-negative int, got {timestamp!r}")
+    return timestamp
+
+
+def _put_ops(data: Mapping[bytes | str, bytes | str], ts: int | None) -> list[Op]:
+    if not isinstance(data, Mapping):
+        raise InvalidArgument(f"data must be a mapping of column to value, got {type(data).__name__}")
+    ops: list[Op] = []
+    for col, value in data.items():
+        fam, qual = _full_column(col)
+        v = value if isinstance(value, bytes) else _b(value, f"value of {col!r}")
+        ops.append(Put(fam, qual, v, ts))
+    return ops
+
+
+def _delete_ops(columns: Iterable[bytes | str] | None, ts: int | None) -> list[Op]:
+    if columns is None:
+        return [DeleteRow(ts)]
+    if isinstance(columns, bytes | str):
+        raise InvalidArgument("columns must be a list of column names, not a single string")
+    ops: list[Op] = []
+    for c in columns:
+        fam, qual = _split_column(c)
+        ops.append(DeleteFamily(fam, ts) if qual is None else DeleteColumn(fam, qual, ts))
+    return ops
+
+
+def _make_filter(filter: Any) -> Any:
+    if filter is None:
+        return None
+    from hedgerow.model.filters import Filter, parse_filter
+
+    if isinstance(filter, bytes | str):
+        return parse_filter(filter)
+    if isinstance(filter, Filter):
+        return copy.deepcopy(filter)  # filters keep per-scan state (PageFilter counts rows)
+    raise InvalidArgument(f"filter must be a filter string or a Filter, got {type(filter).__name__}")
+
+
+def _row_dict(cells: list[Cell], include_timestamp: bool) -> RowData:
+    out: RowData = {}
+    if include_timestamp:
+        for c in cells:
+            col = c.family + b":" + c.qualifier
+            if col not in out:
+                out[col] = (c.value, c.timestamp)
+    else:
+        for c in cells:
+            col = c.family + b":" + c.qualifier
+            if col not in out:
+                out[col] = c.value
+    return out
+
+
+class Table:
+    """One table. Methods by purpose:
+
+    - reading: ``row``, ``rows``, ``cells``, ``scan``, ``counter_get``
+    - writing: ``put``, ``delete``, ``delete_cell``, ``batch``, ``mutate_row``,
+      ``increment``, ``append``, ``check_and_mutate``, ``counter_set``,
+      ``counter_inc``, ``counter_dec``
+    - describing: ``families``, ``regions``
+
+    >>> import hedgerow, tempfile
+    >>> conn = hedgerow.connect(tempfile.mkdtemp())
+    >>> conn.create_table("t", {"cf": dict(max_versions=3)})
+    >>> t = conn.table("t")
+    >>> t.put(b"row1", {b"cf:a": b"1"})
+    >>> t.row(b"row1")
+    {b'cf:a': b'1'}
+    >>> conn.close()
+    """
+
+    def __init__(self, name: str, backend: Backend) -> None:
+        self.name = name
+        self._backend = backend
+
+    def __repr__(self) -> str:
+        return f"<hedgerow.Table name={self.name!r}>"
+
+    # ---- describing ---------------------------------------------------------------
+    def families(self) -> dict[bytes, dict[str, Any]]:
+        """Column families and their settings (happybase's key names, plus ours)."""
+        desc = self._backend.descriptor(self.name)
+        out: dict[bytes, dict[str, Any]] = {}
+        for name, cf in desc.families.items():
+            d = cf.to_dict()
+            d["name"] = name
+            d["compression"] = cf.compression.upper()
+            d["time_to_live"] = 2**31 - 1 if cf.time_to_live is None else cf.time_to_live
+            out[name] = d
+        return out
+
+    def regions(self) -> list[dict[str, Any]]:
+        """The table's regions in key order (happybase's shape)."""
+        return [
+            {
+                "start_key": r.start_key,
+                "end_key": r.end_key,
+                "id": i,
+                "name": f"{self.name},{r.start_key.decode('latin-1')},{r.name}".encode("latin-1"),
+                "version": 1,
+                "server_name": b"localhost",
+                "port": 0,
+            }
+            for i, r in enumerate(self._backend.regions(self.name))
+        ]
+
+    # ---- reading -----------------------------------------------------------------
+    def row(
+        self,
+        row: bytes | str,
+        columns: Iterable[bytes | str] | None = None,
+        timestamp: int | None = None,
+        include_timestamp: bool = False,
+    ) -> RowData:
+        """The latest version of each column of one row; ``{}`` if the row has none.
+
+        Cost: one merged read per family (one bloom check, one block read per store file).
+        """
+        r = check_row(_b(row, "row"))
+        spec = ReadSpec(columns=_columns(columns), max_ts=_read_max_ts(timestamp), max_versions=1)
+        return _row_dict(self._backend.get(self.name, r, spec), include_timestamp)
+
+    def rows(
+        self,
+        rows: Iterable[bytes | str],
+        columns: Iterable[bytes | str] | None = None,
+        timestamp: int | None = None,
+        include_timestamp: bool = False,
+    ) -> list[tuple[bytes, RowData]]:
+        """Several rows; rows with no cells are left out (as happybase does)."""
+        if isinstance(rows, bytes | str):
+            raise InvalidArgument("rows must be a list of row keys, not a single key")
+        keys = [check_row(_b(r, "row")) for r in rows]
+        spec = ReadSpec(columns=_columns(columns), max_ts=_read_max_ts(timestamp), max_versions=1)
+        out = []
+        for r in keys:
+            cells = self._backend.get(self.name, r, spec)
+            if cells:
+                out.append((r, _row_dict(cells, include_timestamp)))
+        return out
+
+    def cells(
+        self,
+        row: bytes | str,
+        column: bytes | str,
+        versions: int | None = None,
+        timestamp: int | None = None,
+        include_timestamp: bool = False,
+    ) -> list[Any]:
+        """Versions of one cell, newest first (``(value, ts)`` pairs with ``include_timestamp``)."""
+        r = check_row(_b(row, "row"))
+        fam, qual = _full_column(column)
+        if versions is None:
+            versions = 2**31 - 1
+        elif isinstance(versions, bool) or not isinstance(versions, int) or versions < 1:
+            raise InvalidArgument(f"versions must be an int >= 1, got {versions!r}")
+        spec = ReadSpec(
+            columns={fam: frozenset([qual])},
+            max_ts=_read_max_ts(timestamp),
+            max_versions=versions,
+        )
+        cells = self._backend.get(self.name, r, spec)
+        if include_timestamp:
+            return [(c.value, c.timestamp) for c in cells]
+        return [c.value for c in cells]
+
+    def scan(
+        self,
+        row_start: bytes | str | None = None,
+        row_stop: bytes | str | None = None,
+        row_prefix: bytes | str | None = None,
+        columns: Iterable[bytes | str] | None = None,
+        filter: Any = None,
+        timestamp: int | None = None,
+        include_timestamp: bool = False,
+        batch_size: int = 1000,
+        scan_batching: int | None = None,
+        limit: int | None = None,
+        sorted_columns: bool = False,
+        reverse: bool = False,
+        *,
+        start_inclusive: bool = True,
+        stop_inclusive: bool = False,
+        time_range: tuple[int, int] | None = None,
+        max_versions: int = 1,
+        raw: bool = False,
+    ) -> Iterator[tuple[bytes, RowData | list[Cell]]]:
+        """Rows in key order (descending with ``reverse``, where ``row_start`` is the high end).
+
+        Beyond happybase: ``start_inclusive``/``stop_inclusive``, ``time_range``
+        (``[min, max)`` ms), ``max_versions`` per column (with more than one
+        version, or ``raw=True``, each row's value is the list of ``Cell``s),
+        ``raw`` (delete markers included, nothing masked) and ``scan_batching``
+        (at most that many cells per yielded chunk; wide rows come in pieces).
+        """
+        if row_prefix is not None:
+            if row_start is not None or row_stop is not None:
+                raise InvalidArgument("row_prefix cannot be combined with row_start or row_stop")
+            p = _b(row_prefix, "row_prefix")
+            start: bytes | None = p
+            stop = _prefix_end(p)
+            start_inclusive, stop_inclusive = True, False
+            if reverse:
+                start, stop = stop, p
+                # high end exclusive (the prefix's successor), low end inclusive
+                start_inclusive, stop_inclusive = False, True
+                if start is None:
+                    start_inclusive = True
+        else:
+            start = None if row_start is None else _b(row_start, "row_start")
+            stop = None if row_stop is None else _b(row_stop, "row_stop")
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+            raise InvalidArgument("batch_size must be an int >= 1")
+        if scan_batching is not None and (not isinstance(scan_batching, int) or scan_batching < 1):
+            raise InvalidArgument("scan_batching must be an int >= 1")
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+        ):
+            raise InvalidArgument("limit must be an int >= 1")
+        if isinstance(max_versions, bool) or not isinstance(max_versions, int) or max_versions < 1:
+            raise InvalidArgument("max_versions must be an int >= 1")
+        min_ts, max_ts = 0, _read_max_ts(timestamp)
+        if time_range is not None:
+            if timestamp is not None:
+                raise InvalidArgument("pass either timestamp or time_range, not both")
+            lo, hi = time_range
+            min_ts, max_ts = check_timestamp(lo), _read_max_ts(hi)
+            if min_ts > max_ts:
+                raise InvalidArgument(f"time_range {time_range!r} has min > max")
+        spec = ReadSpec(
+            columns=_columns(columns),
+            min_ts=min_ts,
+            max_ts=max_ts,
+            max_versions=max_versions,
+            filter=_make_filter(filter),
+            raw=bool(raw),
+        )
+        rng = ScanRange(start, start_inclusive, stop, stop_inclusive, bool(reverse))
+        cells_out = max_versions > 1 or raw
+        return self._scan_iter(rng, spec, include_timestamp, scan_batching, limit, cells_out)
+
+    def _scan_iter(
+        self,
+        rng: ScanRange,
+        spec: ReadSpec,
+        include_timestamp: bool,
+        scan_batching: int | None,
+        limit: int | None,
+        cells_out: bool,
+    ) -> Iterator[tuple[bytes, RowData | list[Cell]]]:
+        n = 0
+        for row, cells in self._backend.scan(self.name, rng, spec):
+            chunks = (
+                [cells]
+                if scan_batching is None or len(cells) <= scan_batching
+                else [cells[i : i + scan_batching] for i in range(0, len(cells), scan_batching)]
+            )
+            for chunk in chunks:
+                yield row, (chunk if cells_out else _row_dict(chunk, include_timestamp))
+            n += 1
+            if limit is not None and n >= limit:
+                return
+
+    # ---- writing ------------------------------------------------------------------
+    def put(
+        self,
+        row: bytes | str,
+        data: Mapping[bytes | str, bytes | str],
+        timestamp: int | None = None,
+        wal: bool = True,
+        *,
+        durability: Durability | None = None,
+    ) -> None:
+        """Store ``data`` (``{b"cf:q": value}``) in one row, atomically."""
+        r = check_row(_b(row, "row"))
+        ops = _put_ops(data, _opt_ts(timestamp))
+        if ops:
+            self._backend.mutate(
+                self.name, [RowMutation(r, tuple(ops))], _durability(wal, durability)
+            )
+
+    def delete(
+        self,
+        row: bytes | str,
+        columns: Iterable[bytes | str] | None = None,
+        timestamp: int | None = None,
+        wal: bool = True,
+        *,
+        durability: Durability | None = None,
+    ) -> None:
+        """Delete a row, or some columns/families of it; versions at or below ``timestamp``."""
+        r = check_row(_b(row, "row"))
+        ops = _delete_ops(columns, _opt_ts(timestamp))
+        if ops:
+            self._backend.mutate(
+                self.name, [RowMutation(r, tuple(ops))], _durability(wal, durability)
+            )
+
+    def delete_cell(
+        self,
+        row: bytes | str,
+        column: bytes | str,
+        timestamp: int | None = None,
+        *,
+        durability: Durability | None = None,
+    ) -> None:
+        """Delete exactly one version (the latest when ``timestamp`` is None)."""
+        r = check_row(_b(row, "row"))
+        fam, qual = _full_column(column)
+        self._backend.mutate(
+            self.name,
+            [RowMutation(r, (DeleteVersion(fam, qual, _opt_ts(timestamp)),))],
+            _durability(True, durability),
+        )
+
+    def delete_family_version(
+        self,
+        row: bytes | str,
+        family: bytes | str,
+        timestamp: int,
+        *,
+        durability: Durability | None = None,
+    ) -> None:
+        """Delete every column of ``family`` at exactly ``timestamp`` (HBase addFamilyVersion)."""
+        r = check_row(_b(row, "row"))
+        fam = _b(family, "family")
+        self._backend.mutate(
+            self.name,
+            [RowMutation(r, (DeleteFamilyVersion(fam, check_timestamp(timestamp)),))],
+            _durability(True, durability),
+        )
+
+    def mutate_row(
+        self,
+        row: bytes | str,
+        put: Mapping[bytes | str, bytes | str] | None = None,
+        delete: Iterable[bytes | str] | None = None,
+        *,
+        timestamp: int | None = None,
+        durability: Durability | None = None,
+    ) -> None:
+        """Apply deletes (``columns`` as in ``delete``) and puts to one row as one atomic change.
+
+        Deletes are applied before puts at the same timestamp would be; note that a
+        delete masks puts at or below its timestamp, as in HBase.
+        """
+        r = check_row(_b(row, "row"))
+        ts = _opt_ts(timestamp)
+        ops: list[Op] = []
+        if delete is not None:
+            ops.extend(_delete_ops(delete, ts))
+        if put is not None:
+            ops.extend(_put_ops(put, ts))
+        if ops:
+            self._backend.mutate(
+                self.name, [RowMutation(r, tuple(ops))], _durability(True, durability)
+            )
+
+    def increment(
+        self,
+        row: bytes | str,
+        amounts: Mapping[bytes | str, int],
+        *,
+        durability: Durability | None = None,
+    ) -> dict[bytes, int]:
+        """Add to 8-byte big-endian counters atomically; returns the new values."""
+        r = check_row(_b(row, "row"))
+        parsed: dict[tuple[bytes, bytes], int] = {}
+        for col, amount in amounts.items():
+            if isinstance(amount, bool) or not isinstance(amount, int):
+                raise InvalidArgument(f"increment of {col!r} must be an int, got {amount!r}")
+            if not -(2**63) <= amount < 2**63:
+                raise InvalidArgument(f"increment of {col!r} does not fit in 64 bits")
+            parsed[_full_column(col)] = amount
+        if not parsed:
+            return {}
+        new = self._backend.increment(self.name, r, parsed, _durability(True, durability))
+        return {f + b":" + q: v for (f, q), v in new.items()}
+
+    def append(
+        self,
+        row: bytes | str,
+        suffixes: Mapping[bytes | str, bytes | str],
+        *,
+        durability: Durability | None = None,
+    ) -> dict[bytes, bytes]:
+        """Append to cell values atomically; returns the new values."""
+        r = check_row(_b(row, "row"))
+        parsed = {_full_column(c): _b(v, f"value of {c!r}") for c, v in suffixes.items()}
+        if not parsed:
+            return {}
+        new = self._backend.append(self.name, r, parsed, _durability(True, durability))
+        return {f + b":" + q: v for (f, q), v in new.items()}
+
+    def check_and_mutate(
+        self,
+        row: bytes | str,
+        column: bytes | str,
+        value: bytes | str | None,
+        op: str = "=",
+        put: Mapping[bytes | str, bytes | str] | None = None,
+        delete: Iterable[bytes | str] | None = None,
+        *,
+        durability: Durability | None = None,
+    ) -> bool:
+        """Atomically: if ``value OP stored`` holds, apply ``put``/``delete``; return whether it did.
+
+        ``value=None`` means "the column is absent" (with ``op="="``) or
+        "present" (with ``op="!="``). The comparison is unsigned lexicographic
+        on bytes, with the given value on the left, as in HBase.
+        """
+        r = check_row(_b(row, "row"))
+        fam, qual = _full_column(column)
+        if op not in _OPS:
+            raise InvalidArgument(f"unknown compare operator {op!r}; use one of {', '.join(_OPS)}")
+        expected = None if value is None else _b(value, "value")
+        compare = _comparator(expected, op)
+        ops: list[Op] = []
+        if delete is not None:
+            ops.extend(_delete_ops(delete, None))
+        if put is not None:
+            ops.extend(_put_ops(put, None))
+        if not ops:
+            raise InvalidArgument("check_and_mutate needs put or delete")
+        return self._backend.check_and_mutate(
+            self.name, r, fam, qual, compare, RowMutation(r, tuple(ops)), _durability(True, durability)
+        )
+
+    def batch(
+        self,
+        timestamp: int | None = None,
+        batch_size: int | None = None,
+        transaction: bool = False,
+        wal: bool = True,
+        *,
+        durability: Durability | None = None,
+    ) -> Batch:
+        """A batch of puts and deletes sent together (happybase semantics)."""
+        return Batch(self, timestamp, batch_size, transaction, _durability(wal, durability))
+
+    # ---- counters -------------------------------------------------------------------
+    def counter_get(self, row: bytes | str, column: bytes | str) -> int:
+        """A counter's value (0 when absent)."""
+        return self.counter_inc(row, column, 0)
+
+    def counter_set(self, row: bytes | str, column: bytes | str, value: int = 0) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63:
+            raise InvalidArgument(f"counter value must be a 64-bit int, got {value!r}")
+        self.put(row, {column: value.to_bytes(8, "big", signed=True)})
+
+    def counter_inc(self, row: bytes | str, column: bytes | str, value: int = 1) -> int:
+        col = _b(column, "column")
+        return self.increment(row, {col: value})[_canonical(col)]
+
+    def counter_dec(self, row: bytes | str, column: bytes | str, value: int = 1) -> int:
+        return self.counter_inc(row, column, -value)
+
+
+def _canonical(col: bytes) -> bytes:
+    fam, qual = _full_column(col)
+    return fam + b":" + qual
+
+
+def _prefix_end(prefix: bytes) -> bytes | None:
+    """The smallest key greater than every key starting with ``prefix`` (None: no bound)."""
+    p = bytearray(prefix)
+    while p and p[-1] == 0xFF:
+        p.pop()
+    if not p:
+        return None
+    p[-1] += 1
+    return bytes(p)
+
+
+def _comparator(expected: bytes | None, op: str) -> Any:
+    if expected is None or expected == b"":
+        if op in ("=", "=="):
+            return lambda cur: cur is None or cur == b""
+        if op == "!=":
+            return lambda cur: cur is not None and cur != b""
+        raise InvalidArgument(f"value None can only be checked with '=' or '!=', not {op!r}")
+    e = expected
+    table = {
+        "<": lambda cur: cur is not None and e < cur,
+        "<=": lambda cur: cur is not None and e <= cur,
+        "=": lambda cur: cur is not None and e == cur,
+        "==": lambda cur: cur is not None and e == cur,
+        "!=": lambda cur: cur is not None and e != cur,
+        ">=": lambda cur: cur is not None and e >= cur,
+        ">": lambda cur: cur is not None and e > cur,
+    }
+    return table[op]
+
+
+class Batch:
+    """Puts and deletes collected and sent together; a context manager (happybase semantics).
+
+    ``batch_size`` sends automatically every that many mutations;
+    ``transaction=True`` discards everything if the ``with`` block raises.
+    Each row's mutation is atomic; the batch as a whole is not (HBase).
+    """
+
+    def __init__(
+        self,
+        table: Table,
+        timestamp: int | None,
+        batch_size: int | None,
+        transaction: bool,
+        durability: Durability,
+    ) -> None:
+        if batch_size is not None:
+            if transaction:
+                raise InvalidArgument("batch_size and transaction cannot be combined")
+            if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+                raise InvalidArgument("batch_size must be an int >= 1")
+        self._table = table
+        self._ts = _opt_ts(timestamp)
+        self._batch_size = batch_size
+        self._transaction = transaction
+        self._durability = durability
+        self._mutations: list[RowMutation] = []
+        self._count = 0
+
+    def put(
+        self,
+        row: bytes | str,
+        data: Mapping[bytes | str, bytes | str],
+        wal: bool | None = None,
+    ) -> None:
+        r = check_row(_b(row, "row"))
+        self._add(RowMutation(r, tuple(_put_ops(data, self._ts))), wal)
+
+    def delete(
+        self,
+        row: bytes | str,
+        columns: Iterable[bytes | str] | None = None,
+        wal: bool | None = None,
+    ) -> None:
+        r = check_row(_b(row, "row"))
+        self._add(RowMutation(r, tuple(_delete_ops(columns, self._ts))), wal)
+
+    def _add(self, m: RowMutation, wal: bool | None) -> None:
+        if wal is False:
+            self._durability = Durability.SKIP_WAL
+        if m.ops:
+            self._mutations.append(m)
+            self._count += len(m.ops)
+        if self._batch_size is not None and self._count >= self._batch_size:
+            self.send()
+
+    def send(self) -> None:
+        """Send what has been collected so far."""
+        if not self._mutations:
+            return
+        ms, self._mutations, self._count = self._mutations, [], 0
+        self._table._backend.mutate(self._table.name, ms, self._durability)
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None and self._transaction:
+            self._mutations = []
+            return
+        self.send()

@@ -1,0 +1,73 @@
+"""Engine settings: one DEFAULTS mapping, each knob with its reason.
+
+Role: ``hedgerow.connect(path, **options)`` and the servers build an
+``EngineConfig`` from these defaults plus overrides; unknown names are an
+error naming the option.
+Concurrency: immutable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from hedgerow.errors import InvalidArgument
+
+__all__ = ["DEFAULTS", "EngineConfig"]
+
+DEFAULTS: dict[str, Any] = {
+    # A region's memstores are flushed to store files past this size
+    # (HBase hbase.hregion.memstore.flush.size = 128 MiB).
+    "flush_size_bytes": 128 * 1024 * 1024,
+    # Writers to a region wait while its memstores exceed flush size x this
+    # (HBase hbase.hregion.memstore.block.multiplier = 4).
+    "blocking_multiplier": 4,
+    # Minor compaction file selection (HBase hbase.hstore.compaction.min/max/ratio).
+    "compaction_min_files": 3,
+    "compaction_max_files": 10,
+    "compaction_ratio": 1.2,
+    # Shared block cache budget in bytes.
+    "block_cache_bytes": 256 * 1024 * 1024,
+    # WAL files roll past this size.
+    "wal_roll_bytes": 64 * 1024 * 1024,
+    # Periodic major compaction per store (HBase hbase.hregion.majorcompaction = 7 days);
+    # 0 disables it.
+    "major_compaction_period_s": 7 * 24 * 3600,
+    # Largest cell value accepted (HBase hbase.server.keyvalue.maxsize = 10 MiB).
+    "max_cell_bytes": 10 * 1024 * 1024,
+    # Run flushes and compactions on background threads. False runs them inline,
+    # at the write that triggered them: deterministic, for tests.
+    "background": True,
+    # Recovery: skip (loudly) over a corrupt WAL region instead of refusing to open.
+    "skip_corrupt_wal": False,
+}
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    flush_size_bytes: int = DEFAULTS["flush_size_bytes"]
+    blocking_multiplier: int = DEFAULTS["blocking_multiplier"]
+    compaction_min_files: int = DEFAULTS["compaction_min_files"]
+    compaction_max_files: int = DEFAULTS["compaction_max_files"]
+    compaction_ratio: float = DEFAULTS["compaction_ratio"]
+    block_cache_bytes: int = DEFAULTS["block_cache_bytes"]
+    wal_roll_bytes: int = DEFAULTS["wal_roll_bytes"]
+    major_compaction_period_s: int = DEFAULTS["major_compaction_period_s"]
+    max_cell_bytes: int = DEFAULTS["max_cell_bytes"]
+    background: bool = DEFAULTS["background"]
+    skip_corrupt_wal: bool = DEFAULTS["skip_corrupt_wal"]
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> EngineConfig:
+        known = {f.name for f in fields(cls)}
+        for k in options:
+            if k not in known:
+                raise InvalidArgument(
+                    f"unknown engine option {k!r}; known options: {', '.join(sorted(known))}"
+                )
+        cfg = cls(**options)
+        if cfg.flush_size_bytes < 1024:
+            raise InvalidArgument("flush_size_bytes must be at least 1024")
+        if cfg.compaction_min_files < 2 or cfg.compaction_max_files < cfg.compaction_min_files:
+            raise InvalidArgument("need 2 <= compaction_min_files <= compaction_max_files")
+        return cfg

@@ -1,0 +1,530 @@
+"""Engine: everything behind one data directory: catalog, shared WAL, regions, background work.
+
+Role: ``hedgerow.connect(path)`` builds one Engine and wraps it in the public
+client API (through ``EmbeddedBackend``); the standalone region server will
+host the same regions. The engine routes each request to the region whose
+key range holds the row, runs flushes and compactions on background threads,
+and recovers the directory at open.
+Format: the directory layout is docs/design/files.md; the catalog is
+docs/formats/catalog.md; WAL and manifest formats are in docs/formats/.
+Recovery (numbered steps, docs/design/storage.md#recovery):
+  1. take ``LOCK`` (a second process gets DirectoryLocked);
+  2. load ``CATALOG``; open every region's manifest and store files;
+  3. replay every WAL file in order, applying edits newer than each region's
+     flushed sequence number (a torn last record is dropped; corruption
+     elsewhere stops the open naming the file and offset, unless
+     ``skip_corrupt_wal``);
+  4. flush the regions that received edits, then let the WAL delete the old
+     files; new writes go to a fresh WAL file.
+Invariants: a region's directory exists iff the catalog lists it (orphans
+left by a crash mid-DDL are removed at open).
+Concurrency: ``_ddl_lock`` serialises catalog changes; ``_regions`` is
+replaced copy-on-write under it, so readers route without locking.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from hedgerow._internal import failpoints
+from hedgerow._internal.clock import Clock, SystemClock
+from hedgerow.engine.catalog import Catalog, RegionEntry, TableEntry
+from hedgerow.engine.config import EngineConfig
+from hedgerow.errors import (
+    ClosedError,
+    InvalidArgument,
+    TableDisabled,
+    TableEnabled,
+    TableExists,
+    TableNotFound,
+)
+from hedgerow.model.cell import Cell
+from hedgerow.model.mutation import RowMutation, check_row
+from hedgerow.model.read_spec import ReadSpec, ScanRange
+from hedgerow.model.schema import TableDescriptor
+from hedgerow.region.region import Region, RegionInfo
+from hedgerow.storage import filenames
+from hedgerow.storage.block_cache import BlockCache
+from hedgerow.storage.fs import FileLock, FileSystem, LocalFS
+from hedgerow.storage.wal import Durability, WriteAheadLog, read_wal_dir
+
+__all__ = ["Engine"]
+
+log = logging.getLogger("hedgerow.engine")
+
+
+class _TableRegions:
+    """The regions of one table, sorted by start key (immutable; replaced on change)."""
+
+    __slots__ = ("regions", "starts")
+
+    def __init__(self, regions: list[Region]) -> None:
+        self.regions = sorted(regions, key=lambda r: r.info.start_key)
+        self.starts = [r.info.start_key for r in self.regions]
+
+    def for_row(self, row: bytes) -> Region:
+        i = bisect.bisect_right(self.starts, row) - 1
+        return self.regions[max(i, 0)]
+
+
+class Engine:
+    """One embedded data directory. Methods by purpose:
+
+    - tables: ``create_table``, ``delete_table``, ``enable_table``, ``disable_table``,
+      ``is_table_enabled``, ``table_names``, ``descriptor``, ``regions``
+    - writing: ``mutate``, ``increment``, ``append``, ``check_and_mutate``
+    - reading: ``get``, ``scan``
+    - maintenance: ``flush_table``, ``compact_table``, ``close``
+    """
+
+    def __init__(
+        self,
+        path: str,
+        config: EngineConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        fs: FileSystem | None = None,
+    ) -> None:
+        self.path = path.rstrip("/") or "/"
+        self.config = config or EngineConfig()
+        self.clock: Clock = clock or SystemClock()
+        self.fs: FileSystem = fs or LocalFS()
+        self.fs.makedirs(self.path)
+        self._lock_handle: FileLock | None = self.fs.lock(os.path.join(self.path, "LOCK"))
+        self._closed = False
+        self._ddl_lock = threading.RLock()
+        self._catalog_path = os.path.join(self.path, "CATALOG")
+        self.cache = BlockCache(self.config.block_cache_bytes)
+        self._regions: dict[str, _TableRegions] = {}
+        self._flush_queue: queue.Queue[Region | None] = queue.Queue()
+        self._compact_queue: queue.Queue[Region | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._pending: set[tuple[str, str]] = set()
+        self._pending_lock = threading.Lock()
+        self._bg_error: BaseException | None = None
+        try:
+            self._open()
+        except BaseException:
+            self._release_lock()
+            raise
+
+    # ---- open / recovery ----------------------------------------------------------------
+    def _open(self) -> None:
+        fs = self.fs
+        self.catalog = Catalog.load(fs, self._catalog_path)
+        wal_dir = os.path.join(self.path, "wal")
+        fs.makedirs(wal_dir)
+        fs.makedirs(os.path.join(self.path, "tables"))
+        # the new WAL file is numbered above every file an earlier process left
+        self.wal = WriteAheadLog(fs, wal_dir, roll_size_bytes=self.config.wal_roll_bytes)
+        first_new = filenames.parse_file_name(os.path.basename(self.wal.current_file))
+        assert first_new is not None
+        # step 2: regions
+        by_name: dict[str, Region] = {}
+        for entry in self.catalog.tables.values():
+            regions = [self._open_region(entry.descriptor, r, create=False) for r in entry.regions]
+            self._regions[entry.descriptor.name] = _TableRegions(regions)
+            for r in regions:
+                by_name[r.info.name] = r
+        self._remove_orphans()
+        # step 3: replay the files earlier processes left
+        replayed: set[str] = set()
+        for _path, _offset, edit in read_wal_dir(
+            fs, wal_dir, skip_corruption=self.config.skip_corrupt_wal
+        ):
+            region = by_name.get(edit.region)
+            if region is not None and region.replay(edit):
+                replayed.add(edit.region)
+        for r in by_name.values():
+            self.wal.mark_flushed(r.info.name, r.flushed_seq)
+        # step 4: make the replayed data durable in store files, then drop old logs
+        for name in sorted(replayed):
+            by_name[name].flush()
+        self.wal.delete_files_before(first_new[1])
+        if self.config.background:
+            for kind in ("flush", "compact"):
+                t = threading.Thread(
+                    target=self._worker, args=(kind,), name=f"hedgerow-{kind}", daemon=True
+                )
+                t.start()
+                self._threads.append(t)
+
+    def _region_dir(self, table: str, region_name: str) -> str:
+        return os.path.join(self.path, "tables", _table_dir(table), region_name)
+
+    def _open_region(self, desc: TableDescriptor, entry: RegionEntry, *, create: bool) -> Region:
+        info = RegionInfo(desc.name, entry.name, entry.start_key, entry.end_key)
+        region = Region.open(
+            self.fs,
+            self._region_dir(desc.name, entry.name),
+            info,
+            desc,
+            self.wal,
+            self.cache,
+            self.clock,
+            lambda region_dir, family, n: filenames.store_file_path(region_dir, family, n),
+            create=create,
+            max_cell_bytes=self.config.max_cell_bytes,
+        )
+        region.before_write = self._before_write  # type: ignore[attr-defined]
+        return region
+
+    def _remove_orphans(self) -> None:
+        tables_dir = os.path.join(self.path, "tables")
+        known = {
+            (_table_dir(t.descriptor.name), r.name)
+            for t in self.catalog.tables.values()
+            for r in t.regions
+        }
+        known_tables = {k[0] for k in known}
+        for tdir in self.fs.listdir(tables_dir):
+            tpath = os.path.join(tables_dir, tdir)
+            if tdir not in known_tables:
+                log.warning("removing orphaned table directory %s", tpath)
+                self.fs.rmtree(tpath)
+                continue
+            for rdir in self.fs.listdir(tpath):
+                if (tdir, rdir) not in known:
+                    log.warning("removing orphaned region directory %s/%s", tpath, rdir)
+                    self.fs.rmtree(os.path.join(tpath, rdir))
+
+    # ---- background work ----------------------------------------------------------------
+    def _worker(self, kind: str) -> None:
+        q = self._flush_queue if kind == "flush" else self._compact_queue
+        while True:
+            region = q.get()
+            if region is None:
+                return
+            with self._pending_lock:
+                self._pending.discard((kind, region.info.name))
+            if region.closed:
+                continue
+            try:
+                if kind == "flush":
+                    region.flush()
+                    self._maybe_compact(region)
+                else:
+                    self._compact(region, major=False)
+            except BaseException as e:  # keep serving; report on the next call
+                log.exception("background %s of region %s failed", kind, region.info.name)
+                self._bg_error = e
+
+    def _request(self, kind: str, region: Region) -> None:
+        if not self.config.background:
+            if kind == "flush":
+                region.flush()
+                self._maybe_compact(region)
+            else:
+                self._compact(region, major=False)
+            return
+        key = (kind, region.info.name)
+        with self._pending_lock:
+            if key in self._pending:
+                return
+            self._pending.add(key)
+        (self._flush_queue if kind == "flush" else self._compact_queue).put(region)
+
+    def _maybe_compact(self, region: Region) -> None:
+        if region.needs_compaction(self.config.compaction_min_files):
+            self._request("compact", region)
+
+    def _compact(self, region: Region, *, major: bool) -> None:
+        cfg = self.config
+        period = cfg.major_compaction_period_s
+        if (
+            not major
+            and period > 0
+            and self.clock.now_ms() - region.last_major_compaction_ms > period * 1000
+            and region.last_major_compaction_ms > 0
+        ):
+            major = True
+        region.compact(
+            major=major,
+            min_files=cfg.compaction_min_files,
+            max_files=cfg.compaction_max_files,
+            ratio=cfg.compaction_ratio,
+        )
+        if region.last_major_compaction_ms == 0:
+            region.last_major_compaction_ms = self.clock.now_ms()
+
+    def _before_write(self, region: Region) -> None:
+        limit = self.config.flush_size_bytes * self.config.blocking_multiplier
+        if region.memstore_size() < limit:
+            return
+        if not self.config.background:
+            region.flush()
+            return
+        self._request("flush", region)
+        with region._size_cond:
+            while region.memstore_size() >= limit and not self._closed:
+                self._request("flush", region)
+                region._size_cond.wait(0.1)
+
+    def _after_write(self, region: Region) -> None:
+        if region.needs_flush(self.config.flush_size_bytes):
+            self._request("flush", region)
+
+    # ---- helpers ----------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError(f"the data directory {self.path} has been closed")
+
+    def _entry(self, table: str) -> TableEntry:
+        entry = self.catalog.tables.get(table)
+        if entry is None:
+            raise TableNotFound(f"table {table!r} does not exist")
+        return entry
+
+    def _table_regions(self, table: str) -> _TableRegions:
+        self._check_open()
+        entry = self._entry(table)
+        if not entry.enabled:
+            raise TableDisabled(f"table {table!r} is disabled")
+        return self._regions[table]
+
+    def _save_catalog(self) -> None:
+        self.catalog.save(self.fs, self._catalog_path)
+
+    # ---- tables ----------------------------------------------------------------------------
+    def table_names(self) -> list[str]:
+        self._check_open()
+        return sorted(self.catalog.tables)
+
+    def descriptor(self, table: str) -> TableDescriptor:
+        self._check_open()
+        return self._entry(table).descriptor
+
+    def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None:
+        """Create a table, pre-split into regions at ``split_keys`` (crash-safe)."""
+        self._check_open()
+        keys = sorted(set(split_keys))
+        for k in keys:
+            check_row(k)
+        with self._ddl_lock:
+            if desc.name in self.catalog.tables:
+                raise TableExists(f"table {desc.name!r} already exists")
+            bounds = [b"", *keys, b""]
+            entries = []
+            for i in range(len(bounds) - 1):
+                name = f"{self.catalog.next_region_id:010d}"
+                self.catalog.next_region_id += 1
+                entries.append(RegionEntry(name, bounds[i], bounds[i + 1]))
+            # region directories first; the catalog write is the commit point
+            regions = [self._open_region(desc, e, create=True) for e in entries]
+            failpoints.hit("engine.create_table.before_catalog")
+            self.catalog.tables[desc.name] = TableEntry(desc, True, entries)
+            try:
+                self._save_catalog()
+            except BaseException:
+                del self.catalog.tables[desc.name]
+                for r in regions:
+                    r.close(flush=False)
+                raise
+            self._regions[desc.name] = _TableRegions(regions)
+
+    def delete_table(self, table: str) -> None:
+        self._check_open()
+        with self._ddl_lock:
+            entry = self._entry(table)
+            if entry.enabled:
+                raise TableEnabled(f"table {table!r} is enabled; disable it first")
+            regions = self._regions.pop(table)
+            del self.catalog.tables[table]
+            self._save_catalog()
+            for r in regions.regions:
+                r.close(flush=False)
+                self.wal.forget_region(r.info.name)
+            self.fs.rmtree(os.path.join(self.path, "tables", _table_dir(table)))
+
+    def enable_table(self, table: str) -> None:
+        self._check_open()
+        with self._ddl_lock:
+            entry = self._entry(table)
+            if not entry.enabled:
+                entry.enabled = True
+                self._save_catalog()
+
+    def disable_table(self, table: str) -> None:
+        self._check_open()
+        with self._ddl_lock:
+            entry = self._entry(table)
+            if entry.enabled:
+                for r in self._regions[table].regions:
+                    r.flush()
+                entry.enabled = False
+                self._save_catalog()
+
+    def is_table_enabled(self, table: str) -> bool:
+        self._check_open()
+        return self._entry(table).enabled
+
+    def regions(self, table: str) -> list[RegionInfo]:
+        self._check_open()
+        self._entry(table)
+        return [r.info for r in self._regions[table].regions]
+
+    # ---- writing -----------------------------------------------------------------------------
+    def mutate(
+        self,
+        table: str,
+        mutations: Sequence[RowMutation],
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> None:
+        """Apply row mutations; atomic per row (and per region batch)."""
+        self._raise_bg_error()
+        tr = self._table_regions(table)
+        for m in mutations:
+            check_row(m.row)
+        if len(tr.regions) == 1:
+            groups = {0: list(mutations)}
+        else:
+            groups = {}
+            for m in mutations:
+                i = bisect.bisect_right(tr.starts, m.row) - 1
+                groups.setdefault(max(i, 0), []).append(m)
+        # validate everything before writing anything
+        for i, ms in groups.items():
+            tr.regions[i].validate(ms)
+        for i, ms in groups.items():
+            region = tr.regions[i]
+            region.mutate(ms, durability)
+            self._after_write(region)
+
+    def increment(
+        self,
+        table: str,
+        row: bytes,
+        amounts: dict[tuple[bytes, bytes], int],
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> dict[tuple[bytes, bytes], int]:
+        check_row(row)
+        region = self._table_regions(table).for_row(row)
+        out = region.increment(row, amounts, durability)
+        self._after_write(region)
+        return out
+
+    def append(
+        self,
+        table: str,
+        row: bytes,
+        suffixes: dict[tuple[bytes, bytes], bytes],
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> dict[tuple[bytes, bytes], bytes]:
+        check_row(row)
+        region = self._table_regions(table).for_row(row)
+        out = region.append(row, suffixes, durability)
+        self._after_write(region)
+        return out
+
+    def check_and_mutate(
+        self,
+        table: str,
+        row: bytes,
+        family: bytes,
+        qualifier: bytes,
+        compare: Callable[[bytes | None], bool],
+        mutation: RowMutation,
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> bool:
+        check_row(row)
+        region = self._table_regions(table).for_row(row)
+        ok = region.check_and_mutate(row, family, qualifier, compare, mutation, durability)
+        if ok:
+            self._after_write(region)
+        return ok
+
+    # ---- reading -----------------------------------------------------------------------------
+    def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
+        check_row(row)
+        return self._table_regions(table).for_row(row).get(row, spec)
+
+    def scan(
+        self, table: str, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        """Rows of the table in ``rng``, across regions, in order."""
+        tr = self._table_regions(table)
+        regions = tr.regions if not rng.reverse else tr.regions[::-1]
+        for region in regions:
+            info = region.info
+            if not rng.reverse:
+                if rng.stop is not None and info.start_key and info.start_key > rng.stop:
+                    break
+                if rng.start is not None and info.end_key and info.end_key <= rng.start:
+                    continue
+            else:
+                if rng.start and info.start_key and info.start_key > rng.start:
+                    continue
+                if rng.stop is not None and info.end_key and info.end_key <= rng.stop:
+                    break
+            yield from region.scan(rng, spec)
+            filt = spec.filter
+            if filt is not None and filt.filter_all_remaining():
+                return
+
+    # ---- maintenance -------------------------------------------------------------------------
+    def flush_table(self, table: str) -> None:
+        self._check_open()
+        self._entry(table)
+        for r in self._regions[table].regions:
+            r.flush()
+
+    def compact_table(self, table: str, *, major: bool = False) -> None:
+        """Flush, then compact every region of the table (synchronously)."""
+        self._check_open()
+        self._entry(table)
+        for r in self._regions[table].regions:
+            if major:
+                r.flush()
+            self._compact(r, major=major)
+
+    def _raise_bg_error(self) -> None:
+        err = self._bg_error
+        if err is not None:
+            self._bg_error = None
+            raise InvalidArgument(f"a background flush or compaction failed: {err}") from err
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "block_cache": self.cache.stats(),
+            "regions": sum(len(t.regions) for t in self._regions.values()),
+        }
+
+    # ---- close ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            if self._threads:
+                self._flush_queue.put(None)
+                self._compact_queue.put(None)
+                for t in self._threads:
+                    t.join()
+            for tr in self._regions.values():
+                for r in tr.regions:
+                    r.close(flush=True)
+            self.wal.close()
+        finally:
+            self._closed = True
+            self._release_lock()
+
+    def _release_lock(self) -> None:
+        if self._lock_handle is not None:
+            self._lock_handle.release()
+            self._lock_handle = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _table_dir(table: str) -> str:
+    # namespace separator ':' is not portable in file names
+    return table.replace(":", "%3A")

@@ -1,0 +1,755 @@
+"""Region: one key range of one table: a store per family, MVCC, row locks, flush, compaction.
+
+Role: the engine (embedded now, the region server later) routes every read
+and write for keys in ``[start_key, end_key)`` here. The region turns
+mutations into cells, logs them in the shared WAL, inserts them into its
+memstores and makes them visible atomically; it serves gets and scans through
+``query_matcher``; it flushes memstores to store files and compacts them,
+recording every file-set change in its manifest.
+Format: the region directory (docs/design/files.md): ``MANIFEST-*``,
+``CURRENT``, one sub-directory of store files per family.
+Invariants:
+- a row mutation's cells carry one sequence number and become visible together;
+- sequence numbers in a region only grow; ``flushed_seq`` <= every seq still
+  only in memstores or the WAL;
+- writes to one row are serialised by its row lock and are visible to
+  readers before the lock is released (read-your-writes across threads).
+Concurrency: ``_update_lock`` orders sequence assignment, memstore insertion
+and WAL append; row locks (striped) serialise read-modify-write per row;
+``_flush_lock`` allows one flush at a time; ``_compact_lock`` one compaction.
+Hot path: ``mutate`` and ``get``; bench/engine.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hedgerow._internal import failpoints
+from hedgerow._internal.clock import Clock
+from hedgerow.errors import FamilyNotFound, NotACounter
+from hedgerow.model.cell import Cell, KeyType
+from hedgerow.model.keys import encode_key, row_end, row_of, row_prefix
+from hedgerow.model.mutation import (
+    DeleteColumn,
+    DeleteFamily,
+    DeleteFamilyVersion,
+    DeleteRow,
+    DeleteVersion,
+    Put,
+    RowMutation,
+)
+from hedgerow.model.read_spec import ReadSpec, ScanRange
+from hedgerow.model.schema import ColumnFamilyDescriptor, TableDescriptor
+from hedgerow.region.mvcc import MVCC
+from hedgerow.region.query_matcher import (
+    VersionCounter,
+    apply_row_filter,
+    oldest_unexpired,
+    resolve_family,
+    retain_for_major_compaction,
+)
+from hedgerow.storage.block_cache import BlockCache
+from hedgerow.storage.fs import FileSystem
+from hedgerow.storage.manifest import Manifest
+from hedgerow.storage.memstore import MemStore
+from hedgerow.storage.store import Store
+from hedgerow.storage.version_edit import FileMeta, VersionEdit
+from hedgerow.storage.wal import Durability, WriteAheadLog
+from hedgerow.storage.wal_edit import WalEdit
+
+__all__ = ["Region", "RegionInfo"]
+
+log = logging.getLogger("hedgerow.region")
+
+_PUT = int(KeyType.PUT)
+_STRIPES = 256
+_MAX_KEY = b"\xff" * 65540  # greater than every internal key (rows are <= 32767 bytes)
+
+
+@dataclass(frozen=True)
+class RegionInfo:
+    """Identity and key range of a region. ``end_key`` b"" means unbounded."""
+
+    table: str
+    name: str
+    start_key: bytes = b""
+    end_key: bytes = b""
+
+    def contains(self, row: bytes) -> bool:
+        return row >= self.start_key and (not self.end_key or row < self.end_key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "name": self.name,
+            "start_key": self.start_key,
+            "end_key": self.end_key,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RegionInfo:
+        return cls(d["table"], d["name"], bytes(d["start_key"]), bytes(d["end_key"]))
+
+
+class _Cells:
+    """Cells of one mutation batch, grouped per family, ready for memstore and WAL."""
+
+    __slots__ = ("per_family", "wal_rows")
+
+    def __init__(self) -> None:
+        self.per_family: dict[bytes, list[tuple[bytes, bytes]]] = {}
+        self.wal_rows: list[tuple[bytes, list[tuple[bytes, bytes, int, int, bytes]]]] = []
+
+
+class Region:
+    """A key range of one table. Methods by purpose:
+
+    - writing: ``mutate``, ``increment``, ``append``, ``check_and_mutate``
+    - reading: ``get``, ``scan``
+    - maintenance: ``flush``, ``compact``, ``needs_flush``, ``needs_compaction``
+    - lifecycle: ``open`` (classmethod), ``replay``, ``close``
+    """
+
+    def __init__(
+        self,
+        fs: FileSystem,
+        region_dir: str,
+        info: RegionInfo,
+        table: TableDescriptor,
+        wal: WriteAheadLog,
+        cache: BlockCache | None,
+        clock: Clock,
+        manifest: Manifest,
+        path_for: Callable[[str, bytes, int], str],
+        *,
+        max_cell_bytes: int,
+    ) -> None:
+        # constant after __init__
+        self.fs = fs
+        self.dir = region_dir
+        self.info = info
+        self.table = table
+        self._wal = wal
+        self._clock = clock
+        self._manifest = manifest
+        self._max_cell_bytes = max_cell_bytes
+        self.stores: dict[bytes, Store] = {}
+        for fam in sorted(table.families):
+            self.stores[fam] = Store(
+                fs,
+                region_dir,
+                table.families[fam],
+                cache,
+                lambda family, n: path_for(region_dir, family, n),
+            )
+        state = manifest.state
+        max_seq = state.flushed_seq
+        for fam, files in state.files.items():
+            store = self.stores.get(fam)
+            if store is None:
+                log.warning("region %s: manifest lists unknown family %r", info.name, fam)
+                continue
+            store.open_files(list(files.values()))
+            for m in files.values():
+                max_seq = max(max_seq, m.max_seq)
+        self.flushed_seq = state.flushed_seq
+        self.mvcc = MVCC(max_seq)
+        self._update_lock = threading.Lock()
+        self._row_locks = [threading.Lock() for _ in range(_STRIPES)]
+        self._flush_lock = threading.Lock()
+        self._compact_lock = threading.Lock()
+        self._size_cond = threading.Condition()
+        self.closed = False
+        self.last_major_compaction_ms = 0
+        # counters
+        self.read_requests = 0
+        self.write_requests = 0
+
+    # ---- lifecycle -----------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        fs: FileSystem,
+        region_dir: str,
+        info: RegionInfo,
+        table: TableDescriptor,
+        wal: WriteAheadLog,
+        cache: BlockCache | None,
+        clock: Clock,
+        path_for: Callable[[str, bytes, int], str],
+        *,
+        create: bool,
+        max_cell_bytes: int,
+    ) -> Region:
+        fs.makedirs(region_dir)
+        manifest = Manifest.open(fs, region_dir, create=create)
+        if create and manifest.state.region_info is None:
+            manifest.apply(VersionEdit(region_info=info.to_dict()))
+        return cls(
+            fs,
+            region_dir,
+            info,
+            table,
+            wal,
+            cache,
+            clock,
+            manifest,
+            path_for,
+            max_cell_bytes=max_cell_bytes,
+        )
+
+    def replay(self, edit: WalEdit) -> bool:
+        """Apply a recovered WAL edit if it is newer than what is flushed; True if applied."""
+        if edit.seq <= self.flushed_seq:
+            return False
+        for row, cells in edit.rows:
+            for family, qualifier, ts, typ, value in cells:
+                store = self.stores.get(family)
+                if store is None:  # family deleted since
+                    continue
+                store.active.add(encode_key(row, qualifier, ts, typ, edit.seq), value)
+        if edit.seq > self.mvcc.last_assigned:
+            self.mvcc.advance_to(edit.seq)
+        return True
+
+    def close(self, *, flush: bool = True) -> None:
+        if self.closed:
+            return
+        if flush:
+            self.flush()
+        self.closed = True
+        for s in self.stores.values():
+            s.close()
+        self._manifest.close()
+
+    # ---- helpers ---------------------------------------------------------------------
+    def _store(self, family: bytes) -> Store:
+        s = self.stores.get(family)
+        if s is None:
+            raise FamilyNotFound(
+                f"column family {family.decode('utf-8', 'backslashreplace')!r} does not exist "
+                f"in table {self.table.name!r}"
+            )
+        return s
+
+    def _lock_rows(self, rows: Sequence[bytes]) -> list[threading.Lock]:
+        stripes = sorted({hash(r) % _STRIPES for r in rows})
+        locks = [self._row_locks[i] for i in stripes]
+        for lk in locks:
+            lk.acquire()
+        return locks
+
+    @staticmethod
+    def _unlock(locks: list[threading.Lock]) -> None:
+        for lk in reversed(locks):
+            lk.release()
+
+    def memstore_size(self) -> int:
+        return sum(s.memstore_size() for s in self.stores.values())
+
+    # ---- writing -------------------------------------------------------------------------
+    def _latest_ts(self, row: bytes, family: bytes, qualifier: bytes) -> int | None:
+        spec = ReadSpec(columns={family: frozenset([qualifier])}, max_versions=1)
+        cells = self.get(row, spec)
+        return cells[0].timestamp if cells else None
+
+    def _to_cells(self, m: RowMutation, now: int, out: _Cells) -> None:
+        row = m.row
+        wal_cells: list[tuple[bytes, bytes, int, int, bytes]] = []
+        per_family = out.per_family
+        for op in m.ops:
+            if isinstance(op, Put):
+                fam, q, typ, value = op.family, op.qualifier, _PUT, op.value
+                ts = now if op.ts is None else op.ts
+            elif isinstance(op, DeleteColumn):
+                fam, q, typ, value = op.family, op.qualifier, int(KeyType.DELETE_COLUMN), b""
+                ts = now if op.ts is None else op.ts
+            elif isinstance(op, DeleteVersion):
+                fam, q, typ, value = op.family, op.qualifier, int(KeyType.DELETE), b""
+                if op.ts is None:
+                    self._store(fam)
+                    latest = self._latest_ts(row, fam, q)
+                    if latest is None:
+                        continue  # nothing to delete (HBase writes nothing either)
+                    ts = latest
+                else:
+                    ts = op.ts
+            elif isinstance(op, DeleteFamily):
+                fam, q, typ, value = op.family, b"", int(KeyType.DELETE_FAMILY), b""
+                ts = now if op.ts is None else op.ts
+            elif isinstance(op, DeleteFamilyVersion):
+                fam, q, typ, value = op.family, b"", int(KeyType.DELETE_FAMILY_VERSION), b""
+                ts = op.ts
+            elif isinstance(op, DeleteRow):
+                ts = now if op.ts is None else op.ts
+                for fam in self.stores:
+                    wal_cells.append((fam, b"", ts, int(KeyType.DELETE_FAMILY), b""))
+                    per_family.setdefault(fam, []).append(
+                        (row, b"", ts, int(KeyType.DELETE_FAMILY), b"")  # type: ignore[arg-type]
+                    )
+                continue
+            else:  # pragma: no cover - exhaustive
+                raise TypeError(f"unknown mutation op {op!r}")
+            if fam not in self.stores:
+                self._store(fam)
+            wal_cells.append((fam, q, ts, typ, value))
+            per_family.setdefault(fam, []).append((row, q, ts, typ, value))  # type: ignore[arg-type]
+        if wal_cells:
+            out.wal_rows.append((row, wal_cells))
+
+    def validate(self, mutations: Sequence[RowMutation]) -> None:
+        for m in mutations:
+            m.validate(self._max_cell_bytes)
+            if not self.info.contains(m.row):
+                raise ValueError(f"row {m.row!r} is outside region {self.info.name}")
+            for op in m.ops:
+                if not isinstance(op, DeleteRow):
+                    self._store(op.family)
+
+    def mutate(
+        self,
+        mutations: Sequence[RowMutation],
+        durability: Durability = Durability.SYNC_WAL,
+        *,
+        locked: bool = False,
+    ) -> int:
+        """Apply row mutations atomically per row; the whole batch becomes visible at once.
+
+        Returns the sequence number used (0 if nothing was written).
+        """
+        self.validate(mutations)
+        locks = [] if locked else self._lock_rows([m.row for m in mutations])
+        try:
+            return self._mutate_locked(mutations, durability)
+        finally:
+            self._unlock(locks)
+
+    def _mutate_locked(self, mutations: Sequence[RowMutation], durability: Durability) -> int:
+        self._wait_for_memstore_room()
+        now = self._clock.now_ms()
+        cells = _Cells()
+        for m in mutations:
+            self._to_cells(m, now, cells)
+        if not cells.wal_rows:
+            return 0
+        stores = self.stores
+        with self._update_lock:
+            seq = self.mvcc.begin()
+            try:
+                for fam, items in cells.per_family.items():
+                    stores[fam].active.add_many(
+                        [
+                            (encode_key(row, q, ts, typ, seq), value)
+                            for row, q, ts, typ, value in items  # type: ignore[misc]
+                        ]
+                    )
+                pos = -1
+                if durability != Durability.SKIP_WAL:
+                    pos = self._wal.append(
+                        WalEdit(self.info.name, seq, cells.wal_rows),
+                        region=self.info.name,
+                        seq=seq,
+                    )
+            except BaseException:
+                self.mvcc.complete(seq)
+                raise
+        try:
+            if pos >= 0:
+                self._wal.sync(pos, durability)
+        finally:
+            self.mvcc.complete(seq)
+        self.mvcc.wait_for(seq)
+        self.write_requests += len(mutations)
+        return seq
+
+    def _wait_for_memstore_room(self) -> None:
+        # hook set by the engine: blocks while the region is far over its flush size
+        hook = getattr(self, "before_write", None)
+        if hook is not None:
+            hook(self)
+
+    def increment(
+        self,
+        row: bytes,
+        amounts: dict[tuple[bytes, bytes], int],
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> dict[tuple[bytes, bytes], int]:
+        """Add to 8-byte big-endian counters atomically; return the new values."""
+
+        def compute(old: bytes | None, delta: int, fam: bytes, q: bytes) -> bytes:
+            if old is None or old == b"":
+                cur = 0
+            elif len(old) != 8:
+                raise NotACounter(
+                    f"cell {fam.decode('utf-8', 'backslashreplace')}:"
+                    f"{q.decode('utf-8', 'backslashreplace')} in row {row!r} is not a counter: "
+                    f"it is {len(old)} bytes wide, a counter is 8"
+                )
+            else:
+                cur = int.from_bytes(old, "big", signed=True)
+            new = cur + delta
+            new = (new + (1 << 63)) % (1 << 64) - (1 << 63)  # Java long wrap-around
+            return new.to_bytes(8, "big", signed=True)
+
+        new = self._read_modify_write(row, amounts, compute, durability)
+        return {k: int.from_bytes(v, "big", signed=True) for k, v in new.items()}
+
+    def append(
+        self,
+        row: bytes,
+        suffixes: dict[tuple[bytes, bytes], bytes],
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> dict[tuple[bytes, bytes], bytes]:
+        """Append to cell values atomically; return the new values."""
+
+        def compute(old: bytes | None, suffix: bytes, fam: bytes, q: bytes) -> bytes:
+            return (old or b"") + suffix
+
+        return self._read_modify_write(row, suffixes, compute, durability)
+
+    def _read_modify_write(
+        self,
+        row: bytes,
+        deltas: dict[tuple[bytes, bytes], Any],
+        compute: Callable[[bytes | None, Any, bytes, bytes], bytes],
+        durability: Durability,
+    ) -> dict[tuple[bytes, bytes], bytes]:
+        for fam, _q in deltas:
+            self._store(fam)
+        locks = self._lock_rows([row])
+        try:
+            now = self._clock.now_ms()
+            ops: list[Put] = []
+            result: dict[tuple[bytes, bytes], bytes] = {}
+            for (fam, q), delta in deltas.items():
+                spec = ReadSpec(columns={fam: frozenset([q])}, max_versions=1)
+                cur = self.get(row, spec)
+                old = cur[0].value if cur else None
+                new_value = compute(old, delta, fam, q)
+                # HBase: new ts = max(current.ts + 1, now) when a current cell exists
+                ts = max(cur[0].timestamp + 1, now) if cur else now
+                ops.append(Put(fam, q, new_value, ts))
+                result[(fam, q)] = new_value
+            m = RowMutation(row, tuple(ops))
+            self.mutate([m], durability, locked=True)
+            return result
+        finally:
+            self._unlock(locks)
+
+    def check_and_mutate(
+        self,
+        row: bytes,
+        family: bytes,
+        qualifier: bytes,
+        compare: Callable[[bytes | None], bool],
+        mutation: RowMutation,
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> bool:
+        """Apply ``mutation`` only if ``compare(current value or None)`` holds; atomic per row."""
+        self._store(family)
+        self.validate([mutation])
+        locks = self._lock_rows([row])
+        try:
+            spec = ReadSpec(columns={family: frozenset([qualifier])}, max_versions=1)
+            cur = self.get(row, spec)
+            if not compare(cur[0].value if cur else None):
+                return False
+            if cur:
+                # HBase: puts with LATEST ts get max(now, checked cell's ts)
+                now = self._clock.now_ms()
+                checked_ts = cur[0].timestamp
+                if checked_ts > now:
+                    ops = tuple(
+                        Put(o.family, o.qualifier, o.value, checked_ts)
+                        if isinstance(o, Put) and o.ts is None
+                        else o
+                        for o in mutation.ops
+                    )
+                    mutation = RowMutation(mutation.row, ops)
+            self.mutate([mutation], durability, locked=True)
+            return True
+        finally:
+            self._unlock(locks)
+
+    # ---- reading -------------------------------------------------------------------------
+    def _families_for(self, spec: ReadSpec) -> list[Store]:
+        if spec.columns is None:
+            return list(self.stores.values())
+        out = []
+        for fam in sorted(spec.columns):
+            out.append(self._store(fam))
+        return out
+
+    def _rows(
+        self,
+        start: bytes,
+        stop: bytes | None,
+        spec: ReadSpec,
+        read_point: int,
+        now: int,
+        *,
+        row: bytes | None = None,
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        count = spec.filter is None
+        gens = [
+            resolve_family(
+                s.merged(start, stop, row=row),
+                s.family,
+                s.cf,
+                spec,
+                read_point,
+                now,
+                count_versions=count,
+            )
+            for s in self._families_for(spec)
+        ]
+        if len(gens) == 1:
+            return gens[0]
+        return _merge_rows(gens)
+
+    def _filtered(
+        self,
+        rows: Iterator[tuple[bytes, list[Cell]]],
+        spec: ReadSpec,
+        now: int,
+        hint_out: list[bytes] | None = None,
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        filt = spec.filter
+        if filt is None:
+            yield from rows
+            return
+        limits = {
+            s.family: (
+                min(spec.max_versions, s.cf.max_versions),
+                s.cf.min_versions,
+                oldest_unexpired(s.cf, now),
+            )
+            for s in self.stores.values()
+        }
+        for row, cells in rows:
+            if filt.filter_all_remaining():
+                return
+            filt.reset()
+            if filt.filter_row_key(row):
+                continue
+            out, hint = apply_row_filter(filt, row, cells, VersionCounter(limits))
+            if out:
+                yield row, out
+            if hint is not None and hint_out is not None:
+                hint_out.append(hint)
+                return
+
+    def get(self, row: bytes, spec: ReadSpec, *, read_point: int | None = None) -> list[Cell]:
+        """The cells of one row (one bloom check and one block read per store file)."""
+        rp = self.mvcc.read_point if read_point is None else read_point
+        now = self._clock.now_ms()
+        self.read_requests += 1
+        rows = self._rows(row_prefix(row), row_end(row), spec, rp, now, row=row)
+        for _r, cells in self._filtered(rows, spec, now):
+            return cells
+        return []
+
+    def scan(
+        self, rng: ScanRange, spec: ReadSpec, *, read_point: int | None = None
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        """Rows in ``rng`` within this region, in order (reverse when ``rng.reverse``)."""
+        rp = self.mvcc.read_point if read_point is None else read_point
+        now = self._clock.now_ms()
+        if rng.reverse:
+            yield from self._scan_reverse(rng, spec, rp, now)
+            return
+        start_row = rng.start
+        if start_row is not None and self.info.start_key > start_row:
+            start_row, start_incl = self.info.start_key, True
+        else:
+            start_incl = rng.start_inclusive
+        if start_row is None or start_row == b"":
+            start_key = row_prefix(self.info.start_key) if self.info.start_key else b""
+        else:
+            start_key = row_prefix(start_row) if start_incl else row_end(start_row)
+        stop_keys = []
+        if rng.stop is not None:
+            stop_keys.append(row_end(rng.stop) if rng.stop_inclusive else row_prefix(rng.stop))
+        if self.info.end_key:
+            stop_keys.append(row_prefix(self.info.end_key))
+        stop_key = min(stop_keys) if stop_keys else None
+        while True:
+            hints: list[bytes] = []
+            rows = self._rows(start_key, stop_key, spec, rp, now)
+            for item in self._filtered(rows, spec, now, hints):
+                self.read_requests += 1
+                yield item
+            if not hints:
+                return
+            start_key = row_prefix(hints[0])
+            if stop_key is not None and start_key >= stop_key:
+                return
+
+    def _scan_reverse(
+        self, rng: ScanRange, spec: ReadSpec, rp: int, now: int
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        # reverse: rng.start is the high end, rng.stop the low end (HBase semantics)
+        if rng.start is None or rng.start == b"":
+            upper = _MAX_KEY
+        else:
+            upper = row_end(rng.start) if rng.start_inclusive else row_prefix(rng.start)
+        if self.info.end_key:
+            upper = min(upper, row_prefix(self.info.end_key))
+        lower: bytes | None = None
+        if rng.stop:
+            lower = row_prefix(rng.stop) if rng.stop_inclusive else row_end(rng.stop)
+        if self.info.start_key:
+            lk = row_prefix(self.info.start_key)
+            lower = lk if lower is None else max(lower, lk)
+        stores = self._families_for(spec)
+        filt = spec.filter
+        while True:
+            best: bytes | None = None
+            for s in stores:
+                k = s.last_row_key_before(upper)
+                if k is not None and (best is None or k > best):
+                    best = k
+            if best is None or (lower is not None and best < lower):
+                return
+            row = row_of(best)
+            upper = row_prefix(row)
+            rows = self._rows(row_prefix(row), row_end(row), spec, rp, now, row=row)
+            for item in self._filtered(rows, spec, now):
+                yield item
+            if filt is not None and filt.filter_all_remaining():
+                return
+
+    # ---- flush -------------------------------------------------------------------------------
+    def needs_flush(self, flush_size: int) -> bool:
+        return self.memstore_size() >= flush_size
+
+    def flush(self) -> bool:
+        """Write every memstore to store files; returns False when there was nothing to flush."""
+        with self._flush_lock:
+            with self._update_lock:
+                snaps: dict[bytes, MemStore] = {}
+                for fam, store in self.stores.items():
+                    snap = store.freeze()
+                    if snap is not None:
+                        snaps[fam] = snap
+                flush_seq = self.mvcc.last_assigned
+            if not snaps:
+                return False
+            self.mvcc.wait_for(flush_seq)
+            now = self._clock.now_ms()
+            added: dict[bytes, FileMeta] = {}
+            for fam, snap in snaps.items():
+                number = self._manifest.allocate_file_number()
+                meta = self.stores[fam].write_file(snap.iter_range(), number, now)
+                if meta is not None:
+                    added[fam] = meta
+            failpoints.hit("region.flush.before_manifest")
+            self._manifest.apply(
+                VersionEdit(
+                    added_files=list(added.values()),
+                    flushed_seq=flush_seq,
+                    next_file_number=self._manifest.peek_next_file_number(),
+                )
+            )
+            failpoints.hit("region.flush.after_manifest")
+            for fam, snap in snaps.items():
+                meta_or_none = added.get(fam)
+                self.stores[fam].install(
+                    [meta_or_none] if meta_or_none else [], [], flushed=[snap]
+                )
+            self.flushed_seq = flush_seq
+            self._wal.mark_flushed(self.info.name, flush_seq)
+            with self._size_cond:
+                self._size_cond.notify_all()
+            return True
+
+    # ---- compaction --------------------------------------------------------------------------
+    def needs_compaction(self, min_files: int) -> bool:
+        return any(s.file_count() >= min_files for s in self.stores.values())
+
+    def compact(
+        self,
+        *,
+        major: bool,
+        min_files: int,
+        max_files: int,
+        ratio: float,
+    ) -> int:
+        """Compact each store once; returns the number of stores compacted."""
+        done = 0
+        with self._compact_lock:
+            for store in self.stores.values():
+                chosen = store.pick_compaction(
+                    major=major, min_files=min_files, max_files=max_files, ratio=ratio
+                )
+                if not chosen:
+                    continue
+                if major and len(chosen) == 1 and not self._worth_major(store, chosen[0]):
+                    store.cancel_compaction(chosen)
+                    continue
+                try:
+                    self._compact_store(store, chosen, major)
+                except BaseException:
+                    store.cancel_compaction(chosen)
+                    raise
+                done += 1
+            if major:
+                self.last_major_compaction_ms = self._clock.now_ms()
+        return done
+
+    def _worth_major(self, store: Store, meta: FileMeta) -> bool:
+        return True
+
+    def _compact_store(self, store: Store, chosen: list[FileMeta], major: bool) -> None:
+        now = self._clock.now_ms()
+        entries = store.compaction_input(chosen)
+        cf = store.cf
+        if major:
+            entries = retain_for_major_compaction(entries, cf, now)
+        elif cf.ttl_ms is not None and cf.min_versions == 0:
+            entries = _drop_expired(entries, now - cf.ttl_ms)
+        number = self._manifest.allocate_file_number()
+        meta = store.write_file(entries, number, now)
+        failpoints.hit("region.compaction.before_manifest")
+        self._manifest.apply(
+            VersionEdit(
+                added_files=[meta] if meta else [],
+                removed_files=[(store.family, m.file_number) for m in chosen],
+                next_file_number=self._manifest.peek_next_file_number(),
+            )
+        )
+        failpoints.hit("region.compaction.after_manifest")
+        store.install([meta] if meta else [], [m.file_number for m in chosen])
+
+
+def _drop_expired(
+    entries: Iterator[tuple[bytes, bytes]], oldest: int
+) -> Iterator[tuple[bytes, bytes]]:
+    from hedgerow.model.keys import split_key
+
+    for key, value in entries:
+        if split_key(key)[2] >= oldest:
+            yield key, value
+
+
+def _merge_rows(
+    gens: list[Iterator[tuple[bytes, list[Cell]]]],
+) -> Iterator[tuple[bytes, list[Cell]]]:
+    import heapq
+
+    cur: bytes | None = None
+    acc: list[Cell] = []
+    for row, cells in heapq.merge(*gens, key=lambda t: t[0]):
+        if row != cur:
+            if acc:
+                yield cur, acc  # type: ignore[misc]
+            cur = row
+            acc = list(cells)
+        else:
+            acc.extend(cells)
+    if acc:
+        yield cur, acc  # type: ignore[misc]

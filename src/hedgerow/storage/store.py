@@ -1,0 +1,363 @@
+"""Store: one column family of one region: memstores plus immutable store files.
+
+Role: the region writes cells into ``active`` (under its update lock), reads
+through ``sources``, and drives ``freeze``/``write_snapshot``/``install`` for a
+flush and ``pick_compaction``/``compact``/``install`` for compactions. The
+region persists every change of the file set in its manifest; the store only
+builds files and swaps its in-memory view.
+Invariants: ``_files`` is ordered newest first (by max sequence number); a
+file leaves the set only after its replacement is in the manifest; a removed
+file is closed and deleted only when no reader holds it (reference counts).
+Concurrency: ``_lock`` guards ``active``, ``_snapshots`` and ``_files``; file
+and memstore objects are themselves thread-safe; one flush and one compaction
+per store at a time (the region's scheduler guarantees it).
+Hot path: ``sources`` (every read) and ``active.add_many`` (every write).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from hedgerow.model.keys import row_end, row_prefix
+from hedgerow.model.schema import ColumnFamilyDescriptor
+from hedgerow.storage.block_cache import BlockCache
+from hedgerow.storage.fs import FileSystem
+from hedgerow.storage.memstore import MemStore
+from hedgerow.storage.sstable_reader import SSTableReader
+from hedgerow.storage.sstable_writer import SSTableWriter
+from hedgerow.storage.version_edit import FileMeta
+
+__all__ = ["Store", "StoreFile"]
+
+log = logging.getLogger("hedgerow.store")
+
+Entries = Iterator[tuple[bytes, bytes]]
+
+
+class StoreFile:
+    """A store file in use: its metadata, an open reader and a reference count."""
+
+    __slots__ = ("meta", "reader", "path", "_refs", "_lock", "_obsolete", "_on_delete")
+
+    def __init__(
+        self,
+        meta: FileMeta,
+        reader: SSTableReader,
+        path: str,
+        on_delete: Callable[[StoreFile], None],
+    ) -> None:
+        self.meta = meta
+        self.reader = reader
+        self.path = path
+        self._refs = 1  # the store's own reference
+        self._lock = threading.Lock()
+        self._obsolete = False
+        self._on_delete = on_delete
+
+    def ref(self) -> None:
+        with self._lock:
+            self._refs += 1
+
+    def unref(self) -> None:
+        with self._lock:
+            self._refs -= 1
+            dead = self._refs == 0
+        if dead:
+            self._on_delete(self)
+
+    def mark_obsolete(self) -> None:
+        """Drop the store's reference; the file goes when the last reader lets go."""
+        self._obsolete = True
+        self.unref()
+
+
+@dataclass
+class Snapshot:
+    """A frozen memstore waiting to be flushed."""
+
+    memstore: MemStore
+
+
+def _refcounted(files: list[StoreFile], it: Entries) -> Entries:
+    try:
+        yield from it
+    finally:
+        for f in files:
+            f.unref()
+
+
+class Store:
+    """One column family's data in one region."""
+
+    def __init__(
+        self,
+        fs: FileSystem,
+        region_dir: str,
+        cf: ColumnFamilyDescriptor,
+        cache: BlockCache | None,
+        path_for: Callable[[bytes, int], str],
+    ) -> None:
+        # constant after __init__
+        self.fs = fs
+        self.region_dir = region_dir
+        self.cf = cf
+        self.family = cf.name
+        self._cache = cache
+        self._path_for = path_for
+        # guarded by self._lock
+        self._lock = threading.Lock()
+        self.active = MemStore()
+        self._snapshots: list[MemStore] = []  # newest first
+        self._files: list[StoreFile] = []  # newest first
+        self._compacting: set[int] = set()
+
+    # ---- opening -------------------------------------------------------------
+    def open_files(self, metas: list[FileMeta]) -> None:
+        """Open the store files the manifest lists (at region open)."""
+        files = [self._open_file(m) for m in metas]
+        files.sort(key=lambda f: f.meta.max_seq, reverse=True)
+        with self._lock:
+            self._files = files
+
+    def _open_file(self, meta: FileMeta) -> StoreFile:
+        path = self._path_for(self.family, meta.file_number)
+        reader = SSTableReader.open(
+            self.fs,
+            path,
+            file_id=_file_id(self.region_dir, self.family, meta.file_number),
+            cache=self._cache,
+            cache_blocks=self.cf.block_cache_enabled,
+        )
+        return StoreFile(meta, reader, path, self._delete_file)
+
+    def _delete_file(self, f: StoreFile) -> None:
+        f.reader.close()
+        if self._cache is not None:
+            self._cache.evict_file(_file_id(self.region_dir, self.family, f.meta.file_number))
+        if f._obsolete:
+            self.fs.remove(f.path)
+
+    def close(self) -> None:
+        with self._lock:
+            files, self._files = self._files, []
+        for f in files:
+            f.unref()
+
+    # ---- reading -------------------------------------------------------------
+    def memstore_size(self) -> int:
+        with self._lock:
+            return self.active.size_bytes + sum(m.size_bytes for m in self._snapshots)
+
+    def file_metas(self) -> list[FileMeta]:
+        with self._lock:
+            return [f.meta for f in self._files]
+
+    def sources(
+        self, start: bytes, stop: bytes | None, *, row: bytes | None = None
+    ) -> list[Entries]:
+        """Key-ordered iterators over every source for keys in ``[start, stop)``.
+
+        With ``row`` (a point read) files whose bloom filter or key range rule
+        the row out are skipped.
+        """
+        with self._lock:
+            mems = [self.active, *self._snapshots]
+            files = list(self._files)
+            for f in files:
+                f.ref()
+        its: list[Entries] = [m.iter_range(start, stop) for m in mems if len(m)]
+        used: list[StoreFile] = []
+        for f in files:
+            m = f.meta
+            if (stop is not None and m.first_key >= stop) or m.last_key < start:
+                f.unref()
+                continue
+            if row is not None and not f.reader.may_contain_row(row):
+                f.unref()
+                continue
+            used.append(f)
+            if row is not None and stop is not None:
+                its.append(iter(f.reader.get_row(start, stop)))
+            else:
+                its.append(f.reader.iter_from(start, stop))
+        if used:
+            return [_refcounted(used, _merged(its))]
+        return its
+
+    def merged(self, start: bytes, stop: bytes | None, *, row: bytes | None = None) -> Entries:
+        """One key-ordered iterator over all sources."""
+        its = self.sources(start, stop, row=row)
+        if len(its) == 1:
+            return its[0]
+        return _merged(its)
+
+    def row_entries(self, row: bytes) -> Entries:
+        return self.merged(row_prefix(row), row_end(row), row=row)
+
+    def last_row_key_before(self, key: bytes) -> bytes | None:
+        """The greatest internal key ``< key`` over all sources (reverse scans)."""
+        with self._lock:
+            mems = [self.active, *self._snapshots]
+            files = list(self._files)
+            for f in files:
+                f.ref()
+        best: bytes | None = None
+        try:
+            for m in mems:
+                k = m.last_key_before(key)
+                if k is not None and (best is None or k > best):
+                    best = k
+            for f in files:
+                if f.meta.first_key >= key:
+                    continue
+                k = f.reader.last_key_before(key)
+                if k is not None and (best is None or k > best):
+                    best = k
+        finally:
+            for f in files:
+                f.unref()
+        return best
+
+    # ---- flushing ------------------------------------------------------------
+    def freeze(self) -> MemStore | None:
+        """Turn the active memstore into a snapshot (caller holds the region update lock)."""
+        with self._lock:
+            if not len(self.active):
+                return None
+            snap = self.active
+            snap.freeze()
+            self.active = MemStore()
+            self._snapshots.insert(0, snap)
+            return snap
+
+    def write_file(self, entries: Entries, file_number: int, created_ms: int) -> FileMeta | None:
+        """Write ``entries`` (key order) as store file ``file_number``; None if empty."""
+        path = self._path_for(self.family, file_number)
+        self.fs.makedirs(path.rsplit("/", 1)[0])
+        writer = SSTableWriter(
+            self.fs,
+            path,
+            family=self.family,
+            block_size_bytes=self.cf.block_size,
+            compression=self.cf.compression,
+            bloom_filter_type=self.cf.bloom_filter_type,
+            created_ms=created_ms,
+        )
+        n = 0
+        try:
+            add = writer.add
+            for key, value in entries:
+                add(key, value)
+                n += 1
+            if n == 0:
+                writer.abandon()
+                return None
+            props = writer.finish()
+        except BaseException:
+            writer.abandon()
+            raise
+        return FileMeta(
+            family=self.family,
+            file_number=file_number,
+            size_bytes=props.file_size,
+            entries=props.entries,
+            first_key=props.first_key,
+            last_key=props.last_key,
+            min_seq=props.min_seq,
+            max_seq=props.max_seq,
+            min_ts=props.min_ts,
+            max_ts=props.max_ts,
+        )
+
+    def install(
+        self,
+        added: list[FileMeta],
+        removed: list[int],
+        flushed: list[MemStore] | None = None,
+    ) -> None:
+        """Swap the in-memory view after the manifest recorded the change."""
+        new_files = [self._open_file(m) for m in added]
+        with self._lock:
+            gone = [f for f in self._files if f.meta.file_number in removed]
+            keep = [f for f in self._files if f.meta.file_number not in removed]
+            files = keep + new_files
+            files.sort(key=lambda f: f.meta.max_seq, reverse=True)
+            self._files = files
+            if flushed:
+                self._snapshots = [m for m in self._snapshots if m not in flushed]
+            self._compacting.difference_update(removed)
+        for f in gone:
+            f.mark_obsolete()
+
+    # ---- compaction ----------------------------------------------------------
+    def pick_compaction(
+        self, *, major: bool, min_files: int, max_files: int, ratio: float
+    ) -> list[FileMeta]:
+        """Choose files to compact (HBase's ratio-based exploring policy, simplified).
+
+        Minor: walk files oldest first; take the first window of at least
+        ``min_files`` files where every file is at most ``ratio`` times the sum
+        of the newer files in the window. Major: every file.
+        Files already being compacted are never chosen.
+        """
+        with self._lock:
+            if self._compacting:
+                return []
+            metas = [f.meta for f in self._files]  # newest first
+            if major:
+                chosen = metas
+            else:
+                oldest_first = metas[::-1]
+                chosen = []
+                for i in range(len(oldest_first)):
+                    window = oldest_first[i : i + max_files]
+                    if len(window) < min_files:
+                        break
+                    ok = all(
+                        window[j].size_bytes
+                        <= ratio * sum(w.size_bytes for w in window[j + 1 :])
+                        for j in range(len(window) - 1)
+                    )
+                    if ok:
+                        chosen = window[::-1]
+                        break
+                if not chosen and len(metas) >= max_files * 2:
+                    # too many files: compact the newest, smallest ones regardless
+                    chosen = metas[:max_files]
+            if len(chosen) < (1 if major else min_files):
+                return []
+            self._compacting.update(m.file_number for m in chosen)
+            return list(chosen)
+
+    def cancel_compaction(self, chosen: list[FileMeta]) -> None:
+        with self._lock:
+            self._compacting.difference_update(m.file_number for m in chosen)
+
+    def compaction_input(self, chosen: list[FileMeta]) -> Entries:
+        """Merged entries of the chosen files (no block-cache pollution)."""
+        numbers = {m.file_number for m in chosen}
+        with self._lock:
+            files = [f for f in self._files if f.meta.file_number in numbers]
+            for f in files:
+                f.ref()
+        its = [f.reader.iter_from(b"", None) for f in files]
+        return _refcounted(files, _merged(its))
+
+    def file_count(self) -> int:
+        with self._lock:
+            return len(self._files)
+
+
+def _merged(its: list[Entries]) -> Entries:
+    if len(its) == 1:
+        return its[0]
+    return heapq.merge(*its)
+
+
+def _file_id(region_dir: str, family: bytes, number: int) -> int:
+    # stable per process; the block cache keys blocks by (file_id, offset)
+    return hash((region_dir, family, number)) & ((1 << 62) - 1)
