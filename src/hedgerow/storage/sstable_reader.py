@@ -127,7 +127,7 @@ def read_footer(file: RandomAccessFile, path: str) -> tuple[Footer, int]:
 class SSTableReader:
     """An open store file.
 
-    Reading: ``get_row(row_prefix, row_end)``; ``may_contain_row(row)``,
+    Reading: ``get_row(row_prefix, row_end)``; ``last_key_before(key)``; ``may_contain_row(row)``,
     ``may_contain_rowcol(row, qualifier)``.
     Scanning: ``iter_from(start_key, stop_key)`` (lazy, in key order).
     Admin: ``open`` (classmethod), ``close``, ``properties``, ``footer``, ``path``,
@@ -366,6 +366,32 @@ class SSTableReader:
                 return [(keys[j], data.value(j))]
             return list(zip(keys[j:k], data.values(j, k), strict=True))
         return list(self.iter_from(row_prefix, row_end))  # slow path: row spans blocks
+
+    def last_key_before(self, key: bytes) -> bytes | None:
+        """The greatest key ``< key`` in the file, or None (reverse scans step back with this).
+
+        Cost: like ``get_row``: index descent + one data block + one ``bisect``. Index
+        separators are exact last keys, so the entry left of the descent path at each
+        level is the last key of the preceding subtree.
+        """
+        props = self.properties
+        if not props.entries or key <= props.first_key:
+            return None
+        if key > props.last_key:
+            return props.last_key
+        best: bytes | None = None
+        block = self._root
+        for _ in range(self._depth - 1):
+            i = bisect_left(block.keys, key)  # < len(block): key <= last_key
+            if i:
+                best = block.keys[i - 1]
+            block = self._block(self._handle(block, i), BlockType.INDEX)
+        i = bisect_left(block.keys, key)
+        if i:
+            best = block.keys[i - 1]
+        keys = self._block(self._handle(block, i), BlockType.DATA).keys
+        j = bisect_left(keys, key)
+        return keys[j - 1] if j else best
 
     # -- dump support ------------------------------------------------------------
     def index_entries(self, level: int | None = None) -> Iterator[tuple[int, bytes, int, int]]:

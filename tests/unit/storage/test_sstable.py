@@ -175,6 +175,27 @@ def test_multi_level_index(tmp_path):
     r.close()
 
 
+@pytest.mark.parametrize("block_size", [64, 4096])
+def test_last_key_before(tmp_path, block_size):
+    rng = random.Random(block_size)
+    entries = make_entries(rng, 2000)
+    keys = [k for k, _ in entries]
+    props = write(tmp_path / "b.sst", entries, block_size=block_size)
+    r = open_reader(tmp_path / "b.sst", cache=BlockCache(16 << 20))
+    probes = [b"", b"\xff" * 9, keys[0], keys[-1], *rng.sample(keys, 200)]
+    probes += [rng.randbytes(4) for _ in range(200)]
+    probes += [k + b"\x00" for k in rng.sample(keys, 50)]
+    for probe in probes:
+        i = bisect_left(keys, probe)
+        assert r.last_key_before(probe) == (keys[i - 1] if i else None), probe
+    r.close()
+    write(tmp_path / "e.sst", [])
+    r = open_reader(tmp_path / "e.sst")
+    assert r.last_key_before(b"x") is None
+    r.close()
+    assert props.index_depth >= (2 if block_size == 64 else 1)
+
+
 def test_iteration_is_lazy(tmp_path):
     entries = make_entries(random.Random(3), 2000)
     props = write(tmp_path / "l.sst", entries, block_size=256)
