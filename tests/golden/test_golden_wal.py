@@ -153,3 +153,33 @@ def test_golden_manifest_replays(tmp_path: Path) -> None:
         region_info={"table": "t1", "start": b"", "end": "m\u00e9".encode()},
     )
     m.close()
+
+
+def test_docs_worked_examples() -> None:
+    """The byte examples in docs/formats/wal.md and manifest.md are what the code writes."""
+    from hedgerow.storage.version_edit import encode_version_edit
+    from hedgerow.storage.wal_format import FILE_HEADER, MANIFEST_MAGIC, WAL_MAGIC, RecordType
+    from hedgerow.storage.wal_writer import frame_record
+
+    wal = FILE_HEADER.pack(WAL_MAGIC, 1) + frame_record(
+        RecordType.WAL_EDIT,
+        encode_edit(WalEdit("r1", 7, [(b"row", [(b"cf", b"q", 1000, KeyType.PUT, b"v")])])),
+    )
+    assert wal.hex(" ") == (
+        "89 48 52 57 41 4c 0d 0a 01 00 00 00 5a 50 43 18 1c 00 00 00 01 93 a2 72 31 07 91 92 "
+        "c4 03 72 6f 77 91 95 c4 02 63 66 c4 01 71 cd 03 e8 04 c4 01 76"
+    )
+    man = FILE_HEADER.pack(MANIFEST_MAGIC, 1) + frame_record(
+        RecordType.VERSION_EDIT,
+        encode_version_edit(
+            VersionEdit(
+                added_files=[FileMeta(b"cf", 5, 4096, 100, b"a", b"z", 1, 7, 1000, 2000)],
+                flushed_seq=7,
+                next_file_number=6,
+            )
+        ),
+    )
+    assert man.hex(" ") == (
+        "89 48 52 4d 41 4e 0d 0a 01 00 00 00 ee 95 b1 c1 1f 00 00 00 02 83 01 91 9a c4 02 63 66 "
+        "05 cd 10 00 64 c4 01 61 c4 01 7a 01 07 cd 03 e8 cd 07 d0 03 07 04 06"
+    )

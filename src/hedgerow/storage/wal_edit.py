@@ -11,7 +11,7 @@ Format: docs/formats/wal.md#edit (authoritative). Summary (msgpack, use_bin_type
 Invariants: ``decode_edit(encode_edit(e)) == e``; key_type is a ``KeyType`` value
 (model/cell.py); all cells of an edit share ``seq``.
 Concurrency: pure functions; a WalEdit is treated as immutable.
-Hot path: ``encode_edit`` (every logged write); see benchmarks/bench_wal.py.
+Hot path: ``encode_edit`` (every logged write); measured in docs/formats/wal.md#performance.
 """
 
 from __future__ import annotations

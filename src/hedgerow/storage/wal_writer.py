@@ -11,7 +11,7 @@ Invariants: every byte written after the header is a whole number of framed
 records; a file is written by exactly one LogWriter, from offset 0.
 Concurrency: ``frame_record`` is a pure function; a LogWriter is not thread-safe
 (the WAL manager lets only its write leader touch it).
-Hot path: ``frame_record`` (every logged write); see benchmarks/bench_wal.py.
+Hot path: ``frame_record`` (every logged write); measured in docs/formats/wal.md#performance.
 """
 
 from __future__ import annotations

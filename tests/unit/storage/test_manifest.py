@@ -68,7 +68,10 @@ _vedit = st.builds(
     st.lists(st.tuples(st.binary(min_size=1, max_size=5), st.integers(0, 2**40)), max_size=3),
     st.none() | st.integers(0, 2**63 - 1),
     st.none() | st.integers(0, 2**63),
-    st.none() | st.dictionaries(st.text(max_size=5), st.binary(max_size=5) | st.integers()),
+    st.none()
+    | st.dictionaries(
+        st.text(max_size=5), st.binary(max_size=5) | st.integers(-(2**63), 2**63 - 1)
+    ),
 )
 
 
