@@ -98,6 +98,9 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path) -> None:
         if rest:
             buf += rest
         err = proc.stderr.read() if proc.stderr else b""
+        proc.stdout.close()
+        if proc.stderr:
+            proc.stderr.close()
         assert proc.returncode == -signal.SIGKILL, err.decode(errors="replace")
         for ln in buf.split(b"\n"):
             if not ln:

@@ -1,0 +1,1 @@
+"""Command-line tools: ``hedgerow dump`` (and the servers and shell as they land)."""
