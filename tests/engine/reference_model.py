@@ -224,8 +224,10 @@ class Model:
                     for q in quals:
                         best: dict[int, MCell] = {}
                         for c in cells:
-                            if c.type == PUT and c.qualifier == q and (
-                                c.ts not in best or c.seq > best[c.ts].seq
+                            if (
+                                c.type == PUT
+                                and c.qualifier == q
+                                and (c.ts not in best or c.seq > best[c.ts].seq)
                             ):
                                 best[c.ts] = c
                         for i, ts in enumerate(sorted(best, reverse=True)):

@@ -148,9 +148,7 @@ class Runner:
             cols = [self.fam() + b":" + self.qual() for _ in range(self.rng.randint(1, 2))]
             self.log.append(f"delete columns {row!r} {cols} ts={ts}")
             self.t.delete(row, columns=cols, timestamp=ts)
-            self.model.apply(
-                row, [("delcol", *c.split(b":", 1), ts) for c in cols], self.now()
-            )
+            self.model.apply(row, [("delcol", *c.split(b":", 1), ts) for c in cols], self.now())
         elif kind == "family":
             f = self.fam()
             self.log.append(f"delete family {row!r} {f!r} ts={ts}")
@@ -203,7 +201,9 @@ class Runner:
             with pytest.raises(NotACounter):
                 self.t.increment(row, {f + b":" + q: amount})
             return
-        old = 0 if cur is None or cur.value == b"" else int.from_bytes(cur.value, "big", signed=True)
+        old = (
+            0 if cur is None or cur.value == b"" else int.from_bytes(cur.value, "big", signed=True)
+        )
         new = old + amount
         got = self.t.increment(row, {f + b":" + q: amount})
         self.check("increment result", got, {f + b":" + q: new})
@@ -236,21 +236,22 @@ class Runner:
         op = self.rng.choice(["=", "=", "!=", "<", ">=", ">"]) if expected else "="
         pf, pq = self.fam(), self.qual()
         put = {pf + b":" + pq: self.value()}
-        self.log.append(
-            f"check_and_mutate {row!r} {f + b':' + q!r} {expected!r} {op} put={put!r}"
-        )
+        self.log.append(f"check_and_mutate {row!r} {f + b':' + q!r} {expected!r} {op} put={put!r}")
         got = self.t.check_and_mutate(row, f + b":" + q, expected, op, put=put)
         curv = None if cur is None else cur.value
         if expected is None or expected == b"":
             want = curv is None or curv == b""
         else:
-            want = curv is not None and {
-                "=": expected == curv,
-                "!=": expected != curv,
-                "<": expected < curv,
-                ">=": expected >= curv,
-                ">": expected > curv,
-            }[op]
+            want = (
+                curv is not None
+                and {
+                    "=": expected == curv,
+                    "!=": expected != curv,
+                    "<": expected < curv,
+                    ">=": expected >= curv,
+                    ">": expected > curv,
+                }[op]
+            )
         self.check("check_and_mutate result", got, want)
         if want:
             ts = now
@@ -269,19 +270,23 @@ class Runner:
             min_ts = self.now() - self.rng.randrange(0, 120_000)
             max_ts = max(max_ts, min_ts)
         self.log.append(f"get {row!r} {cols} v={versions} [{min_ts},{max_ts})")
-        got = [
-            (c.family, c.qualifier, c.timestamp, c.value)
-            for _r, cells in self.t.scan(
-                row_start=row,
-                row_stop=row,
-                stop_inclusive=True,
-                columns=cols,
-                time_range=(min_ts, max_ts),
-                max_versions=max(versions, 2),
-                raw=False,
-            )
-            for c in cells
-        ] if versions > 1 else None
+        got = (
+            [
+                (c.family, c.qualifier, c.timestamp, c.value)
+                for _r, cells in self.t.scan(
+                    row_start=row,
+                    row_stop=row,
+                    stop_inclusive=True,
+                    columns=cols,
+                    time_range=(min_ts, max_ts),
+                    max_versions=max(versions, 2),
+                    raw=False,
+                )
+                for c in cells
+            ]
+            if versions > 1
+            else None
+        )
         if got is not None:
             want = self.model.get(row, mcols, self.now(), min_ts, max_ts, max(versions, 2))
             self.check("get (versions)", got, want)
@@ -296,7 +301,9 @@ class Runner:
         versions = self.rng.choice([None, 1, 2, 3])
         ts = None if self.rng.random() < 0.6 else self.now() - self.rng.randrange(0, 60_000)
         self.log.append(f"cells {row!r} {f + b':' + q!r} v={versions} ts={ts}")
-        got = self.t.cells(row, f + b":" + q, versions=versions, timestamp=ts, include_timestamp=True)
+        got = self.t.cells(
+            row, f + b":" + q, versions=versions, timestamp=ts, include_timestamp=True
+        )
         want = self.model.get(
             row, {f: {q}}, self.now(), 0, MAX_TS if ts is None else ts, versions or 2**31 - 1
         )

@@ -16,7 +16,13 @@ from hedgerow.storage.sstable_dump import dump_sstable, escape_bytes
 
 __all__ = ["dump_catalog", "dump_manifest", "dump_path", "dump_wal"]
 
-_TYPE_NAMES = {4: "Put", 8: "Delete", 10: "DeleteFamilyVersion", 12: "DeleteColumn", 14: "DeleteFamily"}
+_TYPE_NAMES = {
+    4: "Put",
+    8: "Delete",
+    10: "DeleteFamilyVersion",
+    12: "DeleteColumn",
+    14: "DeleteFamily",
+}
 
 
 def dump_wal(path: str, out: TextIO, *, values: bool = True, skip_corruption: bool = False) -> int:
@@ -26,10 +32,14 @@ def dump_wal(path: str, out: TextIO, *, values: bool = True, skip_corruption: bo
     report = RecoveryReport()
     n = 0
     out.write(f"WAL file {path} ({os.path.getsize(path)} bytes)\n")
-    for offset, edit in read_wal_file(LocalFS(), path, skip_corruption=skip_corruption, report=report):
+    for offset, edit in read_wal_file(
+        LocalFS(), path, skip_corruption=skip_corruption, report=report
+    ):
         n += 1
         cells = sum(len(c) for _, c in edit.rows)
-        out.write(f"@{offset} region={edit.region} seq={edit.seq} rows={len(edit.rows)} cells={cells}\n")
+        out.write(
+            f"@{offset} region={edit.region} seq={edit.seq} rows={len(edit.rows)} cells={cells}\n"
+        )
         for row, row_cells in edit.rows:
             for fam, qual, ts, typ, value in row_cells:
                 v = f" value={escape_bytes(value, 60)}" if values else f" value_len={len(value)}"

@@ -121,7 +121,9 @@ def _read_max_ts(timestamp: int | None) -> int:
 
 def _put_ops(data: Mapping[bytes | str, bytes | str], ts: int | None) -> list[Op]:
     if not isinstance(data, Mapping):
-        raise InvalidArgument(f"data must be a mapping of column to value, got {type(data).__name__}")
+        raise InvalidArgument(
+            f"data must be a mapping of column to value, got {type(data).__name__}"
+        )
     ops: list[Op] = []
     for col, value in data.items():
         fam, qual = _full_column(col)
@@ -151,7 +153,9 @@ def _make_filter(filter: Any) -> Any:
         return parse_filter(filter)
     if isinstance(filter, Filter):
         return copy.deepcopy(filter)  # filters keep per-scan state (PageFilter counts rows)
-    raise InvalidArgument(f"filter must be a filter string or a Filter, got {type(filter).__name__}")
+    raise InvalidArgument(
+        f"filter must be a filter string or a Filter, got {type(filter).__name__}"
+    )
 
 
 def _row_dict(cells: list[Cell], include_timestamp: bool) -> RowData:
@@ -367,8 +371,7 @@ class Table:
         limit: int | None,
         cells_out: bool,
     ) -> Iterator[tuple[bytes, RowData | list[Cell]]]:
-        n = 0
-        for row, cells in self._backend.scan(self.name, rng, spec):
+        for n, (row, cells) in enumerate(self._backend.scan(self.name, rng, spec), 1):
             chunks = (
                 [cells]
                 if scan_batching is None or len(cells) <= scan_batching
@@ -376,7 +379,6 @@ class Table:
             )
             for chunk in chunks:
                 yield row, (chunk if cells_out else _row_dict(chunk, include_timestamp))
-            n += 1
             if limit is not None and n >= limit:
                 return
 
@@ -542,7 +544,13 @@ class Table:
         if not ops:
             raise InvalidArgument("check_and_mutate needs put or delete")
         return self._backend.check_and_mutate(
-            self.name, r, fam, qual, compare, RowMutation(r, tuple(ops)), _durability(True, durability)
+            self.name,
+            r,
+            fam,
+            qual,
+            compare,
+            RowMutation(r, tuple(ops)),
+            _durability(True, durability),
         )
 
     def batch(

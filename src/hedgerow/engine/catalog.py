@@ -77,7 +77,10 @@ class Catalog:
             },
             use_bin_type=True,
         )
-        return _HEADER.pack(CATALOG_MAGIC, CATALOG_VERSION, crc32c.crc32c(payload), len(payload)) + payload
+        return (
+            _HEADER.pack(CATALOG_MAGIC, CATALOG_VERSION, crc32c.crc32c(payload), len(payload))
+            + payload
+        )
 
     @classmethod
     def decode(cls, data: bytes, path: str = "CATALOG") -> Catalog:

@@ -20,7 +20,6 @@ every cell of the family at or below ``ts`` (``addFamily``),
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from hedgerow.errors import CellTooLarge, InvalidArgument, KeyTooLarge
 from hedgerow.model.cell import MAX_TIMESTAMP
@@ -79,7 +78,7 @@ class DeleteRow:
     ts: int | None = None
 
 
-Op = Union[Put, DeleteVersion, DeleteColumn, DeleteFamily, DeleteFamilyVersion, DeleteRow]
+Op = Put | DeleteVersion | DeleteColumn | DeleteFamily | DeleteFamilyVersion | DeleteRow
 
 
 def check_row(row: object) -> bytes:

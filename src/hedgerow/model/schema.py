@@ -87,7 +87,9 @@ def _as_int(name: str, v: Any, minimum: int) -> int:
     try:
         n = int(v)
     except ValueError:
-        raise InvalidArgument(f"column family option {name} must be an integer, got {v!r}") from None
+        raise InvalidArgument(
+            f"column family option {name} must be an integer, got {v!r}"
+        ) from None
     if n < minimum:
         raise InvalidArgument(f"column family option {name} must be >= {minimum}, got {n}")
     return n

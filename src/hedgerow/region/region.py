@@ -43,7 +43,7 @@ from hedgerow.model.mutation import (
     RowMutation,
 )
 from hedgerow.model.read_spec import ReadSpec, ScanRange
-from hedgerow.model.schema import ColumnFamilyDescriptor, TableDescriptor
+from hedgerow.model.schema import TableDescriptor
 from hedgerow.region.mvcc import MVCC
 from hedgerow.region.query_matcher import (
     VersionCounter,
@@ -101,7 +101,8 @@ class _Cells:
     __slots__ = ("per_family", "wal_rows")
 
     def __init__(self) -> None:
-        self.per_family: dict[bytes, list[tuple[bytes, bytes]]] = {}
+        # family -> [(row, qualifier, ts, type, value)]
+        self.per_family: dict[bytes, list[tuple[bytes, bytes, int, int, bytes]]] = {}
         self.wal_rows: list[tuple[bytes, list[tuple[bytes, bytes, int, int, bytes]]]] = []
 
 
@@ -289,7 +290,7 @@ class Region:
                 for fam in self.stores:
                     wal_cells.append((fam, b"", ts, int(KeyType.DELETE_FAMILY), b""))
                     per_family.setdefault(fam, []).append(
-                        (row, b"", ts, int(KeyType.DELETE_FAMILY), b"")  # type: ignore[arg-type]
+                        (row, b"", ts, int(KeyType.DELETE_FAMILY), b"")
                     )
                 continue
             else:  # pragma: no cover - exhaustive
@@ -297,7 +298,7 @@ class Region:
             if fam not in self.stores:
                 self._store(fam)
             wal_cells.append((fam, q, ts, typ, value))
-            per_family.setdefault(fam, []).append((row, q, ts, typ, value))  # type: ignore[arg-type]
+            per_family.setdefault(fam, []).append((row, q, ts, typ, value))
         if wal_cells:
             out.wal_rows.append((row, wal_cells))
 
@@ -344,7 +345,7 @@ class Region:
                     stores[fam].active.add_many(
                         [
                             (encode_key(row, q, ts, typ, seq), value)
-                            for row, q, ts, typ, value in items  # type: ignore[misc]
+                            for row, q, ts, typ, value in items
                         ]
                     )
                 pos = -1
@@ -618,8 +619,7 @@ class Region:
             row = row_of(best)
             upper = row_prefix(row)
             rows = self._rows(row_prefix(row), row_end(row), spec, rp, now, row=row)
-            for item in self._filtered(rows, spec, now):
-                yield item
+            yield from self._filtered(rows, spec, now)
             if filt is not None and filt.filter_all_remaining():
                 return
 
@@ -658,9 +658,7 @@ class Region:
             failpoints.hit("region.flush.after_manifest")
             for fam, snap in snaps.items():
                 meta_or_none = added.get(fam)
-                self.stores[fam].install(
-                    [meta_or_none] if meta_or_none else [], [], flushed=[snap]
-                )
+                self.stores[fam].install([meta_or_none] if meta_or_none else [], [], flushed=[snap])
             self.flushed_seq = flush_seq
             self._wal.mark_flushed(self.info.name, flush_seq)
             with self._size_cond:

@@ -78,7 +78,9 @@ class MemStore:
         with self._lock:
             self.frozen = True
 
-    def iter_range(self, start: bytes = b"", stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+    def iter_range(
+        self, start: bytes = b"", stop: bytes | None = None
+    ) -> Iterator[tuple[bytes, bytes]]:
         """Yield ``(key, value)`` for ``start <= key < stop`` in key order.
 
         Copies up to 256 entries per lock hold, then resumes after the last key

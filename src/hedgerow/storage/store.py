@@ -318,8 +318,7 @@ class Store:
                     if len(window) < min_files:
                         break
                     ok = all(
-                        window[j].size_bytes
-                        <= ratio * sum(w.size_bytes for w in window[j + 1 :])
+                        window[j].size_bytes <= ratio * sum(w.size_bytes for w in window[j + 1 :])
                         for j in range(len(window) - 1)
                     )
                     if ok:
