@@ -481,3 +481,27 @@ def test_dump(tmp_path):
     out = io.StringIO()
     dump_sstable(LocalFS(), str(tmp_path / "d.sst"), out, values=False)
     assert "(6 bytes)" in out.getvalue()
+
+
+def test_failpoint_before_sync_then_abandon(tmp_path):
+    from hedgerow._internal import failpoints
+
+    path = tmp_path / "fp.sst"
+    w = SSTableWriter(
+        LocalFS(),
+        str(path),
+        family=b"cf",
+        block_size_bytes=256,
+        compression="none",
+        bloom_filter_type="ROW",
+    )
+    for k, v in make_entries(random.Random(12), 50):
+        w.add(k, v)
+    failpoints.arm("storage.sstable.before_sync")
+    try:
+        with pytest.raises(failpoints.FailpointError):
+            w.finish()
+    finally:
+        failpoints.disarm("storage.sstable.before_sync")
+    w.abandon()
+    assert not path.exists()
