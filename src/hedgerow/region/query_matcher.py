@@ -30,8 +30,10 @@ Hot path: ``resolve_family`` (every get and scan); bench/engine.py.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
-from hedgerow.model.cell import Cell, KeyType
+from hedgerow.model.cell import MAX_TIMESTAMP, Cell, KeyType
+from hedgerow.model.filters.base import ReturnCode
 from hedgerow.model.keys import split_key
 from hedgerow.model.read_spec import ReadSpec
 from hedgerow.model.schema import ColumnFamilyDescriptor
@@ -39,6 +41,7 @@ from hedgerow.model.schema import ColumnFamilyDescriptor
 __all__ = [
     "VersionCounter",
     "apply_row_filter",
+    "row_visible",
     "resolve_family",
     "retain_for_major_compaction",
 ]
@@ -48,6 +51,13 @@ _DELETE = int(KeyType.DELETE)
 _DELETE_COLUMN = int(KeyType.DELETE_COLUMN)
 _DELETE_FAMILY = int(KeyType.DELETE_FAMILY)
 _DELETE_FAMILY_VERSION = int(KeyType.DELETE_FAMILY_VERSION)
+_MAX_TS = MAX_TIMESTAMP
+_INCLUDE = ReturnCode.INCLUDE
+_INCLUDE_NEXT_COL = ReturnCode.INCLUDE_AND_NEXT_COL
+_INCLUDE_NEXT_ROW = ReturnCode.INCLUDE_AND_SEEK_NEXT_ROW
+_SKIP = ReturnCode.SKIP
+_NEXT_COL = ReturnCode.NEXT_COL
+_NEXT_ROW = ReturnCode.NEXT_ROW
 
 
 def oldest_unexpired(cf: ColumnFamilyDescriptor, now_ms: int) -> int:
@@ -208,75 +218,85 @@ class VersionCounter:
             return False
         return True
 
+    def column_done(self) -> bool:
+        """True once the current column reached its version limit (skip the rest of it)."""
+        return self._done
+
 
 def apply_row_filter(
-    filt: object,
+    filt: Any,
     row: bytes,
     cells: list[Cell],
     counter: VersionCounter,
-) -> tuple[list[Cell], bytes | None]:
-    """Run one row through a filter (HBase RegionScannerImpl + UserScanQueryMatcher).
+    positions: dict[bytes, tuple[bytes, bytes, bytes, int, int]],
+) -> tuple[list[Cell], bool]:
+    """Run one row's cells through a filter; returns (kept cells, stop the scan).
 
-    The caller has already checked ``filter_all_remaining`` and
-    ``filter_row_key`` and called ``reset``. Returns the row's cells (empty
-    when the row is filtered out) and, when a filter gave a seek hint beyond
-    this row, the row to continue from.
+    Mirrors steps 3-6 of ``hedgerow.model.filters.evaluate`` (HBase 2
+    RegionScannerImpl + UserScanQueryMatcher): ``positions`` holds, per family,
+    the first cell key that family's scanner may still return (NEXT_COL,
+    NEXT_ROW and seek hints move it; it persists across rows so a hint into a
+    later row skips the rows between). The caller has checked
+    ``filter_all_remaining``, called ``reset`` and ``filter_row_key``.
+    Version limits (with TTL and MIN_VERSIONS) apply after ``filter_cell``.
     """
-    from hedgerow.model.filters import ReturnCode
+    from hedgerow.model.filters.base import HINT_TYPE, cell_key
 
-    f = filt  # typed as object to keep this module importable without filters
-    filter_cell = f.filter_cell  # type: ignore[attr-defined]
-    transform = f.transform_cell  # type: ignore[attr-defined]
-    out: list[Cell] = []
-    skip_col: tuple[bytes, bytes] | None = None
-    hint_row: bytes | None = None
-    hint_cell: Cell | None = None
+    filter_cell = filt.filter_cell
+    transform = filt.transform_cell
+    all_remaining = filt.filter_all_remaining
+    kept: list[Cell] = []
+    stop = False
     for cell in cells:
-        if skip_col is not None:
-            if (cell.family, cell.qualifier) == skip_col:
-                continue
-            skip_col = None
-        if hint_cell is not None:
-            if (cell.family, cell.qualifier, -cell.timestamp) < (
-                hint_cell.family,
-                hint_cell.qualifier,
-                -hint_cell.timestamp,
-            ):
-                continue
-            hint_cell = None
+        key = cell_key(cell)
+        pos = positions.get(cell.family)
+        if pos is not None and key < pos:
+            continue
+        if all_remaining():
+            stop = True
+            break
         rc = filter_cell(cell)
-        if rc == ReturnCode.SKIP:
+        if rc is _INCLUDE or rc is _INCLUDE_NEXT_COL or rc is _INCLUDE_NEXT_ROW:
+            if counter.accept(cell):
+                kept.append(transform(cell))
+            elif counter.column_done():
+                rc = _NEXT_ROW if rc is _INCLUDE_NEXT_ROW else _NEXT_COL
+        if rc is _INCLUDE or rc is _SKIP:
             continue
-        if rc == ReturnCode.NEXT_COL:
-            skip_col = (cell.family, cell.qualifier)
-            continue
-        if rc == ReturnCode.NEXT_ROW:
-            break
-        if rc == ReturnCode.SEEK_NEXT_USING_HINT:
-            hint = f.get_next_cell_hint(cell)  # type: ignore[attr-defined]
-            if hint is None:
-                continue
-            if hint.row > row:
-                hint_row = hint.row
-                break
-            if hint.row == row:
-                hint_cell = hint
-            continue
-        # INCLUDE, INCLUDE_AND_NEXT_COL, INCLUDE_AND_SEEK_NEXT_ROW
-        if counter.accept(cell):
-            out.append(transform(cell))
-        if rc == ReturnCode.INCLUDE_AND_NEXT_COL:
-            skip_col = (cell.family, cell.qualifier)
-        elif rc == ReturnCode.INCLUDE_AND_SEEK_NEXT_ROW:
-            break
-    if out:
-        if f.has_filter_row():  # type: ignore[attr-defined]
-            out = f.filter_row_cells(out)  # type: ignore[attr-defined]
-            if out and f.filter_row():  # type: ignore[attr-defined]
-                out = []
-        elif f.filter_row():  # type: ignore[attr-defined]
-            out = []
-    return out, hint_row
+        if rc is _NEXT_COL or rc is _INCLUDE_NEXT_COL:
+            positions[cell.family] = (
+                cell.row,
+                cell.family,
+                cell.qualifier + b"\x00",
+                -_MAX_TS,
+                -HINT_TYPE,
+            )
+        elif rc is _NEXT_ROW or rc is _INCLUDE_NEXT_ROW:
+            positions[cell.family] = (cell.row + b"\x00", b"", b"", -_MAX_TS, -HINT_TYPE)
+        else:  # SEEK_NEXT_USING_HINT
+            hint = filt.get_next_cell_hint(cell)
+            if hint is not None:
+                hint_key = cell_key(hint)
+                if hint_key > key:
+                    positions[cell.family] = hint_key
+    if filt.has_filter_row():
+        kept = filt.filter_row_cells(kept)
+    if kept and filt.filter_row():
+        kept = []
+    return kept, stop
+
+
+def row_visible(
+    cells: list[Cell], positions: dict[bytes, tuple[bytes, bytes, bytes, int, int]]
+) -> bool:
+    """Whether any cell of the row lies at or after its family's scanner position."""
+    from hedgerow.model.filters.base import cell_key
+
+    for cell in cells:
+        pos = positions.get(cell.family)
+        if pos is None or cell_key(cell) >= pos:
+            return True
+    return False
 
 
 def retain_for_major_compaction(

@@ -51,6 +51,7 @@ from hedgerow.region.query_matcher import (
     oldest_unexpired,
     resolve_family,
     retain_for_major_compaction,
+    row_visible,
 )
 from hedgerow.storage.block_cache import BlockCache
 from hedgerow.storage.fs import FileSystem
@@ -517,8 +518,15 @@ class Region:
         rows: Iterator[tuple[bytes, list[Cell]]],
         spec: ReadSpec,
         now: int,
-        hint_out: list[bytes] | None = None,
+        state: dict[str, Any] | None = None,
     ) -> Iterator[tuple[bytes, list[Cell]]]:
+        """Apply the spec's filter row by row (steps of hedgerow.model.filters.evaluate).
+
+        ``state`` carries the per-family scanner positions across calls; when every
+        family's position lies in a later row, ``state["restart"]`` is set to that
+        row and iteration stops so the caller can seek there instead of reading the
+        rows between.
+        """
         filt = spec.filter
         if filt is None:
             yield from rows
@@ -531,18 +539,35 @@ class Region:
             )
             for s in self.stores.values()
         }
+        if state is None:
+            state = {}
+        positions: dict[bytes, tuple[bytes, bytes, bytes, int, int]] = state.setdefault(
+            "positions", {}
+        )
+        n_families = len(self._families_for(spec))
         for row, cells in rows:
+            if positions and not row_visible(cells, positions):
+                continue
             if filt.filter_all_remaining():
+                state["done"] = True
                 return
             filt.reset()
             if filt.filter_row_key(row):
+                if filt.filter_all_remaining():
+                    state["done"] = True
+                    return
                 continue
-            out, hint = apply_row_filter(filt, row, cells, VersionCounter(limits))
+            out, stop = apply_row_filter(filt, row, cells, VersionCounter(limits), positions)
             if out:
                 yield row, out
-            if hint is not None and hint_out is not None:
-                hint_out.append(hint)
+            if stop or filt.filter_all_remaining():
+                state["done"] = True
                 return
+            if len(positions) == n_families:
+                nxt = min(p[0] for p in positions.values())
+                if nxt > row:
+                    state["restart"] = nxt
+                    return
 
     def get(self, row: bytes, spec: ReadSpec, *, read_point: int | None = None) -> list[Cell]:
         """The cells of one row (one bloom check and one block read per store file)."""
@@ -578,15 +603,16 @@ class Region:
         if self.info.end_key:
             stop_keys.append(row_prefix(self.info.end_key))
         stop_key = min(stop_keys) if stop_keys else None
+        state: dict[str, Any] = {}
         while True:
-            hints: list[bytes] = []
             rows = self._rows(start_key, stop_key, spec, rp, now)
-            for item in self._filtered(rows, spec, now, hints):
+            for item in self._filtered(rows, spec, now, state):
                 self.read_requests += 1
                 yield item
-            if not hints:
+            restart = state.pop("restart", None)
+            if restart is None or state.get("done"):
                 return
-            start_key = row_prefix(hints[0])
+            start_key = row_prefix(restart)
             if stop_key is not None and start_key >= stop_key:
                 return
 
@@ -607,7 +633,7 @@ class Region:
             lk = row_prefix(self.info.start_key)
             lower = lk if lower is None else max(lower, lk)
         stores = self._families_for(spec)
-        filt = spec.filter
+        state: dict[str, Any] = {}
         while True:
             best: bytes | None = None
             for s in stores:
@@ -619,8 +645,9 @@ class Region:
             row = row_of(best)
             upper = row_prefix(row)
             rows = self._rows(row_prefix(row), row_end(row), spec, rp, now, row=row)
-            yield from self._filtered(rows, spec, now)
-            if filt is not None and filt.filter_all_remaining():
+            yield from self._filtered(rows, spec, now, state)
+            state.pop("positions", None)  # forward hints mean nothing in reverse
+            if state.get("done"):
                 return
 
     # ---- flush -------------------------------------------------------------------------------
