@@ -207,7 +207,7 @@ class Runner:
         new = old + amount
         got = self.t.increment(row, {f + b":" + q: amount})
         self.check("increment result", got, {f + b":" + q: new})
-        ts = max(cur.ts + 1, now) if cur is not None else now
+        ts = max(cur.ts, now) if cur is not None else now
         self.model.apply(row, [("put", f, q, new.to_bytes(8, "big", signed=True), ts)], now)
 
     def op_append(self) -> None:
@@ -219,7 +219,7 @@ class Runner:
         got = self.t.append(row, {f + b":" + q: suffix})
         new = (cur.value if cur else b"") + suffix
         self.check("append result", got, {f + b":" + q: new})
-        ts = max(cur.ts + 1, now) if cur is not None else now
+        ts = max(cur.ts, now) if cur is not None else now
         self.model.apply(row, [("put", f, q, new, ts)], now)
 
     def op_check_and_mutate(self) -> None:

@@ -432,8 +432,12 @@ class Region:
                 cur = self.get(row, spec)
                 old = cur[0].value if cur else None
                 new_value = compute(old, delta, fam, q)
-                # HBase: new ts = max(current.ts + 1, now) when a current cell exists
-                ts = max(cur[0].timestamp + 1, now) if cur else now
+                # HBase uses max(current.ts + 1, now). We use max(current.ts, now): an
+                # equal timestamp resolves to the later write (higher seq) anyway, and a
+                # put made in the same millisecond after an increment is not shadowed by
+                # a cell stamped 1 ms in the future (happybase's test_atomic_counters;
+                # ../shared/reference/hbase-happybase.md section 2.7).
+                ts = max(cur[0].timestamp, now) if cur else now
                 ops.append(Put(fam, q, new_value, ts))
                 result[(fam, q)] = new_value
             m = RowMutation(row, tuple(ops))
