@@ -1,18 +1,25 @@
 """The ``hedgerow`` command: one entry point, a subcommand per tool.
 
-Role: console script (pyproject ``[project.scripts]``). Each subcommand's
-``--help`` says what it does and shows an example.
+Role: console script (pyproject ``[project.scripts]``). Each subcommand lives in
+``hedgerow/cli/<name>_cmd.py`` with ``add_parser(subparsers)`` and
+``run(args) -> int``; its ``--help`` says what it does and shows an example.
+Errors from Hedgerow or the OS print one ``ERROR:`` line and exit 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from hedgerow.errors import HedgerowError
 
 __all__ = ["main"]
+
+#: subcommand modules, in the order ``--help`` lists them
+_COMMANDS = ("standalone", "shell", "thrift", "dump")
 
 _DESCRIPTION = """\
 Hedgerow: an HBase/Bigtable-class wide-column store.
@@ -21,26 +28,23 @@ Use it embedded from Python:
     import hedgerow
     conn = hedgerow.connect("./data")
 
-or inspect a data directory with the tools below.
-"""
-
-_DUMP_HELP = """\
-Print the records of one Hedgerow file, for debugging. Reads only.
-
-kinds:
-  wal        a write-ahead log file        (DATA/wal/000000000001.log)
-  storefile  an immutable store file       (DATA/tables/T/REGION/FAMILY/000000000007.sst)
-  manifest   a region's manifest state     (DATA/tables/T/REGION)
-  catalog    the tables and their regions  (DATA or DATA/CATALOG)
-
-examples:
-  hedgerow dump wal ./data/wal/000000000001.log
-  hedgerow dump storefile --no-values ./data/tables/t/0000000001/cf/000000000003.sst
-  hedgerow dump catalog ./data
+or run one of the commands below (each has --help with an example).
 """
 
 
-def _parser() -> argparse.ArgumentParser:
+def _modules() -> dict[str, ModuleType]:
+    mods: dict[str, ModuleType] = {}
+    for name in _COMMANDS:
+        modname = f"hedgerow.cli.{name}_cmd"
+        try:
+            mods[name] = importlib.import_module(modname)
+        except ModuleNotFoundError as e:
+            if e.name != modname:  # a real missing dependency inside the module
+                raise
+    return mods
+
+
+def _parser(mods: dict[str, ModuleType]) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hedgerow",
         description=_DESCRIPTION,
@@ -48,40 +52,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    d = sub.add_parser(
-        "dump",
-        help="print the records of a WAL, store file, manifest or catalog",
-        description=_DUMP_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    d.add_argument("kind", choices=["wal", "storefile", "sstable", "hfile", "manifest", "catalog"])
-    d.add_argument("path", help="the file (or directory for manifest and catalog)")
-    d.add_argument("--no-values", action="store_true", help="print value sizes, not values")
+    for mod in mods.values():
+        mod.add_parser(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    mods = _modules()
+    parser = _parser(mods)
+    args = parser.parse_args(argv)
     if args.version:
         from hedgerow import __version__
 
         print(f"hedgerow {__version__}")
         return 0
     if args.command is None:
-        _parser().print_help()
+        parser.print_help()
         return 2
     try:
-        if args.command == "dump":
-            from hedgerow.cli.dump import dump_path
-
-            dump_path(args.kind, args.path, sys.stdout, values=not args.no_values)
-            return 0
+        rc: int = mods[args.command].run(args)
+        return rc
     except (HedgerowError, OSError) as e:
         print(f"ERROR: {e}", file=sys.stderr)
         return 1
-    except BrokenPipeError:  # pragma: no cover - e.g. | head
-        return 0
-    return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
