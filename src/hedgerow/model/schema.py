@@ -220,7 +220,7 @@ class ColumnFamilyDescriptor:
 
 def validate_table_name(name: str) -> str:
     """Check a table name against HBase's rules ([ns:]qualifier of [A-Za-z0-9_.-])."""
-    if not isinstance(name, str) or not _TABLE_NAME.match(name) or len(name) > 255:
+    if not isinstance(name, str) or not _TABLE_NAME.fullmatch(name) or len(name) > 255:
         raise InvalidArgument(
             f"illegal table name {name!r}: use letters, digits, '_', '-', '.', "
             "optionally 'namespace:' first"
