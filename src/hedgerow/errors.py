@@ -22,6 +22,7 @@ The tree::
     │   ├── FormatVersionError         a file written by an unknown format version
     │   └── DirectoryLocked            another process has the data directory open
     └── ClosedError                    use of a closed connection, table or store
+        └── RegionClosed               the region stopped serving (moved, split, reopened); retry
 
 Every class carries a stable ``code`` string used on the wire (see
 ``docs/formats/rpc.md`` once the RPC layer exists); codes are never reused.
@@ -41,6 +42,7 @@ __all__ = [
     "InvalidArgument",
     "KeyTooLarge",
     "NotACounter",
+    "RegionClosed",
     "StorageError",
     "TableDisabled",
     "TableEnabled",
@@ -203,3 +205,13 @@ class ClosedError(HedgerowError):
     """The connection, table or store has been closed."""
 
     code = "CLOSED"
+
+
+@_register
+class RegionClosed(ClosedError):
+    """The region stopped serving (reopened by an alter, truncated, moved or split).
+
+    Retryable: the engine and the clients route the request again.
+    """
+
+    code = "REGION_CLOSED"

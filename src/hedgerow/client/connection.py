@@ -13,7 +13,7 @@ from typing import Any
 
 from hedgerow.client.backend import Backend
 from hedgerow.client.table import Table
-from hedgerow.errors import ClosedError, InvalidArgument, TableEnabled
+from hedgerow.errors import ClosedError, FamilyNotFound, InvalidArgument, TableEnabled
 from hedgerow.model.schema import ColumnFamilyDescriptor, TableDescriptor, validate_table_name
 
 __all__ = ["Connection"]
@@ -117,6 +117,63 @@ class Connection:
             raise TableEnabled(f"table {full!r} is enabled; disable it first or pass disable=True")
         self.backend.delete_table(full)
 
+    def alter_table(
+        self,
+        name: bytes | str,
+        families: Mapping[bytes | str, Mapping[str, Any] | None] | None = None,
+        delete: Iterable[bytes | str] | None = None,
+    ) -> None:
+        """Add column families, change options of existing ones, or delete families.
+
+        ``families`` maps a family to options; for an existing family only the given
+        options change (as HBase's ``alter 't', NAME => 'cf', VERSIONS => 5``), a new
+        family is created with them. ``delete`` lists families to remove with their data.
+
+        >>> import hedgerow, tempfile
+        >>> conn = hedgerow.connect(tempfile.mkdtemp())
+        >>> conn.create_table("t", {"cf": {}})
+        >>> conn.alter_table("t", {"cf": {"max_versions": 5}, "cf2": {}})
+        >>> sorted(conn.table("t").families()), conn.table("t").families()[b"cf"]["max_versions"]
+        ([b'cf', b'cf2'], 5)
+        >>> conn.close()
+        """
+        full = self._full(name)
+        desc = self.backend.descriptor(full)
+        fams = dict(desc.families)
+        for fname, opts in (families or {}).items():
+            fn = fname.encode("utf-8") if isinstance(fname, str) else fname
+            if not isinstance(fn, bytes):
+                raise InvalidArgument(f"column family name must be str or bytes: {fname!r}")
+            fn = fn.rstrip(b":")
+            if opts is not None and not isinstance(opts, Mapping):
+                raise InvalidArgument(f"options of family {fname!r} must be a mapping")
+            if fn in fams:
+                merged = fams[fn].to_dict()
+                merged.pop("name")
+                base = ColumnFamilyDescriptor.from_dict({"name": fn.decode("ascii"), **merged})
+                updated = ColumnFamilyDescriptor.from_options(fn, opts)
+                changed = {k: getattr(updated, k) for k in _explicit_fields(opts)}
+                fams[fn] = ColumnFamilyDescriptor(**{**base.__dict__, **changed})
+            else:
+                fams[fn] = ColumnFamilyDescriptor.from_options(fn, opts)
+        if isinstance(delete, bytes | str):
+            raise InvalidArgument("delete must be a list of family names")
+        for fname in delete or ():
+            fn = (fname.encode("utf-8") if isinstance(fname, str) else fname).rstrip(b":")
+            if fn not in fams:
+                raise FamilyNotFound(
+                    f"column family {fn.decode('utf-8', 'backslashreplace')!r} does not exist "
+                    f"in table {full!r}"
+                )
+            del fams[fn]
+        if not fams:
+            raise InvalidArgument(f"table {full!r} must keep at least one column family")
+        self.backend.modify_table(TableDescriptor(full, fams))
+
+    def truncate_table(self, name: bytes | str, preserve_splits: bool = True) -> None:
+        """Delete every row of a table; its families (and, by default, region splits) stay."""
+        self.backend.truncate_table(self._full(name), preserve_splits=preserve_splits)
+
     def enable_table(self, name: bytes | str) -> None:
         self.backend.enable_table(self._full(name))
 
@@ -150,3 +207,10 @@ class Connection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _explicit_fields(opts: Mapping[str, Any] | None) -> list[str]:
+    """Canonical descriptor field names of the options a caller gave explicitly."""
+    from hedgerow.model.schema import canonical_option
+
+    return [canonical_option(k) for k in (opts or {})]

@@ -29,8 +29,9 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from hedgerow._internal import failpoints
 from hedgerow._internal.clock import Clock, SystemClock
@@ -39,6 +40,7 @@ from hedgerow.engine.config import EngineConfig
 from hedgerow.errors import (
     ClosedError,
     InvalidArgument,
+    RegionClosed,
     TableDisabled,
     TableEnabled,
     TableExists,
@@ -57,6 +59,10 @@ from hedgerow.storage.wal import Durability, WriteAheadLog, read_wal_dir
 __all__ = ["Engine"]
 
 log = logging.getLogger("hedgerow.engine")
+
+_T = TypeVar("_T")
+#: how often a request is routed again when its region closed under it
+_RETRIES = 200
 
 
 class _TableRegions:
@@ -132,6 +138,7 @@ class Engine:
             self._regions[entry.descriptor.name] = _TableRegions(regions)
             for r in regions:
                 by_name[r.info.name] = r
+                r.drop_orphan_families()
         self._remove_orphans()
         # step 3: replay the files earlier processes left
         replayed: set[str] = set()
@@ -342,6 +349,68 @@ class Engine:
                 self.wal.forget_region(r.info.name)
             self.fs.rmtree(os.path.join(self.path, "tables", _table_dir(table)))
 
+    def modify_table(self, desc: TableDescriptor) -> None:
+        """Replace a table's column families: add, change options of, or delete families.
+
+        The table's regions are flushed, closed and reopened with the new descriptor
+        (reads and writes to the table pause meanwhile, as when HBase reopens regions).
+        The catalog write is the commit point; files of deleted families are removed
+        after it (or at the next open, after a crash).
+        """
+        self._check_open()
+        with self._ddl_lock:
+            entry = self._entry(desc.name)
+            old = self._regions[desc.name]
+            for r in old.regions:
+                r.close(flush=True)
+            previous = entry.descriptor
+            entry.descriptor = desc
+            try:
+                self._save_catalog()
+            except BaseException:
+                entry.descriptor = previous
+                self._regions[desc.name] = _TableRegions(
+                    [self._open_region(previous, e, create=False) for e in entry.regions]
+                )
+                raise
+            regions = [self._open_region(desc, e, create=False) for e in entry.regions]
+            for r in regions:
+                r.drop_orphan_families()
+            self._regions[desc.name] = _TableRegions(regions)
+
+    def truncate_table(self, table: str, *, preserve_splits: bool = True) -> None:
+        """Remove every row of a table, keeping its families (and region splits if asked).
+
+        Like HBase's ``truncate``/``truncate_preserve``: new empty regions replace the
+        old ones in one catalog write; the old region directories are deleted after it.
+        """
+        self._check_open()
+        with self._ddl_lock:
+            entry = self._entry(table)
+            old = self._regions[table]
+            keys = [e.start_key for e in entry.regions[1:]] if preserve_splits else []
+            bounds = [b"", *keys, b""]
+            entries = []
+            for i in range(len(bounds) - 1):
+                name = f"{self.catalog.next_region_id:010d}"
+                self.catalog.next_region_id += 1
+                entries.append(RegionEntry(name, bounds[i], bounds[i + 1]))
+            regions = [self._open_region(entry.descriptor, e, create=True) for e in entries]
+            old_entries = entry.regions
+            entry.regions = entries
+            try:
+                self._save_catalog()
+            except BaseException:
+                entry.regions = old_entries
+                for r in regions:
+                    r.close(flush=False)
+                raise
+            self._regions[table] = _TableRegions(regions)
+            for r in old.regions:
+                r.close(flush=False)
+                self.wal.forget_region(r.info.name)
+                self.fs.rmtree(self._region_dir(table, r.info.name))
+
     def enable_table(self, table: str) -> None:
         self._check_open()
         with self._ddl_lock:
@@ -370,6 +439,17 @@ class Engine:
         return [r.info for r in self._regions[table].regions]
 
     # ---- writing -----------------------------------------------------------------------------
+    def _retry(self, fn: Callable[[], _T]) -> _T:
+        """Run ``fn``, routing again when its region closed under it (alter, truncate)."""
+        for _ in range(_RETRIES):
+            try:
+                return fn()
+            except RegionClosed:
+                if self._closed:
+                    raise
+                time.sleep(0.01)
+        return fn()
+
     def mutate(
         self,
         table: str,
@@ -377,6 +457,14 @@ class Engine:
         durability: Durability = Durability.SYNC_WAL,
     ) -> None:
         """Apply row mutations; atomic per row (and per region batch)."""
+        self._retry(lambda: self._mutate(table, mutations, durability))
+
+    def _mutate(
+        self,
+        table: str,
+        mutations: Sequence[RowMutation],
+        durability: Durability,
+    ) -> None:
         self._raise_bg_error()
         tr = self._table_regions(table)
         for m in mutations:
@@ -404,10 +492,14 @@ class Engine:
         durability: Durability = Durability.SYNC_WAL,
     ) -> dict[tuple[bytes, bytes], int]:
         check_row(row)
-        region = self._table_regions(table).for_row(row)
-        out = region.increment(row, amounts, durability)
-        self._after_write(region)
-        return out
+
+        def run() -> dict[tuple[bytes, bytes], int]:
+            region = self._table_regions(table).for_row(row)
+            out = region.increment(row, amounts, durability)
+            self._after_write(region)
+            return out
+
+        return self._retry(run)
 
     def append(
         self,
@@ -417,10 +509,14 @@ class Engine:
         durability: Durability = Durability.SYNC_WAL,
     ) -> dict[tuple[bytes, bytes], bytes]:
         check_row(row)
-        region = self._table_regions(table).for_row(row)
-        out = region.append(row, suffixes, durability)
-        self._after_write(region)
-        return out
+
+        def run() -> dict[tuple[bytes, bytes], bytes]:
+            region = self._table_regions(table).for_row(row)
+            out = region.append(row, suffixes, durability)
+            self._after_write(region)
+            return out
+
+        return self._retry(run)
 
     def check_and_mutate(
         self,
@@ -433,21 +529,47 @@ class Engine:
         durability: Durability = Durability.SYNC_WAL,
     ) -> bool:
         check_row(row)
-        region = self._table_regions(table).for_row(row)
-        ok = region.check_and_mutate(row, family, qualifier, compare, mutation, durability)
-        if ok:
-            self._after_write(region)
-        return ok
+
+        def run() -> bool:
+            region = self._table_regions(table).for_row(row)
+            ok = region.check_and_mutate(row, family, qualifier, compare, mutation, durability)
+            if ok:
+                self._after_write(region)
+            return ok
+
+        return self._retry(run)
 
     # ---- reading -----------------------------------------------------------------------------
     def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
         check_row(row)
-        return self._table_regions(table).for_row(row).get(row, spec)
+        return self._retry(lambda: self._table_regions(table).for_row(row).get(row, spec))
 
     def scan(
         self, table: str, rng: ScanRange, spec: ReadSpec
     ) -> Iterator[tuple[bytes, list[Cell]]]:
-        """Rows of the table in ``rng``, across regions, in order."""
+        """Rows of the table in ``rng``, across regions, in order.
+
+        If a region closes mid-scan (alter, truncate), the scan resumes after the last
+        row it returned, on the regions that replaced it.
+        """
+        last: bytes | None = None
+        for attempt in range(_RETRIES + 1):
+            cur = rng
+            if last is not None:
+                cur = ScanRange(last, False, rng.stop, rng.stop_inclusive, rng.reverse, rng.extra)
+            try:
+                for row, cells in self._scan(table, cur, spec):
+                    last = row
+                    yield row, cells
+                return
+            except RegionClosed:
+                if self._closed or attempt == _RETRIES:
+                    raise
+                time.sleep(0.01)
+
+    def _scan(
+        self, table: str, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
         tr = self._table_regions(table)
         regions = tr.regions if not rng.reverse else tr.regions[::-1]
         for region in regions:

@@ -26,6 +26,7 @@ from hedgerow.errors import InvalidArgument
 
 __all__ = [
     "LIMITS",
+    "canonical_option",
     "ColumnFamilyDescriptor",
     "TableDescriptor",
     "validate_table_name",
@@ -216,6 +217,14 @@ class ColumnFamilyDescriptor:
         d["name"] = d["name"].encode("ascii")
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def canonical_option(name: str) -> str:
+    """The descriptor field an option name (happybase, shell or canonical spelling) sets."""
+    key = _ALIASES.get(name.lower()) if isinstance(name, str) else None
+    if key is None:
+        raise InvalidArgument(f"unknown column family option {name!r}")
+    return key
 
 
 def validate_table_name(name: str) -> str:

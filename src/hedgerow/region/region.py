@@ -30,7 +30,7 @@ from typing import Any
 
 from hedgerow._internal import failpoints
 from hedgerow._internal.clock import Clock
-from hedgerow.errors import FamilyNotFound, NotACounter
+from hedgerow.errors import FamilyNotFound, NotACounter, RegionClosed
 from hedgerow.model.cell import Cell, KeyType
 from hedgerow.model.keys import encode_key, row_end, row_of, row_prefix
 from hedgerow.model.mutation import (
@@ -53,6 +53,7 @@ from hedgerow.region.query_matcher import (
     retain_for_major_compaction,
     row_visible,
 )
+from hedgerow.storage import filenames
 from hedgerow.storage.block_cache import BlockCache
 from hedgerow.storage.fs import FileSystem
 from hedgerow.storage.manifest import Manifest
@@ -149,11 +150,13 @@ class Region:
                 lambda family, n: path_for(region_dir, family, n),
             )
         state = manifest.state
+        self.orphan_families: list[bytes] = []
         max_seq = state.flushed_seq
         for fam, files in state.files.items():
             store = self.stores.get(fam)
             if store is None:
-                log.warning("region %s: manifest lists unknown family %r", info.name, fam)
+                # the family was deleted (alter) and the cleanup did not finish
+                self.orphan_families.append(fam)
                 continue
             store.open_files(list(files.values()))
             for m in files.values():
@@ -219,14 +222,22 @@ class Region:
         return True
 
     def close(self, *, flush: bool = True) -> None:
-        if self.closed:
-            return
-        if flush:
-            self.flush()
-        self.closed = True
-        for s in self.stores.values():
-            s.close()
-        self._manifest.close()
+        """Stop serving: refuse new writes, wait for a running compaction, flush, close files.
+
+        Requests that reach a closed region get RegionClosed; the engine retries them on
+        the region that replaced it (alter, truncate) or reports the table's state.
+        """
+        with self._compact_lock:
+            with self._update_lock:
+                if self.closed:
+                    return
+                self.closed = True  # no write gets a sequence number after this
+            if flush:
+                self._flush(allow_closed=True)
+            with self._flush_lock:
+                for s in self.stores.values():
+                    s.close()
+                self._manifest.close()
 
     # ---- helpers ---------------------------------------------------------------------
     def _store(self, family: bytes) -> Store:
@@ -340,6 +351,10 @@ class Region:
             return 0
         stores = self.stores
         with self._update_lock:
+            if self.closed:
+                raise RegionClosed(
+                    f"region {self.info.name} of table {self.table.name!r} is closed"
+                )
             seq = self.mvcc.begin()
             try:
                 for fam, items in cells.per_family.items():
@@ -575,6 +590,8 @@ class Region:
 
     def get(self, row: bytes, spec: ReadSpec, *, read_point: int | None = None) -> list[Cell]:
         """The cells of one row (one bloom check and one block read per store file)."""
+        if self.closed:
+            raise RegionClosed(f"region {self.info.name} of table {self.table.name!r} is closed")
         rp = self.mvcc.read_point if read_point is None else read_point
         now = self._clock.now_ms()
         self.read_requests += 1
@@ -654,13 +671,33 @@ class Region:
             if state.get("done"):
                 return
 
+    def drop_orphan_families(self) -> None:
+        """Forget store files of families the table no longer has (after ``alter``)."""
+        if not self.orphan_families:
+            return
+        state = self._manifest.state
+        removed = [
+            (fam, number) for fam in self.orphan_families for number in state.files.get(fam, {})
+        ]
+        if removed:
+            self._manifest.apply(VersionEdit(removed_files=removed))
+        for fam in self.orphan_families:
+            self.fs.rmtree(filenames.family_dir(self.dir, fam))
+            log.info("region %s: dropped files of deleted family %r", self.info.name, fam)
+        self.orphan_families = []
+
     # ---- flush -------------------------------------------------------------------------------
     def needs_flush(self, flush_size: int) -> bool:
         return self.memstore_size() >= flush_size
 
     def flush(self) -> bool:
         """Write every memstore to store files; returns False when there was nothing to flush."""
+        return self._flush(allow_closed=False)
+
+    def _flush(self, *, allow_closed: bool) -> bool:
         with self._flush_lock:
+            if self.closed and not allow_closed:
+                return False
             with self._update_lock:
                 snaps: dict[bytes, MemStore] = {}
                 for fam, store in self.stores.items():
@@ -711,6 +748,8 @@ class Region:
         """Compact each store once; returns the number of stores compacted."""
         done = 0
         with self._compact_lock:
+            if self.closed:
+                return 0
             for store in self.stores.values():
                 chosen = store.pick_compaction(
                     major=major, min_files=min_files, max_files=max_files, ratio=ratio
