@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     # Periodic major compaction per store (HBase hbase.hregion.majorcompaction = 7 days);
     # 0 disables it.
     "major_compaction_period_s": 7 * 24 * 3600,
+    # A region whose store files pass this size is split at its middle row
+    # (HBase hbase.hregion.max.filesize = 10 GiB); 0 disables automatic splits.
+    "region_split_bytes": 10 * 1024**3,
     # Largest cell value accepted (HBase hbase.server.keyvalue.maxsize = 10 MiB).
     "max_cell_bytes": 10 * 1024 * 1024,
     # Run flushes and compactions on background threads. False runs them inline,
@@ -53,6 +56,7 @@ class EngineConfig:
     block_cache_bytes: int = DEFAULTS["block_cache_bytes"]
     wal_roll_bytes: int = DEFAULTS["wal_roll_bytes"]
     major_compaction_period_s: int = DEFAULTS["major_compaction_period_s"]
+    region_split_bytes: int = DEFAULTS["region_split_bytes"]
     max_cell_bytes: int = DEFAULTS["max_cell_bytes"]
     background: bool = DEFAULTS["background"]
     skip_corrupt_wal: bool = DEFAULTS["skip_corrupt_wal"]

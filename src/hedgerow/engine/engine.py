@@ -218,6 +218,7 @@ class Engine:
                     self._maybe_compact(region)
                 else:
                     self._compact(region, major=False)
+                    self._maybe_split(region)
             except BaseException as e:  # keep serving; report on the next call
                 log.exception("background %s of region %s failed", kind, region.info.name)
                 self._bg_error = e
@@ -229,6 +230,7 @@ class Engine:
                 self._maybe_compact(region)
             else:
                 self._compact(region, major=False)
+                self._maybe_split(region)
             return
         key = (kind, region.info.name)
         with self._pending_lock:
@@ -238,8 +240,21 @@ class Engine:
         (self._flush_queue if kind == "flush" else self._compact_queue).put(region)
 
     def _maybe_compact(self, region: Region) -> None:
-        if region.needs_compaction(self.config.compaction_min_files):
+        if region.needs_compaction(self.config.compaction_min_files) or region.has_references():
             self._request("compact", region)
+        else:
+            self._maybe_split(region)
+
+    def _maybe_split(self, region: Region) -> None:
+        limit = self.config.region_split_bytes
+        if limit <= 0 or region.closed or region.has_references() or region.size_bytes() < limit:
+            return
+        try:
+            self.split_region(region.info.table, region.info.name)
+        except (RegionClosed, TableNotFound, TableDisabled):
+            pass  # the table changed meanwhile
+        except InvalidArgument as e:
+            log.info("region %s not split: %s", region.info.name, e)
 
     def _compact(self, region: Region, *, major: bool) -> None:
         cfg = self.config
@@ -410,6 +425,187 @@ class Engine:
                 r.close(flush=False)
                 self.wal.forget_region(r.info.name)
                 self.fs.rmtree(self._region_dir(table, r.info.name))
+
+    # ---- split and merge ------------------------------------------------------------------
+    def _new_region_entry(self, start: bytes, end: bytes) -> RegionEntry:
+        name = f"{self.catalog.next_region_id:010d}"
+        self.catalog.next_region_id += 1
+        return RegionEntry(name, start, end)
+
+    def _find_region(self, tr: _TableRegions, name: str) -> int:
+        for i, r in enumerate(tr.regions):
+            if r.info.name == name:
+                return i
+        raise InvalidArgument(f"table {tr.regions[0].info.table!r} has no region {name!r}")
+
+    def split_region(
+        self, table: str, region_name: str | None = None, split_row: bytes | None = None
+    ) -> tuple[str, str]:
+        """Split a region in two at ``split_row`` (default: its middle row).
+
+        Without ``region_name`` the region holding ``split_row`` is split, or, when no
+        row is given either, the largest region. Steps (docs/design/region-lifecycle.md):
+        flush and close the parent; create both daughters' directories with links to
+        the parent's store files; one catalog write replaces the parent by the
+        daughters (the commit point); open the daughters; delete the parent's
+        directory. A crash before the catalog write leaves the parent (daughter
+        directories are orphans removed at open); after it, the daughters. Returns
+        the daughters' names.
+        """
+        self._check_open()
+        with self._ddl_lock:
+            entry = self._entry(table)
+            if not entry.enabled:
+                raise TableDisabled(f"table {table!r} is disabled")
+            tr = self._regions[table]
+            if region_name is not None:
+                idx = self._find_region(tr, region_name)
+            elif split_row is not None:
+                idx = tr.regions.index(tr.for_row(split_row))
+            else:
+                idx = max(range(len(tr.regions)), key=lambda i: tr.regions[i].size_bytes())
+            parent = tr.regions[idx]
+            info = parent.info
+            if parent.has_references():
+                raise InvalidArgument(
+                    f"region {info.name} still shares store files with its sibling from an "
+                    "earlier split; compact it first"
+                )
+            if split_row is None:
+                parent.flush()
+                split_row = parent.mid_row()
+                if split_row is None:
+                    raise InvalidArgument(f"region {info.name} has no middle row to split at")
+            check_row(split_row)
+            if split_row <= info.start_key or (info.end_key and split_row >= info.end_key):
+                raise InvalidArgument(
+                    f"split row {split_row!r} is not inside region {info.name} "
+                    f"[{info.start_key!r}, {info.end_key!r})"
+                )
+            failpoints.hit("engine.split.before_close")
+            parent.close(flush=True)
+            try:
+                files = parent.store_files_snapshot
+                left = self._new_region_entry(info.start_key, split_row)
+                right = self._new_region_entry(split_row, info.end_key)
+                for d in (left, right):
+                    Region.create_from_files(
+                        self.fs,
+                        self._region_dir(table, d.name),
+                        RegionInfo(table, d.name, d.start_key, d.end_key),
+                        files,
+                        parent.flushed_seq,
+                        filenames.store_file_path,
+                    )
+                    failpoints.hit("engine.split.after_daughter")
+                failpoints.hit("engine.split.before_catalog")
+                regions_before = entry.regions
+                entry.regions = [*regions_before[:idx], left, right, *regions_before[idx + 1 :]]
+                try:
+                    self._save_catalog()
+                except BaseException:
+                    entry.regions = regions_before
+                    raise
+            except BaseException:
+                self._reopen_after_failure(table, entry, tr, idx)
+                raise
+            failpoints.hit("engine.split.after_catalog")
+            daughters = [
+                self._open_region(entry.descriptor, e, create=False) for e in (left, right)
+            ]
+            self._regions[table] = _TableRegions(
+                [*tr.regions[:idx], *daughters, *tr.regions[idx + 1 :]]
+            )
+            self.wal.forget_region(info.name)
+            self.fs.rmtree(self._region_dir(table, info.name))
+            log.info(
+                "split region %s of %s at %r into %s and %s",
+                info.name,
+                table,
+                split_row,
+                left.name,
+                right.name,
+            )
+            for daughter in daughters:
+                self._request("compact", daughter)
+            return left.name, right.name
+
+    def merge_regions(self, table: str, region_a: str, region_b: str) -> str:
+        """Merge two adjacent regions into one; returns the new region's name.
+
+        Both must be free of files shared from an earlier split (they are compacted
+        first if not). Steps mirror ``split_region``: flush and close both, create the
+        merged directory with links to both regions' files, one catalog write (commit
+        point), open, delete the old directories.
+        """
+        self._check_open()
+        with self._ddl_lock:
+            entry = self._entry(table)
+            if not entry.enabled:
+                raise TableDisabled(f"table {table!r} is disabled")
+            tr = self._regions[table]
+            ia, ib = sorted((self._find_region(tr, region_a), self._find_region(tr, region_b)))
+            if ib != ia + 1:
+                raise InvalidArgument(
+                    f"regions {region_a} and {region_b} of table {table!r} are not adjacent"
+                )
+            a, b = tr.regions[ia], tr.regions[ib]
+            for r in (a, b):
+                if r.has_references():
+                    self._compact(r, major=False)
+                if r.has_references():
+                    raise InvalidArgument(
+                        f"region {r.info.name} still shares store files with a sibling"
+                    )
+            failpoints.hit("engine.merge.before_close")
+            a.close(flush=True)
+            b.close(flush=True)
+            try:
+                merged = self._new_region_entry(a.info.start_key, b.info.end_key)
+                files: dict[bytes, list[tuple[Any, str]]] = {}
+                for r in (a, b):
+                    for fam, lst in r.store_files_snapshot.items():
+                        files.setdefault(fam, []).extend(lst)
+                Region.create_from_files(
+                    self.fs,
+                    self._region_dir(table, merged.name),
+                    RegionInfo(table, merged.name, merged.start_key, merged.end_key),
+                    files,
+                    max(a.flushed_seq, b.flushed_seq),
+                    filenames.store_file_path,
+                )
+                failpoints.hit("engine.merge.before_catalog")
+                regions_before = entry.regions
+                entry.regions = [*regions_before[:ia], merged, *regions_before[ib + 1 :]]
+                try:
+                    self._save_catalog()
+                except BaseException:
+                    entry.regions = regions_before
+                    raise
+            except BaseException:
+                self._reopen_after_failure(table, entry, tr, ia, ib)
+                raise
+            failpoints.hit("engine.merge.after_catalog")
+            region = self._open_region(entry.descriptor, merged, create=False)
+            self._regions[table] = _TableRegions([*tr.regions[:ia], region, *tr.regions[ib + 1 :]])
+            for r in (a, b):
+                self.wal.forget_region(r.info.name)
+                self.fs.rmtree(self._region_dir(table, r.info.name))
+            return merged.name
+
+    def _reopen_after_failure(
+        self, table: str, entry: TableEntry, tr: _TableRegions, *indexes: int
+    ) -> None:
+        """A split or merge failed before its commit: serve the old regions again."""
+        known = {e.name for e in entry.regions}
+        regions = list(tr.regions)
+        for i in indexes:
+            old = tr.regions[i]
+            if old.closed and old.info.name in known:
+                e = next(x for x in entry.regions if x.name == old.info.name)
+                regions[i] = self._open_region(entry.descriptor, e, create=False)
+        self._regions[table] = _TableRegions(regions)
+        self._remove_orphans()
 
     def enable_table(self, table: str) -> None:
         self._check_open()

@@ -169,6 +169,7 @@ class Region:
         self._compact_lock = threading.Lock()
         self._size_cond = threading.Condition()
         self.closed = False
+        self.store_files_snapshot: dict[bytes, list[tuple[FileMeta, str]]] = {}
         self.last_major_compaction_ms = 0
         # counters
         self.read_requests = 0
@@ -235,6 +236,8 @@ class Region:
             if flush:
                 self._flush(allow_closed=True)
             with self._flush_lock:
+                # what split and merge link into the new regions
+                self.store_files_snapshot = self.store_files()
                 for s in self.stores.values():
                     s.close()
                 self._manifest.close()
@@ -686,6 +689,97 @@ class Region:
             log.info("region %s: dropped files of deleted family %r", self.info.name, fam)
         self.orphan_families = []
 
+    # ---- split and merge support ----------------------------------------------------------
+    def key_bounds(self) -> tuple[bytes, bytes | None]:
+        """The internal-key range ``[start, stop)`` of this region's rows."""
+        start = row_prefix(self.info.start_key) if self.info.start_key else b""
+        stop = row_prefix(self.info.end_key) if self.info.end_key else None
+        return start, stop
+
+    def has_references(self) -> bool:
+        """True while store files shared with a sibling after a split are still in use.
+
+        Such a region is not split again or merged until a compaction rewrote them
+        (HBase: a region with reference files cannot split or merge).
+        """
+        start, stop = self.key_bounds()
+        return any(s.files_outside(start, stop) for s in self.stores.values())
+
+    def size_bytes(self) -> int:
+        """Bytes of store files (shared files counted whole)."""
+        return sum(s.size_bytes() for s in self.stores.values())
+
+    def mid_row(self) -> bytes | None:
+        """A row near the middle of the region's data, strictly inside its range, or None."""
+        best: Store | None = None
+        for s in self.stores.values():
+            if best is None or s.size_bytes() > best.size_bytes():
+                best = s
+        if best is None:
+            return None
+        key = best.mid_key()
+        if key is None:
+            return None
+        row = row_of(key)
+        if row <= self.info.start_key or (self.info.end_key and row >= self.info.end_key):
+            return None
+        return row
+
+    def store_files(self) -> dict[bytes, list[tuple[FileMeta, str]]]:
+        """Per family, the live store files and their paths (for split and merge)."""
+        return {fam: s.file_paths() for fam, s in self.stores.items()}
+
+    @staticmethod
+    def create_from_files(
+        fs: FileSystem,
+        region_dir: str,
+        info: RegionInfo,
+        files: dict[bytes, list[tuple[FileMeta, str]]],
+        flushed_seq: int,
+        path_for: Callable[[str, bytes, int], str],
+    ) -> None:
+        """Lay out a new region directory whose stores start with links to existing files.
+
+        Used by split (daughters share the parent's files; reads are bounded by each
+        daughter's key range and compactions rewrite the files to it) and merge. The
+        manifest edit written last is the region's first record; until the catalog
+        names the region, the directory is an orphan that the next open removes.
+        """
+        fs.makedirs(region_dir)
+        manifest = Manifest.open(fs, region_dir, create=True)
+        try:
+            added: list[FileMeta] = []
+            for fam, entries in sorted(files.items()):
+                for meta, src in entries:
+                    number = manifest.allocate_file_number()
+                    dst = path_for(region_dir, fam, number)
+                    fs.makedirs(dst.rsplit("/", 1)[0])
+                    fs.link(src, dst)
+                    added.append(
+                        FileMeta(
+                            family=fam,
+                            file_number=number,
+                            size_bytes=meta.size_bytes,
+                            entries=meta.entries,
+                            first_key=meta.first_key,
+                            last_key=meta.last_key,
+                            min_seq=meta.min_seq,
+                            max_seq=meta.max_seq,
+                            min_ts=meta.min_ts,
+                            max_ts=meta.max_ts,
+                        )
+                    )
+            manifest.apply(
+                VersionEdit(
+                    added_files=added,
+                    flushed_seq=flushed_seq,
+                    next_file_number=manifest.peek_next_file_number(),
+                    region_info=info.to_dict(),
+                )
+            )
+        finally:
+            manifest.close()
+
     # ---- flush -------------------------------------------------------------------------------
     def needs_flush(self, flush_size: int) -> bool:
         return self.memstore_size() >= flush_size
@@ -750,9 +844,15 @@ class Region:
         with self._compact_lock:
             if self.closed:
                 return 0
+            start, stop = self.key_bounds()
             for store in self.stores.values():
+                outside = store.files_outside(start, stop)
                 chosen = store.pick_compaction(
-                    major=major, min_files=min_files, max_files=max_files, ratio=ratio
+                    major=major,
+                    min_files=min_files,
+                    max_files=max_files,
+                    ratio=ratio,
+                    must_include=None if major else outside,
                 )
                 if not chosen:
                     continue
@@ -774,7 +874,7 @@ class Region:
 
     def _compact_store(self, store: Store, chosen: list[FileMeta], major: bool) -> None:
         now = self._clock.now_ms()
-        entries = store.compaction_input(chosen)
+        entries = store.compaction_input(chosen, *self.key_bounds())
         cf = store.cf
         if major:
             entries = retain_for_major_compaction(entries, cf, now)

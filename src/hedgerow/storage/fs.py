@@ -88,6 +88,10 @@ class FileSystem(Protocol):
         """Atomically replace ``dst`` with ``src`` and make the rename durable."""
         ...
 
+    def link(self, src: str, dst: str) -> None:
+        """Make ``dst`` another name of the immutable file ``src`` (a copy where links fail)."""
+        ...
+
     def file_size(self, path: str) -> int: ...
 
     def sync_dir(self, path: str) -> None: ...
@@ -203,6 +207,24 @@ class LocalFS:
 
     def rename(self, src: str, dst: str) -> None:
         os.replace(src, dst)
+        self.sync_dir(os.path.dirname(dst) or ".")
+
+    def link(self, src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError as e:
+            if e.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                raise
+            import shutil
+
+            tmp = dst + ".tmp"
+            shutil.copyfile(src, tmp)
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, dst)
         self.sync_dir(os.path.dirname(dst) or ".")
 
     def file_size(self, path: str) -> int:

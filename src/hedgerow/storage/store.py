@@ -295,7 +295,13 @@ class Store:
 
     # ---- compaction ----------------------------------------------------------
     def pick_compaction(
-        self, *, major: bool, min_files: int, max_files: int, ratio: float
+        self,
+        *,
+        major: bool,
+        min_files: int,
+        max_files: int,
+        ratio: float,
+        must_include: list[FileMeta] | None = None,
     ) -> list[FileMeta]:
         """Choose files to compact (HBase's ratio-based exploring policy, simplified).
 
@@ -308,6 +314,13 @@ class Store:
             if self._compacting:
                 return []
             metas = [f.meta for f in self._files]  # newest first
+            if must_include:
+                # files shared with a sibling region after a split: rewrite them to the
+                # region's range (a minor compaction of any subset of files is invisible)
+                wanted = {m.file_number for m in must_include}
+                chosen = [m for m in metas if m.file_number in wanted]
+                self._compacting.update(m.file_number for m in chosen)
+                return chosen
             if major:
                 chosen = metas
             else:
@@ -336,15 +349,52 @@ class Store:
         with self._lock:
             self._compacting.difference_update(m.file_number for m in chosen)
 
-    def compaction_input(self, chosen: list[FileMeta]) -> Entries:
-        """Merged entries of the chosen files (no block-cache pollution)."""
+    def compaction_input(
+        self, chosen: list[FileMeta], start: bytes = b"", stop: bytes | None = None
+    ) -> Entries:
+        """Merged entries of the chosen files within ``[start, stop)`` (the region's range:
+        files shared with a sibling after a split hold keys outside it)."""
         numbers = {m.file_number for m in chosen}
         with self._lock:
             files = [f for f in self._files if f.meta.file_number in numbers]
             for f in files:
                 f.ref()
-        its = [f.reader.iter_from(b"", None) for f in files]
+        its = [f.reader.iter_from(start, stop) for f in files]
         return _refcounted(files, _merged(its))
+
+    def files_outside(self, start: bytes, stop: bytes | None) -> list[FileMeta]:
+        """Files holding keys outside ``[start, stop)`` (shared with a sibling after a split)."""
+        with self._lock:
+            return [
+                f.meta
+                for f in self._files
+                if f.meta.first_key < start or (stop is not None and f.meta.last_key >= stop)
+            ]
+
+    def size_bytes(self) -> int:
+        with self._lock:
+            return sum(f.meta.size_bytes for f in self._files)
+
+    def file_paths(self) -> list[tuple[FileMeta, str]]:
+        with self._lock:
+            return [(f.meta, f.path) for f in self._files]
+
+    def mid_key(self) -> bytes | None:
+        """An internal key near the middle of the store's data (from the largest file's index)."""
+        with self._lock:
+            if not self._files:
+                return None
+            biggest = max(self._files, key=lambda f: f.meta.size_bytes)
+            biggest.ref()
+        try:
+            keys = [k for _lvl, k, _o, _s in biggest.reader.index_entries(level=1)]
+            if len(keys) >= 2:
+                return keys[(len(keys) - 1) // 2]
+            # one block: the middle entry of the file
+            entries = [k for k, _v in biggest.reader.iter_from(b"", None)]
+            return entries[len(entries) // 2] if entries else None
+        finally:
+            biggest.unref()
 
     def file_count(self) -> int:
         with self._lock:
