@@ -167,9 +167,9 @@ class ThriftServer:
             trans.TFramedTransportFactory() if framed else trans.TBufferedTransportFactory()
         )
         self._proto_factory = (
-            proto.TCompactProtocolFactory(decode_response=False)
+            proto.TCompactProtocolFactory(decode_response=True)
             if compact
-            else proto.TBinaryProtocolFactory(decode_response=False)
+            else proto.TBinaryProtocolFactory(decode_response=True)
         )
         self._processor = SafeProcessor(self.ttypes.Hbase, self.handler, self.ttypes)
         self._lock = threading.Lock()
