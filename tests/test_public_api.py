@@ -148,21 +148,9 @@ def test_classes_added_after_this_test_follow_the_drawn_tree() -> None:
         assert _nearest_hedgerow_base(getattr(errors, name)) is getattr(errors, parent), name
 
 
-_FORMAT_VERSION_PARENT = pytest.mark.xfail(
-    strict=True,
-    reason="errors.py draws FormatVersionError as a sibling of CorruptionError under "
-    "StorageError, but the class subclasses CorruptionError (to reuse its path/offset "
-    "message), so 'except CorruptionError' also catches unknown-version errors; the "
-    "docstring tree or the class base is wrong",
-)
-
-
 @pytest.mark.parametrize(
     ("name", "parent"),
-    [
-        pytest.param(n, p, marks=[_FORMAT_VERSION_PARENT] if n == "FormatVersionError" else [])
-        for n, p in EXPECTED_TREE.items()
-    ],
+    [pytest.param(n, p) for n, p in EXPECTED_TREE.items()],
 )
 def test_error_class_parent(name: str, parent: str | None) -> None:
     cls = getattr(errors, name)

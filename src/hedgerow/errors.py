@@ -169,6 +169,15 @@ class StorageError(HedgerowError):
     code = "STORAGE_ERROR"
 
 
+def _located(message: str, path: str | None, offset: int | None) -> str:
+    where = ""
+    if path is not None:
+        where = f" in {path}"
+        if offset is not None:
+            where += f" at offset {offset}"
+    return message + where
+
+
 @_register
 class CorruptionError(StorageError):
     """Stored data failed a checksum or could not be parsed; the message names file and offset."""
@@ -176,21 +185,21 @@ class CorruptionError(StorageError):
     code = "CORRUPTION"
 
     def __init__(self, message: str, path: str | None = None, offset: int | None = None) -> None:
-        where = ""
-        if path is not None:
-            where = f" in {path}"
-            if offset is not None:
-                where += f" at offset {offset}"
-        super().__init__(message + where)
+        super().__init__(_located(message, path, offset))
         self.path = path
         self.offset = offset
 
 
 @_register
-class FormatVersionError(CorruptionError):
-    """A file was written in a format version this reader does not know."""
+class FormatVersionError(StorageError):
+    """A file was written in a format version this reader does not know (names the file)."""
 
     code = "FORMAT_VERSION"
+
+    def __init__(self, message: str, path: str | None = None, offset: int | None = None) -> None:
+        super().__init__(_located(message, path, offset))
+        self.path = path
+        self.offset = offset
 
 
 @_register

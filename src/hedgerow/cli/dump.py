@@ -98,8 +98,13 @@ def dump_path(kind: str, path: str, out: TextIO, *, values: bool = True) -> None
     elif kind in ("storefile", "sstable", "hfile"):
         dump_sstable(LocalFS(), path, out, values=values)
     elif kind == "manifest":
+        if not os.path.exists(path):
+            raise FileNotFoundError(2, "No such region directory or manifest", path)
         dump_manifest(path if os.path.isdir(path) else os.path.dirname(path), out)
     elif kind == "catalog":
-        dump_catalog(os.path.join(path, "CATALOG") if os.path.isdir(path) else path, out)
+        target = os.path.join(path, "CATALOG") if os.path.isdir(path) else path
+        if not os.path.exists(target):
+            raise FileNotFoundError(2, "No such catalog file", target)
+        dump_catalog(target, out)
     else:
         raise ValueError(f"unknown dump kind {kind!r}")

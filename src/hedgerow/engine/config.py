@@ -63,15 +63,53 @@ class EngineConfig:
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> EngineConfig:
-        known = {f.name for f in fields(cls)}
-        for k in options:
+        """Defaults overridden by ``options``; every value is checked and errors name the option."""
+        known = {f.name: f for f in fields(cls)}
+        for k, v in options.items():
             if k not in known:
                 raise InvalidArgument(
                     f"unknown engine option {k!r}; known options: {', '.join(sorted(known))}"
                 )
+            _check_option(k, v)
         cfg = cls(**options)
-        if cfg.flush_size_bytes < 1024:
-            raise InvalidArgument("flush_size_bytes must be at least 1024")
         if cfg.compaction_min_files < 2 or cfg.compaction_max_files < cfg.compaction_min_files:
-            raise InvalidArgument("need 2 <= compaction_min_files <= compaction_max_files")
+            raise InvalidArgument(
+                "compaction_min_files and compaction_max_files need "
+                "2 <= compaction_min_files <= compaction_max_files"
+            )
         return cfg
+
+
+# option -> (type, minimum)
+_RULES: dict[str, tuple[type, float]] = {
+    "flush_size_bytes": (int, 1024),
+    "blocking_multiplier": (int, 1),
+    "compaction_min_files": (int, 2),
+    "compaction_max_files": (int, 2),
+    "compaction_ratio": (float, 0.0),
+    "block_cache_bytes": (int, 0),
+    "wal_roll_bytes": (int, 4096),
+    "major_compaction_period_s": (int, 0),
+    "region_split_bytes": (int, 0),
+    "max_cell_bytes": (int, 1),
+    "background": (bool, 0),
+    "skip_corrupt_wal": (bool, 0),
+}
+
+
+def _check_option(name: str, value: Any) -> None:
+    kind, minimum = _RULES[name]
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise InvalidArgument(f"engine option {name} must be True or False, got {value!r}")
+        return
+    ok_type = (
+        isinstance(value, int | float) if kind is float else isinstance(value, int)
+    ) and not isinstance(value, bool)
+    if not ok_type:
+        raise InvalidArgument(
+            f"engine option {name} must be {'a number' if kind is float else 'an integer'}, "
+            f"got {value!r}"
+        )
+    if value < minimum:
+        raise InvalidArgument(f"engine option {name} must be >= {minimum:g}, got {value!r}")

@@ -121,21 +121,9 @@ class RowMutation:
         limit = LIMITS["max_cell_bytes"] if max_cell_bytes is None else max_cell_bytes
         qlimit = LIMITS["max_qualifier_bytes"]
         for op in self.ops:
-            ts = op.ts
-            if ts is not None:
-                check_timestamp(ts)
-            if isinstance(op, Put):
-                if not isinstance(op.value, bytes):
-                    raise InvalidArgument(
-                        f"value of {op.family!r}:{op.qualifier!r} must be bytes, "
-                        f"got {type(op.value).__name__}"
-                    )
-                if len(op.value) > limit:
-                    raise CellTooLarge(
-                        f"value of {op.family.decode('utf-8', 'backslashreplace')}:"
-                        f"{op.qualifier.decode('utf-8', 'backslashreplace')} in row {self.row!r} "
-                        f"is {len(op.value)} bytes; the maximum cell size is {limit} bytes"
-                    )
+            # types first, so every later message can name the cell
+            if not isinstance(op, DeleteRow) and not isinstance(op.family, bytes):
+                raise InvalidArgument(f"family must be bytes, got {op.family!r}")
             if isinstance(op, Put | DeleteVersion | DeleteColumn):
                 if not isinstance(op.qualifier, bytes):
                     raise InvalidArgument(f"qualifier must be bytes, got {op.qualifier!r}")
@@ -144,5 +132,31 @@ class RowMutation:
                         f"qualifier of {len(op.qualifier)} bytes in row {self.row!r} "
                         f"exceeds the {qlimit}-byte limit"
                     )
-            if not isinstance(op, DeleteRow) and not isinstance(op.family, bytes):
-                raise InvalidArgument(f"family must be bytes, got {op.family!r}")
+            ts = op.ts
+            if ts is not None:
+                try:
+                    check_timestamp(ts)
+                except InvalidArgument as e:
+                    raise InvalidArgument(f"{e} (row {self.row!r}, {_where(op)})") from None
+            if isinstance(op, Put):
+                if not isinstance(op.value, bytes):
+                    raise InvalidArgument(
+                        f"value of {_where(op)} in row {self.row!r} must be bytes, "
+                        f"got {type(op.value).__name__}"
+                    )
+                if len(op.value) > limit:
+                    raise CellTooLarge(
+                        f"value of {_where(op)} in row {self.row!r} "
+                        f"is {len(op.value)} bytes; the maximum cell size is {limit} bytes"
+                    )
+
+
+def _where(op: Op) -> str:
+    """``family:qualifier`` (or the family, or "the row") of an op, for messages."""
+    if isinstance(op, DeleteRow):
+        return "the row"
+    fam = op.family.decode("utf-8", "backslashreplace")
+    qual = getattr(op, "qualifier", None)
+    if qual is None:
+        return f"family {fam}"
+    return f"{fam}:{qual.decode('utf-8', 'backslashreplace')}"

@@ -167,6 +167,19 @@ class ColumnFamilyDescriptor:
         """Build from happybase-style, HBase-shell-style or canonical option names."""
         if isinstance(name, str):
             name = name.encode()
+        try:
+            return cls._from_options(name, options)
+        except InvalidArgument as e:
+            msg = str(e)
+            fam = name.decode("utf-8", "backslashreplace")
+            if fam not in msg:
+                raise InvalidArgument(f"{msg} (column family {fam!r})") from None
+            raise
+
+    @classmethod
+    def _from_options(
+        cls, name: bytes, options: Mapping[str, Any] | None
+    ) -> ColumnFamilyDescriptor:
         kwargs: dict[str, Any] = {}
         for raw_key, v in (options or {}).items():
             if not isinstance(raw_key, str):

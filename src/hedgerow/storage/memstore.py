@@ -51,9 +51,12 @@ class MemStore:
         with self._lock:
             if self.frozen:
                 raise RuntimeError("write to a frozen memstore")
-            if key not in self._values:
+            old = self._values.get(key)
+            if old is None:
                 self._keys.add(key)
                 self.size_bytes += len(key) + len(value) + _ENTRY_OVERHEAD
+            else:
+                self.size_bytes += len(value) - len(old)
             self._values[key] = value
 
     def add_many(self, entries: Iterable[tuple[bytes, bytes]]) -> int:
@@ -66,9 +69,12 @@ class MemStore:
             keys_add = self._keys.add
             values = self._values
             for key, value in entries:
-                if key not in values:
+                old = values.get(key)
+                if old is None:
                     keys_add(key)
                     added += len(key) + len(value) + _ENTRY_OVERHEAD
+                else:
+                    added += len(value) - len(old)
                 values[key] = value
             self.size_bytes += added
         return added

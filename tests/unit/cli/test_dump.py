@@ -183,23 +183,11 @@ def test_corrupt_catalog_is_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture
     assert rc == 1 and err.startswith("ERROR: ") and "CATALOG" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dump_catalog uses Catalog.load, which returns an empty Catalog when the file does "
-    "not exist (right for the engine's first open), so 'hedgerow dump catalog MISSING' prints "
-    "'0 tables' and exits 0 instead of reporting the missing file",
-)
 def test_missing_catalog_is_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc, _, err = _run(capsys, "dump", "catalog", str(tmp_path / "nope" / "CATALOG"))
     assert rc == 1 and err.startswith("ERROR: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dump_path('manifest', PATH) falls back to os.path.dirname(PATH) whenever PATH is "
-    "not a directory, including when PATH does not exist, so a mistyped path inside a region "
-    "directory silently dumps that region's manifest with exit 0",
-)
 def test_missing_path_inside_region_dir_is_an_error(
     data_dir: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

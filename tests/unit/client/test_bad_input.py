@@ -299,7 +299,7 @@ def test_unknown_engine_option(tmp_path: Path) -> None:
     path = str(tmp_path / "db")
     with pytest.raises(hedgerow.InvalidArgument, match="unknown engine option 'flush_sise_bytes'"):
         hedgerow.connect(path, flush_sise_bytes=1 << 20)
-    with pytest.raises(hedgerow.InvalidArgument, match="flush_size_bytes must be at least"):
+    with pytest.raises(hedgerow.InvalidArgument, match="flush_size_bytes must be >= 1024"):
         hedgerow.connect(path, flush_size_bytes=10)
     # nothing was left locked
     hedgerow.connect(path).close()

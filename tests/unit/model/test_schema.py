@@ -166,13 +166,6 @@ def test_family_level_errors_name_the_family(options: dict[str, Any]) -> None:
         CF.from_options("fam1", options)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_as_int/_as_bool and the compression/bloom type checks in "
-    "ColumnFamilyDescriptor.from_options build their message from the option name only; "
-    "the family name is not passed in, so with several families the caller cannot tell which "
-    "one was rejected (the __post_init__ checks do name it)",
-)
 @pytest.mark.parametrize(
     "options", [{"VERSIONS": 0}, {"TTL": -5}, {"in_memory": "yes"}, {"compression": 3}]
 )

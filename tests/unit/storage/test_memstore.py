@@ -95,14 +95,6 @@ def test_overwrite_same_key() -> None:
     m._check()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MemStore.add/add_many account for an entry only on first insert; overwriting a key "
-    "with a value of a different length leaves size_bytes off by the difference, breaking the "
-    "documented invariant (size_bytes = sum of key and value lengths + overhead). Harmless in "
-    "the engine today because keys carry a unique seq, but WAL replay or a caller reusing keys "
-    "would skew flush decisions",
-)
 def test_overwrite_with_longer_value_updates_size() -> None:
     m = MemStore()
     m.add(b"key", b"a")
