@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hedgerow.client import Batch, Connection, Table
+from hedgerow.client import Admin, Batch, Connection, Table
 from hedgerow.errors import (
     CellTooLarge,
     ClosedError,
@@ -40,6 +40,7 @@ from hedgerow.model.durability import Durability
 __version__ = "0.1.0"
 
 __all__ = [
+    "Admin",
     "Batch",
     "Cell",
     "CellTooLarge",

@@ -347,10 +347,29 @@ class Runner:
         elif r < 0.6:
             self.log.append("minor compaction")
             self.conn.compact_table("t")
-        elif r < 0.8:
+        elif r < 0.7:
             self.log.append("major compaction")
             self.conn.compact_table("t", major=True)
             self.model.major_compact(self.now())
+        elif r < 0.78:
+            row = self.row()
+            admin = self.conn.admin()
+            regions = admin.list_regions("t")
+            inside = [
+                x
+                for x in regions
+                if x["start_key"] < row and (not x["end_key"] or row < x["end_key"])
+            ]
+            self.log.append(f"split at {row!r}")
+            if inside and len(regions) < 6:
+                admin.split("t", row)
+        elif r < 0.84:
+            admin = self.conn.admin()
+            regions = admin.list_regions("t")
+            if len(regions) > 1:
+                i = self.rng.randrange(len(regions) - 1)
+                self.log.append(f"merge {regions[i]['name']} + {regions[i + 1]['name']}")
+                admin.merge("t", regions[i]["name"], regions[i + 1]["name"])
         else:
             self.log.append("close and reopen")
             self.conn.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from hedgerow.client.admin import Admin
 from hedgerow.client.backend import Backend
 from hedgerow.client.table import Table
 from hedgerow.errors import ClosedError, FamilyNotFound, InvalidArgument, TableEnabled
@@ -70,6 +71,10 @@ class Connection:
         return validate_table_name(n)
 
     # ---- tables -------------------------------------------------------------------
+    def admin(self) -> Admin:
+        """Region and cluster administration: split, merge, flush, compact, status."""
+        return Admin(self.backend, self._full)
+
     def table(self, name: bytes | str, use_prefix: bool = True) -> Table:
         """A Table object (no I/O; a missing table fails at first use)."""
         return Table(self._full(name, use_prefix), self.backend)

@@ -653,7 +653,13 @@ class Engine:
         durability: Durability = Durability.SYNC_WAL,
     ) -> None:
         """Apply row mutations; atomic per row (and per region batch)."""
-        self._retry(lambda: self._mutate(table, mutations, durability))
+        try:  # fast path: no closure, no retry loop
+            self._mutate(table, mutations, durability)
+        except RegionClosed:
+            if self._closed:
+                raise
+            time.sleep(0.01)
+            self._retry(lambda: self._mutate(table, mutations, durability))
 
     def _mutate(
         self,
@@ -677,7 +683,7 @@ class Engine:
             tr.regions[i].validate(ms)
         for i, ms in groups.items():
             region = tr.regions[i]
-            region.mutate(ms, durability)
+            region.mutate(ms, durability, validated=True)
             self._after_write(region)
 
     def increment(
@@ -738,7 +744,13 @@ class Engine:
     # ---- reading -----------------------------------------------------------------------------
     def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
         check_row(row)
-        return self._retry(lambda: self._table_regions(table).for_row(row).get(row, spec))
+        try:  # fast path: no closure, no retry loop
+            return self._table_regions(table).for_row(row).get(row, spec)
+        except RegionClosed:
+            if self._closed:
+                raise
+            time.sleep(0.01)
+            return self._retry(lambda: self._table_regions(table).for_row(row).get(row, spec))
 
     def scan(
         self, table: str, rng: ScanRange, spec: ReadSpec
@@ -806,6 +818,33 @@ class Engine:
         if err is not None:
             self._bg_error = None
             raise InvalidArgument(f"a background flush or compaction failed: {err}") from err
+
+    def status(self) -> dict[str, Any]:
+        """What is being served: tables, regions with their sizes and request counts, cache."""
+        self._check_open()
+        regions = []
+        for table, tr in sorted(self._regions.items()):
+            for r in tr.regions:
+                regions.append(
+                    {
+                        "table": table,
+                        "name": r.info.name,
+                        "start_key": r.info.start_key,
+                        "end_key": r.info.end_key,
+                        "server": "embedded",
+                        "memstore_bytes": r.memstore_size(),
+                        "store_file_bytes": r.size_bytes(),
+                        "store_files": sum(s.file_count() for s in r.stores.values()),
+                        "read_requests": r.read_requests,
+                        "write_requests": r.write_requests,
+                    }
+                )
+        return {
+            "servers": [{"name": "embedded", "path": self.path, "regions": len(regions)}],
+            "tables": len(self.catalog.tables),
+            "regions": regions,
+            "block_cache": self.cache.stats(),
+        }
 
     def stats(self) -> dict[str, Any]:
         return {
