@@ -368,7 +368,7 @@ def _describe(t: _Tok) -> str:
     if t.kind == "NL":
         return "end of line"
     if t.kind == "STR":
-        return "a string (is a ',' missing?)"
+        return "string (is a ',' missing?)"
     if t.kind == "NUM":
         return f"number {t.value}"
     return repr(t.value)
