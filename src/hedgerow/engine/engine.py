@@ -154,6 +154,10 @@ class Engine:
         for name in sorted(replayed):
             by_name[name].flush()
         self.wal.delete_files_before(first_new[1])
+        # daughters of a split that crashed before compacting them: rewrite their shared files
+        for r in by_name.values():
+            if r.has_references():
+                self._request("compact", r)
         if self.config.background:
             for kind in ("flush", "compact"):
                 t = threading.Thread(
@@ -467,6 +471,8 @@ class Engine:
             parent = tr.regions[idx]
             info = parent.info
             if parent.has_references():
+                self._compact(parent, major=False)
+            if parent.has_references():
                 raise InvalidArgument(
                     f"region {info.name} still shares store files with its sibling from an "
                     "earlier split; compact it first"
@@ -760,6 +766,12 @@ class Engine:
         If a region closes mid-scan (alter, truncate), the scan resumes after the last
         row it returned, on the regions that replaced it.
         """
+        self._table_regions(table)  # a missing or disabled table fails here, not at next()
+        return self._scan_retrying(table, rng, spec)
+
+    def _scan_retrying(
+        self, table: str, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
         last: bytes | None = None
         for attempt in range(_RETRIES + 1):
             cur = rng
