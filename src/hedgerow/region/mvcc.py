@@ -64,6 +64,8 @@ class MVCC:
 
     def wait_for(self, seq: int, timeout_s: float | None = None) -> bool:
         """Block until the read point reaches ``seq`` (write visible to readers)."""
+        if self._read_point >= seq:  # fast path: an int read is atomic under the GIL
+            return True
         with self._cond:
             return self._cond.wait_for(lambda: self._read_point >= seq, timeout_s)
 

@@ -253,6 +253,10 @@ class Region:
         return s
 
     def _lock_rows(self, rows: Sequence[bytes]) -> list[threading.Lock]:
+        if len(rows) == 1:  # fast path: a single-row write
+            lk = self._row_locks[hash(rows[0]) % _STRIPES]
+            lk.acquire()
+            return [lk]
         stripes = sorted({hash(r) % _STRIPES for r in rows})
         locks = [self._row_locks[i] for i in stripes]
         for lk in locks:
@@ -265,7 +269,10 @@ class Region:
             lk.release()
 
     def memstore_size(self) -> int:
-        return sum(s.memstore_size() for s in self.stores.values())
+        total = 0  # a loop, not sum(genexpr): this runs twice per write
+        for s in self.stores.values():
+            total += s.memstore_size()
+        return total
 
     # ---- writing -------------------------------------------------------------------------
     def _latest_ts(self, row: bytes, family: bytes, qualifier: bytes) -> int | None:
@@ -332,12 +339,15 @@ class Region:
         durability: Durability = Durability.SYNC_WAL,
         *,
         locked: bool = False,
+        validated: bool = False,
     ) -> int:
         """Apply row mutations atomically per row; the whole batch becomes visible at once.
 
-        Returns the sequence number used (0 if nothing was written).
+        Returns the sequence number used (0 if nothing was written). ``validated``:
+        the caller (the engine) has just run ``validate`` on these mutations.
         """
-        self.validate(mutations)
+        if not validated:
+            self.validate(mutations)
         locks = [] if locked else self._lock_rows([m.row for m in mutations])
         try:
             return self._mutate_locked(mutations, durability)
@@ -598,6 +608,24 @@ class Region:
         rp = self.mvcc.read_point if read_point is None else read_point
         now = self._clock.now_ms()
         self.read_requests += 1
+        if spec.filter is None:
+            # fast path: no filter, so no _filtered/_merge_rows generators; each
+            # family's row is read eagerly (Store.point_entries) and resolved, and the
+            # families' cells are concatenated in _families_for order, as _merge_rows does
+            start, stop = row_prefix(row), row_end(row)
+            out: list[Cell] | None = None
+            for s in self._families_for(spec):
+                entries = s.point_entries(row, start, stop)
+                if not entries:
+                    continue
+                for _r, cells in resolve_family(
+                    entries, s.family, s.cf, spec, rp, now, count_versions=True
+                ):
+                    if out is None:
+                        out = cells
+                    else:
+                        out.extend(cells)
+            return [] if out is None else out
         rows = self._rows(row_prefix(row), row_end(row), spec, rp, now, row=row)
         for _r, cells in self._filtered(rows, spec, now):
             return cells
