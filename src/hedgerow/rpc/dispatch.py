@@ -1,0 +1,262 @@
+"""Server-side request execution: decode a body, call the handler, encode the answer.
+
+Role: shared by ``RpcServer`` (which runs ``Dispatcher.handle`` in its thread
+pool) and ``InMemoryTransport`` (which runs it inline), so both serve exactly
+the same protocol.  Owns the server-side scanners and their leases.
+Format: bodies per docs/formats/rpc.md#messages (``rpc.messages``).
+Invariants: a scanner belongs to the connection that opened it; it is closed
+(its iterator's ``close()`` called) when exhausted, closed by the client, when
+its connection goes, or when unused for ``lease_s`` (``reap``).  ``handle``
+raises HedgerowError subclasses for failed requests; any other exception is a
+handler bug and is reported as INTERNAL by the caller.
+Concurrency: thread-safe.  The scanner table is guarded by ``self._lock``; one
+scanner is advanced by one thread at a time (``_Scanner.lock``).
+Hot path: ``handle`` for GET/MUTATE; see tests/rpc/test_latency.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from hedgerow._internal.clock import Clock, SystemClock
+from hedgerow.errors import InvalidArgument
+from hedgerow.model.cell import Cell
+from hedgerow.model.compare import value_comparison
+from hedgerow.model.durability import Durability
+from hedgerow.rpc import messages as m
+from hedgerow.rpc.codec import packb, unpackb
+from hedgerow.rpc.codes import ScannerExpired, UnknownMessageType
+from hedgerow.rpc.handler import Handler
+from hedgerow.rpc.wire_format import MessageType
+
+__all__ = ["DEFAULT_LEASE_S", "Dispatcher"]
+
+#: Seconds a scanner may sit unused before the server closes it (HBase: 60 s).
+DEFAULT_LEASE_S = 60.0
+
+_NIL = packb(None)
+
+
+class _Scanner:
+    __slots__ = ("conn_id", "expires_s", "it", "lock", "table")
+
+    def __init__(self, it: Iterator[tuple[bytes, list[Cell]]], conn_id: int, table: str) -> None:
+        self.it = it
+        self.conn_id = conn_id
+        self.table = table
+        self.expires_s = 0.0  # guarded by Dispatcher._lock
+        self.lock = threading.Lock()  # held while advancing or closing the iterator
+
+
+def _close_iterator(it: Any) -> None:
+    close = getattr(it, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:
+            pass  # closing a broken scanner must not fail the caller
+
+
+def _durability(d: int | None) -> tuple[Any, ...]:
+    if d is None:
+        return ()
+    try:
+        return (Durability(d),)
+    except ValueError:
+        raise InvalidArgument(f"unknown durability {d}") from None
+
+
+class Dispatcher:
+    """``handle(type, body, conn_id) -> response body``; raises on failure.
+
+    >>> class H:
+    ...     def table_names(self): return ["t"]
+    >>> unpackb(Dispatcher(H()).handle(MessageType.TABLE_NAMES, packb(None), 0))
+    ['t']
+    """
+
+    def __init__(
+        self,
+        handler: Handler | Any,
+        *,
+        lease_s: float = DEFAULT_LEASE_S,
+        clock: Clock | None = None,
+    ) -> None:
+        # constant after __init__
+        self.handler = handler
+        self.lease_s = lease_s
+        self.clock: Clock = clock or SystemClock()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._scanners: dict[int, _Scanner] = {}  # guarded by self._lock
+        self._table: dict[int, Callable[[Any], Any]] = {
+            MessageType.PING: lambda r: r,
+            MessageType.TABLE_NAMES: lambda r: m.TableNamesResponse(tuple(handler.table_names())),
+            MessageType.DESCRIPTOR: lambda r: m.DescriptorResponse(handler.descriptor(r.table)),
+            MessageType.CREATE_TABLE: lambda r: handler.create_table(r.desc, r.split_keys),
+            MessageType.DELETE_TABLE: lambda r: handler.delete_table(r.table),
+            MessageType.MODIFY_TABLE: lambda r: handler.modify_table(r.desc),
+            MessageType.TRUNCATE_TABLE: lambda r: handler.truncate_table(
+                r.table, preserve_splits=r.preserve_splits
+            ),
+            MessageType.ENABLE_TABLE: lambda r: handler.enable_table(r.table),
+            MessageType.DISABLE_TABLE: lambda r: handler.disable_table(r.table),
+            MessageType.IS_TABLE_ENABLED: lambda r: m.BoolResponse(
+                bool(handler.is_table_enabled(r.table))
+            ),
+            MessageType.REGIONS: lambda r: m.RegionsResponse(
+                tuple(
+                    m.RegionInfo(x.table, x.name, x.start_key, x.end_key)
+                    for x in handler.regions(r.table)
+                )
+            ),
+            MessageType.FLUSH_TABLE: lambda r: handler.flush_table(r.table),
+            MessageType.COMPACT_TABLE: lambda r: handler.compact_table(r.table, major=r.major),
+            MessageType.MUTATE: lambda r: handler.mutate(
+                r.table, r.mutations, *_durability(r.durability)
+            ),
+            MessageType.INCREMENT: lambda r: m.ColumnIntsResponse(
+                handler.increment(r.table, r.row, r.amounts, *_durability(r.durability))
+            ),
+            MessageType.APPEND: lambda r: m.ColumnBytesResponse(
+                handler.append(r.table, r.row, r.suffixes, *_durability(r.durability))
+            ),
+            MessageType.CHECK_AND_MUTATE: lambda r: m.BoolResponse(
+                bool(
+                    handler.check_and_mutate(
+                        r.table,
+                        r.row,
+                        r.family,
+                        r.qualifier,
+                        value_comparison(r.expected, r.op),
+                        r.mutation,
+                        *_durability(r.durability),
+                    )
+                )
+            ),
+            MessageType.GET: lambda r: m.CellsResponse(handler.get(r.table, r.row, r.spec)),
+        }
+
+    # ---- requests ---------------------------------------------------------------------
+
+    def handle(self, msg_type: int, body: bytes, conn_id: int = 0) -> bytes:
+        """Run one request; return the msgpack response body."""
+        calls = m.CALLS.get(msg_type)  # type: ignore[call-overload]
+        if calls is None:
+            raise UnknownMessageType(f"unknown message type {msg_type}")
+        req = calls[0].from_wire(unpackb(body))
+        if msg_type == MessageType.OPEN_SCANNER:
+            resp: Any = self._open_scanner(req, conn_id)
+        elif msg_type == MessageType.SCANNER_NEXT:
+            resp = self._scanner_next(req.scanner_id, req.batch_rows, req.batch_bytes, conn_id)
+        elif msg_type == MessageType.CLOSE_SCANNER:
+            self.close_scanner(req.scanner_id, conn_id)
+            return _NIL
+        else:
+            fn = self._table.get(msg_type)
+            if fn is None:
+                raise UnknownMessageType(f"message type {msg_type} is not served here")
+            resp = fn(req)
+        if resp is None:
+            return _NIL
+        return packb(resp.to_wire())
+
+    # ---- scanners ---------------------------------------------------------------------
+
+    @property
+    def open_scanners(self) -> int:
+        with self._lock:
+            return len(self._scanners)
+
+    def _open_scanner(self, req: m.OpenScannerRequest, conn_id: int) -> m.ScanBatchResponse:
+        it = iter(self.handler.scan(req.table, req.rng, req.spec))
+        sc = _Scanner(it, conn_id, req.table)
+        sid = next(self._ids)
+        with self._lock:
+            sc.expires_s = self.clock.monotonic_s() + self.lease_s
+            self._scanners[sid] = sc
+        return self._scanner_next(sid, req.batch_rows, req.batch_bytes, conn_id)
+
+    def _scanner_next(
+        self, sid: int, batch_rows: int, batch_bytes: int, conn_id: int
+    ) -> m.ScanBatchResponse:
+        with self._lock:
+            sc = self._scanners.get(sid)
+            if sc is None or sc.conn_id != conn_id:
+                raise ScannerExpired(
+                    f"scanner {sid} is unknown: its lease ({self.lease_s:g} s) expired, "
+                    "it was closed, or it belongs to another connection"
+                )
+            sc.expires_s = float("inf")  # in use: never reaped mid-batch
+        rows: list[tuple[bytes, list[Cell]]] = []
+        more = True
+        with sc.lock:
+            try:
+                size = 0
+                nxt = sc.it.__next__  # hoisted: called once per row
+                while len(rows) < batch_rows and size < batch_bytes:
+                    try:
+                        row, cells = nxt()
+                    except StopIteration:
+                        more = False
+                        break
+                    rows.append((row, cells))
+                    for c in cells:
+                        size += len(c[1]) + len(c[2]) + len(c[5]) + 16
+            except BaseException:
+                more = False
+                raise
+            finally:
+                with self._lock:
+                    if more:
+                        sc.expires_s = self.clock.monotonic_s() + self.lease_s
+                    else:
+                        self._scanners.pop(sid, None)
+                if not more:
+                    _close_iterator(sc.it)
+        return m.ScanBatchResponse(sid, rows, more)
+
+    def close_scanner(self, sid: int, conn_id: int = 0) -> None:
+        """Close one scanner (unknown ids are ignored: close is idempotent)."""
+        with self._lock:
+            sc = self._scanners.get(sid)
+            if sc is None or sc.conn_id != conn_id:
+                return
+            del self._scanners[sid]
+        with sc.lock:
+            _close_iterator(sc.it)
+
+    def close_connection(self, conn_id: int) -> int:
+        """Close every scanner of a connection that went away; returns how many."""
+        with self._lock:
+            mine = [(sid, sc) for sid, sc in self._scanners.items() if sc.conn_id == conn_id]
+            for sid, _ in mine:
+                del self._scanners[sid]
+        for _, sc in mine:
+            with sc.lock:
+                _close_iterator(sc.it)
+        return len(mine)
+
+    def reap(self) -> int:
+        """Close scanners whose lease expired; returns how many (called periodically)."""
+        now = self.clock.monotonic_s()
+        with self._lock:
+            dead = [(sid, sc) for sid, sc in self._scanners.items() if sc.expires_s <= now]
+            for sid, _ in dead:
+                del self._scanners[sid]
+        for _, sc in dead:
+            with sc.lock:
+                _close_iterator(sc.it)
+        return len(dead)
+
+    def close_all(self) -> None:
+        """Close every scanner (server shutdown)."""
+        with self._lock:
+            alls = list(self._scanners.values())
+            self._scanners.clear()
+        for sc in alls:
+            with sc.lock:
+                _close_iterator(sc.it)

@@ -1,0 +1,169 @@
+"""Incremental decoder of the RPC byte stream: the peer's preamble, then frames.
+
+Role: the server's connection protocol and both client transports feed it the
+bytes they receive; it returns complete ``Frame``s.  ``encode_frame`` and
+``encode_preamble`` are the matching encoders.
+Format: docs/formats/rpc.md (authoritative); constants in ``wire_format``.
+Invariants: ``feed`` either returns frames or raises a ``ProtocolError``
+subclass (UnsupportedVersion, FrameTooLarge, ProtocolError) and nothing else;
+after an error the decoder is poisoned and every later ``feed`` raises the
+same error (the stream has lost its frame boundary).  Memory held is bounded
+by ``max_frame_bytes`` plus one ``feed`` chunk.
+Concurrency: not thread-safe; one decoder per connection direction.
+Hot path: ``feed`` (every received chunk); tests/rpc/test_latency.py measures it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from hedgerow.rpc.codes import FrameTooLarge, ProtocolError, UnsupportedVersion
+from hedgerow.rpc.wire_format import (
+    DEFAULT_MAX_FRAME_BYTES,
+    FRAME_HEADER,
+    HEADER_SIZE,
+    KNOWN_FRAME_FLAGS,
+    MAGIC,
+    PREAMBLE,
+    PREAMBLE_SIZE,
+    PROTOCOL_VERSION,
+)
+
+__all__ = ["Frame", "FrameDecoder", "Preamble", "encode_frame", "encode_preamble"]
+
+_pack_header = FRAME_HEADER.pack
+_unpack_header = FRAME_HEADER.unpack_from
+
+
+class Frame(NamedTuple):
+    """One decoded frame; ``type`` is the raw u8 (it may name no known MessageType)."""
+
+    type: int
+    flags: int
+    request_id: int
+    timeout_ms: int
+    body: bytes
+
+
+class Preamble(NamedTuple):
+    magic: bytes
+    version: int
+    flags: int
+
+
+def encode_preamble(version: int = PROTOCOL_VERSION, flags: int = 0) -> bytes:
+    """The 8 bytes each end sends first."""
+    return PREAMBLE.pack(MAGIC, version, flags)
+
+
+def encode_frame(msg_type: int, flags: int, request_id: int, timeout_ms: int, body: bytes) -> bytes:
+    """Header + body as one bytes object (one ``send`` per frame)."""
+    return _pack_header(len(body), msg_type, flags, 0, request_id, timeout_ms) + body
+
+
+class FrameDecoder:
+    """``feed(bytes) -> list[Frame]``, validating the peer's preamble first.
+
+    REQUIRES: ``expect_preamble`` matches the stream (True for a fresh connection).
+    ``accepted_flags`` are the preamble flag bits this end understands; others are
+    refused with UnsupportedVersion.
+
+    >>> d = FrameDecoder()
+    >>> d.feed(encode_preamble() + encode_frame(1, 0, 7, 0, b"\\xc0"))
+    [Frame(type=1, flags=0, request_id=7, timeout_ms=0, body=b'\\xc0')]
+    """
+
+    def __init__(
+        self,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        *,
+        expect_preamble: bool = True,
+        accepted_flags: int = 0,
+    ) -> None:
+        # constant after __init__
+        self.max_frame_bytes = max_frame_bytes
+        self.accepted_flags = accepted_flags
+        # mutable state (single owner)
+        self._buf = bytearray()
+        self._need_preamble = expect_preamble
+        self._error: ProtocolError | None = None
+        #: the peer's preamble once received
+        self.preamble: Preamble | None = None
+        #: request id of the frame that failed (0 if unknown), for the error reply
+        self.failed_request_id = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet returned as frames."""
+        return len(self._buf)
+
+    def _fail(self, exc: ProtocolError) -> ProtocolError:
+        self._error = exc
+        self._buf.clear()
+        return exc
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Frame]:
+        """Append ``data``; return every frame now complete, in order."""
+        if self._error is not None:
+            raise self._error
+        buf = self._buf
+        buf += data
+        if self._need_preamble:
+            if len(buf) < PREAMBLE_SIZE:
+                if not MAGIC.startswith(bytes(buf[:4])):
+                    raise self._fail(
+                        ProtocolError(f"bad magic {bytes(buf[:4])!r}, expected {MAGIC!r}")
+                    )
+                return []
+            magic, version, flags = PREAMBLE.unpack_from(buf, 0)
+            if magic != MAGIC:
+                raise self._fail(ProtocolError(f"bad magic {magic!r}, expected {MAGIC!r}"))
+            if version != PROTOCOL_VERSION:
+                raise self._fail(
+                    UnsupportedVersion(
+                        f"peer speaks RPC protocol version {version}; "
+                        f"this end speaks version {PROTOCOL_VERSION}"
+                    )
+                )
+            if flags & ~self.accepted_flags:
+                raise self._fail(
+                    UnsupportedVersion(
+                        f"peer asked for preamble flags {flags:#06x}; "
+                        f"this end supports {self.accepted_flags:#06x}"
+                    )
+                )
+            self.preamble = Preamble(magic, version, flags)
+            self._need_preamble = False
+            del buf[:PREAMBLE_SIZE]
+        frames: list[Frame] = []
+        pos = 0
+        n = len(buf)
+        limit = self.max_frame_bytes
+        while n - pos >= HEADER_SIZE:
+            body_len, msg_type, flags, reserved, request_id, timeout_ms = _unpack_header(buf, pos)
+            if body_len + HEADER_SIZE > limit:
+                self.failed_request_id = request_id
+                raise self._fail(
+                    FrameTooLarge(
+                        f"frame of {body_len + HEADER_SIZE} bytes (request {request_id}) "
+                        f"exceeds the maximum frame size of {limit} bytes"
+                    )
+                )
+            if reserved != 0 or flags & ~KNOWN_FRAME_FLAGS or msg_type == 0:
+                self.failed_request_id = request_id
+                raise self._fail(
+                    ProtocolError(
+                        f"malformed frame header at stream offset {pos}: type={msg_type} "
+                        f"flags={flags:#04x} reserved={reserved:#06x}"
+                    )
+                )
+            end = pos + HEADER_SIZE + body_len
+            if end > n:
+                break
+            frames.append(
+                Frame(msg_type, flags, request_id, timeout_ms, bytes(buf[pos + HEADER_SIZE : end]))
+            )
+            pos = end
+        if pos:
+            del buf[:pos]
+        return frames

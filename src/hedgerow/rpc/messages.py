@@ -1,0 +1,566 @@
+"""Request and response messages, one dataclass pair per operation, and their wire forms.
+
+Role: ``rpc.client.RpcBackend`` builds requests and reads responses;
+``rpc.dispatch.Dispatcher`` does the reverse on the server.  ``CALLS`` maps each
+``MessageType`` to its (request, response) classes.
+Format: docs/formats/rpc.md#messages (authoritative).  Every body is one msgpack
+value: requests and responses are msgpack arrays of their fields in declaration
+order (``to_wire``); an empty response is ``nil``.
+Invariants: field order is on the wire: append new fields at the end only, and
+bump ``PROTOCOL_VERSION`` when an old peer cannot ignore them.  ``from_wire``
+raises ProtocolError for a malformed body (never TypeError/IndexError).
+Concurrency: messages are immutable.
+Hot path: GetRequest / CellsResponse (every get); see tests/rpc/test_latency.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from hedgerow.model.cell import Cell
+from hedgerow.model.mutation import RowMutation
+from hedgerow.model.read_spec import ReadSpec, ScanRange
+from hedgerow.model.schema import TableDescriptor
+from hedgerow.rpc.codec import (
+    _bool,
+    _bytes,
+    _int,
+    _list,
+    _opt_bytes,
+    _opt_int,
+    _str,
+    decode_cells,
+    decode_mutation,
+    decode_read_spec,
+    decode_row_cells,
+    decode_scan_range,
+    decode_table_descriptor,
+    encode_cells,
+    encode_mutation,
+    encode_read_spec,
+    encode_row_cells,
+    encode_scan_range,
+    encode_table_descriptor,
+)
+from hedgerow.rpc.codes import ProtocolError
+from hedgerow.rpc.wire_format import MessageType
+
+__all__ = [
+    "CALLS",
+    "AppendRequest",
+    "BoolResponse",
+    "CellsResponse",
+    "CheckAndMutateRequest",
+    "CloseScannerRequest",
+    "ColumnBytesResponse",
+    "ColumnIntsResponse",
+    "CompactTableRequest",
+    "CreateTableRequest",
+    "DescriptorResponse",
+    "EmptyRequest",
+    "EmptyResponse",
+    "GetRequest",
+    "IncrementRequest",
+    "Message",
+    "ModifyTableRequest",
+    "MutateRequest",
+    "OpenScannerRequest",
+    "PingMessage",
+    "RegionInfo",
+    "RegionsResponse",
+    "ScanBatchResponse",
+    "ScannerNextRequest",
+    "TableNamesResponse",
+    "TableRequest",
+    "TruncateTableRequest",
+]
+
+M = TypeVar("M", bound="Message")
+
+
+class Message(Protocol):
+    """What every request and response class provides."""
+
+    def to_wire(self) -> Any: ...
+
+    @classmethod
+    def from_wire(cls: type[M], v: Any) -> M: ...
+
+
+def _fields(v: Any, n: int, what: str) -> list[Any]:
+    return _list(v, what, n)
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyRequest:
+    """A request with no fields (TABLE_NAMES)."""
+
+    def to_wire(self) -> Any:
+        return None
+
+    @classmethod
+    def from_wire(cls, v: Any) -> EmptyRequest:
+        if v is not None:
+            raise ProtocolError("expected an empty (nil) body")
+        return cls()
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyResponse:
+    """A response with no fields: the call succeeded."""
+
+    def to_wire(self) -> Any:
+        return None
+
+    @classmethod
+    def from_wire(cls, v: Any) -> EmptyResponse:
+        if v is not None:
+            raise ProtocolError("expected an empty (nil) body")
+        return cls()
+
+
+_EMPTY_RESPONSE = EmptyResponse()
+
+
+@dataclass(frozen=True, slots=True)
+class PingMessage:
+    """PING request and response: the payload comes back unchanged."""
+
+    payload: bytes = b""
+
+    def to_wire(self) -> Any:
+        return self.payload
+
+    @classmethod
+    def from_wire(cls, v: Any) -> PingMessage:
+        return cls(_bytes(v, "ping payload"))
+
+
+@dataclass(frozen=True, slots=True)
+class TableRequest:
+    """A request naming one table (DESCRIPTOR, DELETE/ENABLE/DISABLE_TABLE, REGIONS ...)."""
+
+    table: str
+
+    def to_wire(self) -> Any:
+        return [self.table]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> TableRequest:
+        return cls(_str(_fields(v, 1, "table request")[0], "table"))
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTableRequest:
+    desc: TableDescriptor
+    split_keys: tuple[bytes, ...] = ()
+
+    def to_wire(self) -> Any:
+        return [encode_table_descriptor(self.desc), list(self.split_keys)]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> CreateTableRequest:
+        f = _fields(v, 2, "create table")
+        keys = tuple(_bytes(k, "split key") for k in _list(f[1], "split keys"))
+        return cls(decode_table_descriptor(f[0]), keys)
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyTableRequest:
+    desc: TableDescriptor
+
+    def to_wire(self) -> Any:
+        return [encode_table_descriptor(self.desc)]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> ModifyTableRequest:
+        return cls(decode_table_descriptor(_fields(v, 1, "modify table")[0]))
+
+
+@dataclass(frozen=True, slots=True)
+class TruncateTableRequest:
+    table: str
+    preserve_splits: bool = True
+
+    def to_wire(self) -> Any:
+        return [self.table, self.preserve_splits]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> TruncateTableRequest:
+        f = _fields(v, 2, "truncate table")
+        return cls(_str(f[0], "table"), _bool(f[1], "preserve_splits"))
+
+
+@dataclass(frozen=True, slots=True)
+class CompactTableRequest:
+    table: str
+    major: bool = False
+
+    def to_wire(self) -> Any:
+        return [self.table, self.major]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> CompactTableRequest:
+        f = _fields(v, 2, "compact table")
+        return cls(_str(f[0], "table"), _bool(f[1], "major"))
+
+
+@dataclass(frozen=True, slots=True)
+class TableNamesResponse:
+    names: tuple[str, ...]
+
+    def to_wire(self) -> Any:
+        return list(self.names)
+
+    @classmethod
+    def from_wire(cls, v: Any) -> TableNamesResponse:
+        return cls(tuple(_str(n, "table name") for n in _list(v, "table names")))
+
+
+@dataclass(frozen=True, slots=True)
+class DescriptorResponse:
+    desc: TableDescriptor
+
+    def to_wire(self) -> Any:
+        return encode_table_descriptor(self.desc)
+
+    @classmethod
+    def from_wire(cls, v: Any) -> DescriptorResponse:
+        return cls(decode_table_descriptor(v))
+
+
+@dataclass(frozen=True, slots=True)
+class BoolResponse:
+    value: bool
+
+    def to_wire(self) -> Any:
+        return self.value
+
+    @classmethod
+    def from_wire(cls, v: Any) -> BoolResponse:
+        return cls(_bool(v, "result"))
+
+
+@dataclass(frozen=True, slots=True)
+class RegionInfo:
+    """A region as the client sees it (satisfies client.backend.RegionDescription)."""
+
+    table: str
+    name: str
+    start_key: bytes
+    end_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RegionsResponse:
+    regions: tuple[RegionInfo, ...]
+
+    def to_wire(self) -> Any:
+        return [[r.table, r.name, r.start_key, r.end_key] for r in self.regions]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> RegionsResponse:
+        out = []
+        for r in _list(v, "regions"):
+            r = _list(r, "region", 4)
+            out.append(
+                RegionInfo(
+                    _str(r[0], "table"),
+                    _str(r[1], "region name"),
+                    _bytes(r[2], "start key"),
+                    _bytes(r[3], "end key"),
+                )
+            )
+        return cls(tuple(out))
+
+
+# ---- writing ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MutateRequest:
+    """``durability`` None: the server's default (the handler's own default argument)."""
+
+    table: str
+    mutations: tuple[RowMutation, ...]
+    durability: int | None = None
+
+    def to_wire(self) -> Any:
+        return [self.table, [encode_mutation(m) for m in self.mutations], self.durability]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> MutateRequest:
+        f = _fields(v, 3, "mutate")
+        muts = tuple(decode_mutation(m) for m in _list(f[1], "mutations"))
+        return cls(_str(f[0], "table"), muts, _opt_int(f[2], "durability"))
+
+
+def _encode_column_map(d: dict[tuple[bytes, bytes], Any]) -> list[list[Any]]:
+    return [[f, q, x] for (f, q), x in d.items()]
+
+
+def _decode_column_map(v: Any, value_type: type, what: str) -> dict[tuple[bytes, bytes], Any]:
+    out: dict[tuple[bytes, bytes], Any] = {}
+    for e in _list(v, what):
+        e = _list(e, what + " entry", 3)
+        if type(e[2]) is not value_type:
+            raise ProtocolError(f"{what} value must be {value_type.__name__}")
+        out[(_bytes(e[0], "family"), _bytes(e[1], "qualifier"))] = e[2]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class IncrementRequest:
+    table: str
+    row: bytes
+    amounts: dict[tuple[bytes, bytes], int]
+    durability: int | None = None
+
+    def to_wire(self) -> Any:
+        return [self.table, self.row, _encode_column_map(self.amounts), self.durability]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> IncrementRequest:
+        f = _fields(v, 4, "increment")
+        return cls(
+            _str(f[0], "table"),
+            _bytes(f[1], "row"),
+            _decode_column_map(f[2], int, "amounts"),
+            _opt_int(f[3], "durability"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AppendRequest:
+    table: str
+    row: bytes
+    suffixes: dict[tuple[bytes, bytes], bytes]
+    durability: int | None = None
+
+    def to_wire(self) -> Any:
+        return [self.table, self.row, _encode_column_map(self.suffixes), self.durability]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> AppendRequest:
+        f = _fields(v, 4, "append")
+        return cls(
+            _str(f[0], "table"),
+            _bytes(f[1], "row"),
+            _decode_column_map(f[2], bytes, "suffixes"),
+            _opt_int(f[3], "durability"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnIntsResponse:
+    """INCREMENT's result: the new value of each column."""
+
+    values: dict[tuple[bytes, bytes], int]
+
+    def to_wire(self) -> Any:
+        return _encode_column_map(self.values)
+
+    @classmethod
+    def from_wire(cls, v: Any) -> ColumnIntsResponse:
+        return cls(_decode_column_map(v, int, "values"))
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnBytesResponse:
+    """APPEND's result: the new value of each column."""
+
+    values: dict[tuple[bytes, bytes], bytes]
+
+    def to_wire(self) -> Any:
+        return _encode_column_map(self.values)
+
+    @classmethod
+    def from_wire(cls, v: Any) -> ColumnBytesResponse:
+        return cls(_decode_column_map(v, bytes, "values"))
+
+
+@dataclass(frozen=True, slots=True)
+class CheckAndMutateRequest:
+    """The compare travels as ``(op, expected)``; see hedgerow.model.compare."""
+
+    table: str
+    row: bytes
+    family: bytes
+    qualifier: bytes
+    op: str
+    expected: bytes | None
+    mutation: RowMutation
+    durability: int | None = None
+
+    def to_wire(self) -> Any:
+        return [
+            self.table,
+            self.row,
+            self.family,
+            self.qualifier,
+            self.op,
+            self.expected,
+            encode_mutation(self.mutation),
+            self.durability,
+        ]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> CheckAndMutateRequest:
+        f = _fields(v, 8, "check and mutate")
+        return cls(
+            _str(f[0], "table"),
+            _bytes(f[1], "row"),
+            _bytes(f[2], "family"),
+            _bytes(f[3], "qualifier"),
+            _str(f[4], "compare op"),
+            _opt_bytes(f[5], "expected value"),
+            decode_mutation(f[6]),
+            _opt_int(f[7], "durability"),
+        )
+
+
+# ---- reading ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GetRequest:
+    table: str
+    row: bytes
+    spec: ReadSpec
+
+    def to_wire(self) -> Any:
+        return [self.table, self.row, encode_read_spec(self.spec)]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> GetRequest:
+        f = _fields(v, 3, "get")
+        return cls(_str(f[0], "table"), _bytes(f[1], "row"), decode_read_spec(f[2]))
+
+
+@dataclass(frozen=True, slots=True)
+class CellsResponse:
+    cells: list[Cell]
+
+    def to_wire(self) -> Any:
+        return encode_cells(self.cells)
+
+    @classmethod
+    def from_wire(cls, v: Any) -> CellsResponse:
+        return cls(decode_cells(v))
+
+
+@dataclass(frozen=True, slots=True)
+class OpenScannerRequest:
+    """Open a server-side scanner and return its first batch in the same round trip.
+
+    ``batch_rows``: most rows per batch; ``batch_bytes``: the server ends a batch
+    once its cells' key+value bytes pass this (at least one row per batch).
+    """
+
+    table: str
+    rng: ScanRange
+    spec: ReadSpec
+    batch_rows: int = 100
+    batch_bytes: int = 1 << 20
+
+    def to_wire(self) -> Any:
+        return [
+            self.table,
+            encode_scan_range(self.rng),
+            encode_read_spec(self.spec),
+            self.batch_rows,
+            self.batch_bytes,
+        ]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> OpenScannerRequest:
+        f = _fields(v, 5, "open scanner")
+        return cls(
+            _str(f[0], "table"),
+            decode_scan_range(f[1]),
+            decode_read_spec(f[2]),
+            _positive(f[3], "batch_rows"),
+            _positive(f[4], "batch_bytes"),
+        )
+
+
+def _positive(v: Any, what: str) -> int:
+    n = _int(v, what)
+    if n < 1:
+        raise ProtocolError(f"{what} must be >= 1, got {n}")
+    return n
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerNextRequest:
+    scanner_id: int
+    batch_rows: int = 100
+    batch_bytes: int = 1 << 20
+
+    def to_wire(self) -> Any:
+        return [self.scanner_id, self.batch_rows, self.batch_bytes]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> ScannerNextRequest:
+        f = _fields(v, 3, "scanner next")
+        return cls(
+            _int(f[0], "scanner id"), _positive(f[1], "batch_rows"), _positive(f[2], "batch_bytes")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CloseScannerRequest:
+    scanner_id: int
+
+    def to_wire(self) -> Any:
+        return [self.scanner_id]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> CloseScannerRequest:
+        return cls(_int(_fields(v, 1, "close scanner")[0], "scanner id"))
+
+
+@dataclass(frozen=True, slots=True)
+class ScanBatchResponse:
+    """Rows of one batch; ``more`` False means the scanner is exhausted and already closed."""
+
+    scanner_id: int
+    rows: list[tuple[bytes, list[Cell]]]
+    more: bool
+
+    def to_wire(self) -> Any:
+        return [self.scanner_id, [encode_row_cells(r, c) for r, c in self.rows], self.more]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> ScanBatchResponse:
+        f = _fields(v, 3, "scan batch")
+        rows = [decode_row_cells(r) for r in _list(f[1], "rows")]
+        return cls(_int(f[0], "scanner id"), rows, _bool(f[2], "more"))
+
+
+#: MessageType -> (request class, response class).  Servers answer any other
+#: type with UNKNOWN_MESSAGE_TYPE.
+CALLS: dict[MessageType, tuple[type[Any], type[Any]]] = {
+    MessageType.PING: (PingMessage, PingMessage),
+    MessageType.TABLE_NAMES: (EmptyRequest, TableNamesResponse),
+    MessageType.DESCRIPTOR: (TableRequest, DescriptorResponse),
+    MessageType.CREATE_TABLE: (CreateTableRequest, EmptyResponse),
+    MessageType.DELETE_TABLE: (TableRequest, EmptyResponse),
+    MessageType.MODIFY_TABLE: (ModifyTableRequest, EmptyResponse),
+    MessageType.TRUNCATE_TABLE: (TruncateTableRequest, EmptyResponse),
+    MessageType.ENABLE_TABLE: (TableRequest, EmptyResponse),
+    MessageType.DISABLE_TABLE: (TableRequest, EmptyResponse),
+    MessageType.IS_TABLE_ENABLED: (TableRequest, BoolResponse),
+    MessageType.REGIONS: (TableRequest, RegionsResponse),
+    MessageType.FLUSH_TABLE: (TableRequest, EmptyResponse),
+    MessageType.COMPACT_TABLE: (CompactTableRequest, EmptyResponse),
+    MessageType.MUTATE: (MutateRequest, EmptyResponse),
+    MessageType.INCREMENT: (IncrementRequest, ColumnIntsResponse),
+    MessageType.APPEND: (AppendRequest, ColumnBytesResponse),
+    MessageType.CHECK_AND_MUTATE: (CheckAndMutateRequest, BoolResponse),
+    MessageType.GET: (GetRequest, CellsResponse),
+    MessageType.OPEN_SCANNER: (OpenScannerRequest, ScanBatchResponse),
+    MessageType.SCANNER_NEXT: (ScannerNextRequest, ScanBatchResponse),
+    MessageType.CLOSE_SCANNER: (CloseScannerRequest, EmptyResponse),
+}

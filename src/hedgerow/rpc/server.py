@@ -1,0 +1,380 @@
+"""The asyncio RPC server: framing, handshake, concurrency, deadlines, scanner leases.
+
+Role: a region server, the master or ``hedgerow standalone`` wraps its handler
+(see ``rpc.handler.Handler``) in ``RpcServer`` to serve it on a TCP port.  The
+event loop only frames bytes; every handler call (blocking engine code) runs in
+a thread pool, so many requests of one connection run at once and their answers
+go back in completion order, matched by request id.
+Format: docs/formats/rpc.md (authoritative).
+Invariants: a bad preamble, an oversized or malformed frame header closes that
+connection after an error frame; a bad body or an unknown message type gets an
+error reply and the connection goes on; nothing a client sends stops the server
+or affects other connections.  A request whose deadline passed before a worker
+picked it up is answered DEADLINE_EXCEEDED without running.  At most
+``max_in_flight`` requests per connection run at once (reading pauses beyond).
+Concurrency: connection state is touched only on the loop thread; workers hand
+answers back with ``call_soon_threadsafe``.  ``Dispatcher`` is thread-safe.
+Hot path: ``_Connection.data_received`` and ``_work``; tests/rpc/test_latency.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+import threading
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
+
+from hedgerow._internal.clock import Clock, SystemClock
+from hedgerow.errors import HedgerowError
+from hedgerow.rpc.codec import encode_error, packb
+from hedgerow.rpc.codes import (
+    DeadlineExceeded,
+    ProtocolError,
+    UnknownMessageType,
+    UnsupportedVersion,
+)
+from hedgerow.rpc.dispatch import DEFAULT_LEASE_S, Dispatcher
+from hedgerow.rpc.framing import Frame, FrameDecoder, encode_frame, encode_preamble
+from hedgerow.rpc.handler import Handler
+from hedgerow.rpc.messages import CALLS
+from hedgerow.rpc.wire_format import DEFAULT_MAX_FRAME_BYTES, FrameFlag, MessageType
+
+__all__ = ["RpcServer", "new_event_loop"]
+
+_RESPONSE = int(FrameFlag.RESPONSE)
+_ERROR_RESPONSE = int(FrameFlag.RESPONSE | FrameFlag.ERROR)
+_PING = int(MessageType.PING)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A uvloop loop when uvloop is installed, else the default asyncio loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def _error_frame(msg_type: int, request_id: int, exc: BaseException) -> bytes:
+    return encode_frame(msg_type, _ERROR_RESPONSE, request_id, 0, packb(encode_error(exc)))
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection; all methods run on the loop thread."""
+
+    def __init__(self, server: RpcServer, conn_id: int) -> None:
+        self.server = server
+        self.conn_id = conn_id
+        self.decoder = FrameDecoder(server.max_frame_bytes, expect_preamble=True)
+        self.transport: asyncio.Transport | None = None
+        self.handshaken = False
+        self.in_flight = 0
+        self.paused = False
+        self.write_paused = False
+        self.closed = False
+
+    # -- asyncio callbacks --------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        self.server._connections[self.conn_id] = self
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.server._connections.pop(self.conn_id, None)
+        self.server._on_connection_gone(self.conn_id)
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        self._update_reading()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._update_reading()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            frames = self.decoder.feed(data)
+        except UnsupportedVersion as exc:
+            self._fatal(exc, send_preamble=not self.handshaken)
+            return
+        except ProtocolError as exc:
+            self._fatal(exc, send_preamble=not self.handshaken)
+            return
+        if not self.handshaken and self.decoder.preamble is not None:
+            self.handshaken = True
+            self._write(encode_preamble())
+        for f in frames:
+            self._start(f)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        t = self.transport
+        if t is not None and not self.closed and not t.is_closing():
+            t.write(data)
+
+    def _fatal(self, exc: ProtocolError, *, send_preamble: bool) -> None:
+        """Answer a stream-level error with an error frame and close the connection."""
+        out = encode_preamble() if send_preamble else b""
+        out += _error_frame(0, self.decoder.failed_request_id, exc)
+        self._write(out)
+        if self.transport is not None:
+            self.transport.close()
+        self.closed = True
+
+    def _update_reading(self) -> None:
+        t = self.transport
+        if t is None or self.closed:
+            return
+        want_pause = self.write_paused or self.in_flight >= self.server.max_in_flight
+        if want_pause and not self.paused:
+            self.paused = True
+            t.pause_reading()
+        elif not want_pause and self.paused:
+            self.paused = False
+            t.resume_reading()
+
+    def _start(self, f: Frame) -> None:
+        if f.flags & _RESPONSE:
+            self._write(
+                _error_frame(f.type, f.request_id, ProtocolError("clients may not send responses"))
+            )
+            return
+        if f.type == _PING:  # fast path: answered on the loop, no thread hop
+            self._write(encode_frame(_PING, _RESPONSE, f.request_id, 0, f.body))
+            return
+        if f.type not in CALLS:
+            self._write(
+                _error_frame(
+                    f.type, f.request_id, UnknownMessageType(f"unknown message type {f.type}")
+                )
+            )
+            return
+        server = self.server
+        deadline = server.clock.monotonic_s() + f.timeout_ms / 1000.0 if f.timeout_ms else 0.0
+        self.in_flight += 1
+        if self.in_flight >= server.max_in_flight:
+            self._update_reading()
+        server.requests_served += 1
+        if f.type in server.inline_types:  # runs on the loop: no thread hop
+            self._work(f, deadline, inline=True)
+            return
+        try:
+            server._pool.submit(self._work, f, deadline)
+        except RuntimeError:  # pool shut down: server closing
+            self.in_flight -= 1
+
+    def _work(self, f: Frame, deadline: float, inline: bool = False) -> None:
+        """Runs in a worker thread (on the loop thread when ``inline``)."""
+        server = self.server
+        try:
+            if deadline and server.clock.monotonic_s() > deadline:
+                raise DeadlineExceeded(
+                    f"request {f.request_id} ({_type_name(f.type)}) waited past its "
+                    f"{f.timeout_ms} ms deadline before the server could run it"
+                )
+            body = server.dispatcher.handle(f.type, f.body, self.conn_id)
+            out = encode_frame(f.type, _RESPONSE, f.request_id, 0, body)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                raise
+            if not isinstance(exc, HedgerowError):
+                server.internal_errors += 1
+            out = _error_frame(f.type, f.request_id, exc)
+        if inline:
+            self._done(out)
+            return
+        try:
+            server._loop_call(self._done, out)
+        except RuntimeError:
+            pass  # loop closed: the server is gone, nobody to answer
+
+    def _done(self, out: bytes) -> None:
+        self.in_flight -= 1
+        self._write(out)
+        if self.paused:
+            self._update_reading()
+
+
+def _type_name(t: int) -> str:
+    try:
+        return MessageType(t).name
+    except ValueError:
+        return str(t)
+
+
+class RpcServer:
+    """Serves a ``Handler`` over TCP with the Hedgerow RPC protocol.
+
+    ``inline_types``: message types whose handler calls are quick and never wait on
+    other threads (e.g. GET served from memory) may run on the loop thread itself,
+    saving the thread-pool hop; by default every call goes to the pool.
+    ``max_in_flight``: requests of one connection running at once (reading pauses
+    beyond).  ``lease_s``: scanner lease; ``reap_interval_s``: reaper period.
+
+    Lifecycle: ``await start()`` then ``await close()`` inside a running loop, or
+    ``start_in_thread()`` / ``stop()`` from blocking code (own loop thread, uvloop
+    when installed).  ``host``/``port`` give the bound address (port 0 picks one).
+
+    >>> class H:
+    ...     def table_names(self): return []
+    >>> s = RpcServer(H()); host, port = s.start_in_thread(); s.stop()
+    """
+
+    def __init__(
+        self,
+        handler: Handler | Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        max_in_flight: int = 128,
+        lease_s: float = DEFAULT_LEASE_S,
+        reap_interval_s: float | None = None,
+        workers: int = 16,
+        inline_types: Collection[int] = (),
+        clock: Clock | None = None,
+    ) -> None:
+        # constant after __init__
+        self.handler = handler
+        self.host = host
+        self.port = port
+        self.max_frame_bytes = max_frame_bytes
+        self.max_in_flight = max(1, max_in_flight)
+        self.lease_s = lease_s
+        self.reap_interval_s = reap_interval_s or max(0.01, min(lease_s / 4, 5.0))
+        self.clock: Clock = clock or SystemClock()
+        self.dispatcher = Dispatcher(handler, lease_s=lease_s, clock=self.clock)
+        self._workers = workers
+        self.inline_types = frozenset(int(t) for t in inline_types)
+        # loop-thread state
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="hedgerow-rpc")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._reaper: asyncio.Task[None] | None = None
+        self._connections: dict[int, _Connection] = {}
+        self._ids = itertools.count(1)
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+        #: counters (loop thread / approximate)
+        self.requests_served = 0
+        self.internal_errors = 0
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.host, self.port
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connections)
+
+    def _loop_call(self, fn: Any, *args: Any) -> None:
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("server not running")
+        loop.call_soon_threadsafe(fn, *args)
+
+    def _on_connection_gone(self, conn_id: int) -> None:
+        # the client went away: its scanners go with it (iterator close may block)
+        try:
+            self._pool.submit(self.dispatcher.close_connection, conn_id)
+        except RuntimeError:
+            self.dispatcher.close_connection(conn_id)
+
+    # ---- asyncio lifecycle ------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind and start accepting; sets ``port`` when 0 was asked."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._server = await loop.create_server(
+            lambda: _Connection(self, next(self._ids)), self.host, self.port
+        )
+        sock = self._server.sockets[0]
+        self.host, self.port = sock.getsockname()[:2]
+        self._reaper = loop.create_task(self._reap_loop())
+
+    async def _reap_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.reap_interval_s)
+            await loop.run_in_executor(self._pool, self.dispatcher.reap)
+
+    async def close(self) -> None:
+        """Stop accepting, close every connection (clients see ConnectionLost), close scanners."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+            try:
+                await self._reaper
+            except asyncio.CancelledError:
+                pass
+            self._reaper = None
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self._connections.values()):
+            if conn.transport is not None:
+                conn.transport.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+        await asyncio.sleep(0)  # let connection_lost callbacks run
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.dispatcher.close_all()
+
+    # ---- blocking lifecycle -----------------------------------------------------------
+
+    def start_in_thread(self) -> tuple[str, int]:
+        """Run the server on its own event-loop thread; returns ``(host, port)``."""
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = new_event_loop()
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as exc:
+                failure.append(exc)
+                started.set()
+                loop.close()
+                return
+            started.set()
+            try:
+                loop.run_until_complete(self._wait_stop())
+                loop.run_until_complete(self.close())
+            finally:
+                loop.close()
+                self._stopped.set()
+
+        self._stop_requested = asyncio.Event()
+        self._thread = threading.Thread(target=run, name="hedgerow-rpc-server", daemon=True)
+        self._thread.start()
+        started.wait()
+        if failure:
+            raise failure[0]
+        return self.host, self.port
+
+    async def _wait_stop(self) -> None:
+        await self._stop_requested.wait()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop a server started with ``start_in_thread`` and wait for it."""
+        loop = self._loop
+        if self._thread is None or loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(self._stop_requested.set)
+        except RuntimeError:
+            pass  # loop already closed
+        self._thread.join(timeout_s)
+        self._thread = None

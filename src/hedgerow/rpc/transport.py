@@ -1,0 +1,542 @@
+"""Client transports: send a request frame, get its answer (or its error) back.
+
+Role: ``rpc.client.RpcBackend`` (and later the region-aware client) talks to
+servers only through a ``Transport``; tests use ``InMemoryTransport(handler)``,
+which runs the server's dispatcher in-process without sockets.
+Format: docs/formats/rpc.md (preamble, frames, error bodies).
+Invariants: ``call`` returns the response body or raises a HedgerowError: the
+server's error mapped back to its class, ``DeadlineExceeded`` once the deadline
+passes, ``ConnectionLost`` when the connection cannot be made or closes while
+the call waits.  A call never waits past its deadline.  After a connection is
+lost, the next call opens a new one.
+Concurrency: ``SocketTransport`` is thread-safe: many threads share one
+connection, each request has an id, one reader thread per connection hands
+each answer to its caller.  ``AsyncSocketTransport`` is for one event loop.
+``InMemoryTransport`` is thread-safe if its handler is.
+Hot path: ``SocketTransport.call``; tests/rpc/test_latency.py prints p50/p99.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import socket
+import threading
+from typing import Any, Protocol, cast
+
+from hedgerow._internal.clock import Clock, SystemClock
+from hedgerow.errors import ClosedError, HedgerowError
+from hedgerow.rpc.codec import decode_error, encode_error, unpackb
+from hedgerow.rpc.codes import ConnectionLost, DeadlineExceeded, ProtocolError
+from hedgerow.rpc.dispatch import DEFAULT_LEASE_S, Dispatcher
+from hedgerow.rpc.framing import Frame, FrameDecoder, encode_frame, encode_preamble
+from hedgerow.rpc.handler import Handler
+from hedgerow.rpc.wire_format import DEFAULT_MAX_FRAME_BYTES, MAX_REQUEST_ID, FrameFlag
+
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "AsyncSocketTransport",
+    "AsyncTransport",
+    "InMemoryTransport",
+    "SocketTransport",
+    "Transport",
+]
+
+#: Deadline of a call that names none (seconds).
+DEFAULT_TIMEOUT_S = 30.0
+_ERROR = int(FrameFlag.ERROR)
+_MAX_TIMEOUT_MS = 0xFFFFFFFF
+
+
+class Transport(Protocol):
+    """Blocking request/response over some connection to one server."""
+
+    def call(self, msg_type: int, body: bytes, timeout_s: float | None = None) -> bytes:
+        """Send one request; return its response body; raise its error."""
+        ...
+
+    def notify(self, msg_type: int, body: bytes) -> None:
+        """Send a request whose answer nobody waits for (best effort; safe in finalizers)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class AsyncTransport(Protocol):
+    """The asyncio flavour of ``Transport``."""
+
+    async def call(self, msg_type: int, body: bytes, timeout_s: float | None = None) -> bytes: ...
+
+    def notify(self, msg_type: int, body: bytes) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def _timeout_ms(remaining_s: float) -> int:
+    return max(1, min(int(remaining_s * 1000) + 1, _MAX_TIMEOUT_MS))
+
+
+def _answer(frame_flags: int, body: bytes) -> bytes:
+    if frame_flags & _ERROR:
+        raise decode_error(unpackb(body))
+    return body
+
+
+# ---- in-memory --------------------------------------------------------------------------
+
+
+class InMemoryTransport:
+    """Runs requests through a server ``Dispatcher`` in the caller's thread: no sockets.
+
+    Bodies are still encoded and decoded, and errors still go through their wire
+    form, so tests see exactly what a remote client would.
+
+    >>> class H:
+    ...     def table_names(self): return ["t"]
+    >>> from hedgerow.rpc.codec import packb
+    >>> unpackb(InMemoryTransport(H()).call(2, packb(None)))
+    ['t']
+    """
+
+    def __init__(
+        self,
+        handler: Handler | Any,
+        *,
+        lease_s: float = DEFAULT_LEASE_S,
+        clock: Clock | None = None,
+    ) -> None:
+        self.dispatcher = Dispatcher(handler, lease_s=lease_s, clock=clock)
+        self._closed = False
+
+    def call(self, msg_type: int, body: bytes, timeout_s: float | None = None) -> bytes:
+        if self._closed:
+            raise ClosedError("transport is closed")
+        try:
+            return self.dispatcher.handle(msg_type, body, 0)
+        except Exception as exc:
+            raise decode_error(encode_error(exc)) from None
+
+    def notify(self, msg_type: int, body: bytes) -> None:
+        if self._closed:
+            return
+        try:
+            self.dispatcher.handle(msg_type, body, 0)
+        except Exception:
+            pass
+
+    def close(self) -> None:
+        self._closed = True
+        self.dispatcher.close_all()
+
+
+# ---- blocking sockets -------------------------------------------------------------------
+
+
+class _Waiter:
+    """One outstanding call: the reader fills it and releases ``lock``."""
+
+    __slots__ = ("body", "error", "flags", "lock")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lock.acquire()
+        self.flags = 0
+        self.body = b""
+        self.error: HedgerowError | None = None
+
+
+class _SocketConn:
+    """One TCP connection with its reader thread."""
+
+    def __init__(self, sock: socket.socket, decoder: FrameDecoder, where: str) -> None:
+        self.sock = sock
+        self.decoder = decoder
+        self.where = where
+        self.pending: dict[int, _Waiter | None] = {}
+        self.broken: HedgerowError | None = None
+        self.send_lock = threading.Lock()
+        self.reader = threading.Thread(
+            target=self._read_loop, name=f"hedgerow-rpc-reader {where}", daemon=True
+        )
+
+    def fail(self, exc: HedgerowError) -> None:
+        if self.broken is None:
+            self.broken = exc
+        for rid in list(self.pending):
+            w = self.pending.pop(rid, None)
+            if w is not None:
+                w.error = self.broken
+                w.lock.release()
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def deliver(self, frames: list[Frame]) -> bool:
+        pending = self.pending
+        for f in frames:
+            rid = f.request_id
+            if rid == 0:  # connection-level error from the server
+                err: HedgerowError = ConnectionLost(f"server {self.where} closed the connection")
+                if f.flags & _ERROR:
+                    try:
+                        err = decode_error(unpackb(f.body))
+                    except HedgerowError as exc:
+                        err = exc
+                self.fail(err)
+                return False
+            w = pending.pop(rid, None)
+            if w is not None:
+                w.flags = f.flags
+                w.body = f.body
+                w.lock.release()
+        return True
+
+    def _read_loop(self) -> None:
+        recv = self.sock.recv
+        feed = self.decoder.feed
+        while True:
+            try:
+                data = recv(262144)
+            except TimeoutError:
+                if self.broken is not None:
+                    return
+                continue
+            except OSError as exc:
+                self.fail(ConnectionLost(f"connection to {self.where} failed: {exc}"))
+                return
+            if not data:
+                self.fail(ConnectionLost(f"server {self.where} closed the connection"))
+                return
+            try:
+                frames = feed(data)
+            except ProtocolError as exc:
+                self.fail(exc)
+                return
+            if frames and not self.deliver(frames):
+                return
+
+
+class SocketTransport:
+    """Blocking transport over one TCP connection shared by all threads.
+
+    Requests are multiplexed by request id; a reader thread matches answers to
+    callers.  ``timeout_s`` is the default deadline of a call (also sent to the
+    server); ``connect_timeout_s`` bounds connection set-up (and never exceeds
+    the call's deadline).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        connect_timeout_s: float = 5.0,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        clock: Clock | None = None,
+    ) -> None:
+        # constant after __init__
+        self.host = host
+        self.port = port
+        self.timeout_s = timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.max_frame_bytes = max_frame_bytes
+        self.clock: Clock = clock or SystemClock()
+        self._where = f"{host}:{port}"
+        self._lock = threading.Lock()  # guards connect/close
+        self._conn: _SocketConn | None = None  # guarded by self._lock (read without)
+        self._ids = itertools.count(1)
+        self._oneway: collections.deque[tuple[int, bytes]] = collections.deque()
+        self._closed = False
+
+    # -- connection ---------------------------------------------------------------------
+
+    def _connect(self, deadline: float) -> _SocketConn:
+        with self._lock:
+            if self._closed:
+                raise ClosedError(f"transport to {self._where} is closed")
+            conn = self._conn
+            if conn is not None and conn.broken is None:
+                return conn
+            remaining = deadline - self.clock.monotonic_s()
+            if remaining <= 0:
+                raise DeadlineExceeded(f"deadline passed before connecting to {self._where}")
+            t = min(remaining, self.connect_timeout_s)
+            try:
+                sock = socket.create_connection((self.host, self.port), timeout=t)
+            except TimeoutError:
+                raise DeadlineExceeded(
+                    f"could not connect to {self._where} within {t:.3g} s"
+                ) from None
+            except OSError as exc:
+                raise ConnectionLost(f"cannot connect to {self._where}: {exc}") from None
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                decoder = FrameDecoder(self.max_frame_bytes, expect_preamble=True)
+                sock.sendall(encode_preamble())
+                frames: list[Frame] = []
+                while decoder.preamble is None:
+                    data = sock.recv(65536)
+                    if not data:
+                        raise ConnectionLost(
+                            f"server {self._where} closed the connection during the handshake"
+                        )
+                    frames = decoder.feed(data)
+            except TimeoutError:
+                sock.close()
+                raise DeadlineExceeded(
+                    f"no handshake answer from {self._where} within {t:.3g} s"
+                ) from None
+            except HedgerowError:
+                sock.close()
+                raise
+            except OSError as exc:
+                sock.close()
+                raise ConnectionLost(f"handshake with {self._where} failed: {exc}") from None
+            # A socket timeout bounds sendall; the reader treats recv timeouts as "keep waiting".
+            sock.settimeout(max(self.timeout_s, 1.0))
+            conn = _SocketConn(sock, decoder, self._where)
+            if frames and not conn.deliver(frames):
+                assert conn.broken is not None
+                raise conn.broken
+            conn.reader.start()
+            self._conn = conn
+            return conn
+
+    def _next_id(self) -> int:
+        rid = next(self._ids) & MAX_REQUEST_ID
+        if rid == 0:
+            rid = next(self._ids) & MAX_REQUEST_ID
+        return rid
+
+    def _send(self, conn: _SocketConn, data: bytes) -> None:
+        try:
+            with conn.send_lock:
+                conn.sock.sendall(data)
+        except TimeoutError:
+            exc: HedgerowError = DeadlineExceeded(f"sending to {self._where} timed out")
+            conn.fail(ConnectionLost(f"connection to {self._where} stalled while sending"))
+            raise exc from None
+        except OSError as e:
+            conn.fail(ConnectionLost(f"connection to {self._where} failed: {e}"))
+            raise ConnectionLost(f"connection to {self._where} failed: {e}") from None
+
+    # -- calls --------------------------------------------------------------------------
+
+    def call(self, msg_type: int, body: bytes, timeout_s: float | None = None) -> bytes:
+        now = self.clock.monotonic_s()
+        deadline = now + (self.timeout_s if timeout_s is None else timeout_s)
+        conn = self._conn
+        if conn is None or conn.broken is not None:
+            conn = self._connect(deadline)
+        if self._oneway:
+            self._flush_oneway(conn)
+        rid = self._next_id()
+        w = _Waiter()
+        conn.pending[rid] = w
+        if conn.broken is not None:
+            conn.pending.pop(rid, None)
+            raise conn.broken
+        self._send(conn, encode_frame(msg_type, 0, rid, _timeout_ms(deadline - now), body))
+        # fast path: the answer is usually there within the first wait
+        if not w.lock.acquire(timeout=max(0.0, deadline - self.clock.monotonic_s())):
+            if conn.pending.pop(rid, None) is not None:
+                raise DeadlineExceeded(
+                    f"no answer from {self._where} to request {rid} (type {msg_type}) "
+                    f"within {deadline - now:.3g} s"
+                )
+            w.lock.acquire()  # answered in the same instant: take it
+        if w.error is not None:
+            raise w.error
+        return _answer(w.flags, w.body)
+
+    def _flush_oneway(self, conn: _SocketConn) -> None:
+        while self._oneway:
+            try:
+                msg_type, body = self._oneway.popleft()
+            except IndexError:
+                return
+            rid = self._next_id()
+            conn.pending[rid] = None  # answer dropped by the reader
+            try:
+                self._send(conn, encode_frame(msg_type, 0, rid, 0, body))
+            except HedgerowError:
+                return
+
+    def notify(self, msg_type: int, body: bytes) -> None:
+        """Queue a request sent before the next call; its answer is dropped."""
+        if not self._closed:
+            self._oneway.append((msg_type, body))
+
+    def close(self) -> None:
+        """Close the connection; waiting calls fail with ClosedError."""
+        with self._lock:
+            self._closed = True
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.fail(ClosedError(f"transport to {self._where} was closed"))
+
+    def __enter__(self) -> SocketTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ---- asyncio ----------------------------------------------------------------------------
+
+
+class _AsyncConn(asyncio.Protocol):
+    def __init__(self, where: str, max_frame_bytes: int) -> None:
+        self.where = where
+        self.decoder = FrameDecoder(max_frame_bytes, expect_preamble=True)
+        self.transport: asyncio.Transport | None = None
+        self.pending: dict[int, asyncio.Future[tuple[int, bytes]] | None] = {}
+        self.broken: HedgerowError | None = None
+        self.handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        transport.write(encode_preamble())
+
+    def fail(self, exc: HedgerowError) -> None:
+        if self.broken is None:
+            self.broken = exc
+        if not self.handshake.done():
+            self.handshake.set_exception(self.broken)
+        for rid in list(self.pending):
+            fut = self.pending.pop(rid, None)
+            if fut is not None and not fut.done():
+                fut.set_exception(self.broken)
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        why = f": {exc}" if exc else ""
+        self.fail(ConnectionLost(f"server {self.where} closed the connection{why}"))
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            frames = self.decoder.feed(data)
+        except ProtocolError as exc:
+            self.fail(exc)
+            return
+        if self.decoder.preamble is not None and not self.handshake.done():
+            self.handshake.set_result(None)
+        for f in frames:
+            if f.request_id == 0:
+                err: HedgerowError = ConnectionLost(f"server {self.where} closed the connection")
+                if f.flags & _ERROR:
+                    try:
+                        err = decode_error(unpackb(f.body))
+                    except HedgerowError as exc:
+                        err = exc
+                self.fail(err)
+                return
+            fut = self.pending.pop(f.request_id, None)
+            if fut is not None and not fut.done():
+                fut.set_result((f.flags, f.body))
+
+
+class AsyncSocketTransport:
+    """asyncio transport with the semantics of ``SocketTransport`` (one loop only)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        connect_timeout_s: float = 5.0,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        clock: Clock | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.timeout_s = timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.max_frame_bytes = max_frame_bytes
+        self.clock: Clock = clock or SystemClock()
+        self._where = f"{host}:{port}"
+        self._conn: _AsyncConn | None = None
+        self._connecting: asyncio.Lock | None = None
+        self._ids = itertools.count(1)
+        self._closed = False
+
+    async def _connect(self, deadline: float) -> _AsyncConn:
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:
+            if self._closed:
+                raise ClosedError(f"transport to {self._where} is closed")
+            conn = self._conn
+            if conn is not None and conn.broken is None:
+                return conn
+            remaining = deadline - self.clock.monotonic_s()
+            if remaining <= 0:
+                raise DeadlineExceeded(f"deadline passed before connecting to {self._where}")
+            t = min(remaining, self.connect_timeout_s)
+            loop = asyncio.get_running_loop()
+            conn = None
+            try:
+                async with asyncio.timeout(t):
+                    _, conn = await loop.create_connection(
+                        lambda: _AsyncConn(self._where, self.max_frame_bytes), self.host, self.port
+                    )
+                    await conn.handshake
+            except TimeoutError:
+                if conn is not None and conn.transport is not None:
+                    conn.transport.close()
+                raise DeadlineExceeded(
+                    f"could not connect to {self._where} within {t:.3g} s"
+                ) from None
+            except OSError as exc:
+                raise ConnectionLost(f"cannot connect to {self._where}: {exc}") from None
+            self._conn = conn
+            return conn
+
+    async def call(self, msg_type: int, body: bytes, timeout_s: float | None = None) -> bytes:
+        now = self.clock.monotonic_s()
+        timeout = self.timeout_s if timeout_s is None else timeout_s
+        deadline = now + timeout
+        conn = self._conn
+        if conn is None or conn.broken is not None:
+            conn = await self._connect(deadline)
+        rid = next(self._ids) & MAX_REQUEST_ID or next(self._ids) & MAX_REQUEST_ID
+        fut: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
+        conn.pending[rid] = fut
+        assert conn.transport is not None
+        conn.transport.write(encode_frame(msg_type, 0, rid, _timeout_ms(timeout), body))
+        try:
+            async with asyncio.timeout(max(0.0, deadline - self.clock.monotonic_s())):
+                flags, data = await fut
+        except TimeoutError:
+            conn.pending.pop(rid, None)
+            raise DeadlineExceeded(
+                f"no answer from {self._where} to request {rid} (type {msg_type}) "
+                f"within {timeout:.3g} s"
+            ) from None
+        return _answer(flags, data)
+
+    def notify(self, msg_type: int, body: bytes) -> None:
+        conn = self._conn
+        if conn is None or conn.broken is not None or conn.transport is None:
+            return
+        rid = next(self._ids) & MAX_REQUEST_ID or next(self._ids) & MAX_REQUEST_ID
+        conn.pending[rid] = None
+        conn.transport.write(encode_frame(msg_type, 0, rid, 0, body))
+
+    async def close(self) -> None:
+        self._closed = True
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.fail(ClosedError(f"transport to {self._where} was closed"))
+            await asyncio.sleep(0)

@@ -1,0 +1,128 @@
+"""RPC wire constants: preamble, frame header, message types, flags, limits.
+
+Role: imported by framing (decoder), the server and the transports (encoders);
+nothing else lives here (leveldb's log_format.h habit).
+Format: docs/formats/rpc.md (authoritative). Summary, all integers big-endian::
+
+    preamble := magic:"HRPC" version:u16 flags:u16                (8 bytes, each way)
+    frame    := body_len:u32 type:u8 flags:u8 reserved:u16(=0)
+                request_id:u32 timeout_ms:u32 body:msgpack[body_len]  (16-byte header)
+
+Invariants: ``MessageType`` and ``OpTag`` values are on the wire: never renumber,
+never reuse a retired number.
+Concurrency: constants only.
+"""
+
+from __future__ import annotations
+
+import struct
+from enum import IntEnum, IntFlag
+
+__all__ = [
+    "DEFAULT_MAX_FRAME_BYTES",
+    "FRAME_HEADER",
+    "HEADER_SIZE",
+    "KNOWN_FRAME_FLAGS",
+    "MAGIC",
+    "MAX_REQUEST_ID",
+    "PREAMBLE",
+    "PREAMBLE_SIZE",
+    "PROTOCOL_VERSION",
+    "FrameFlag",
+    "HandshakeFlag",
+    "MessageType",
+    "OpTag",
+]
+
+#: Connection preamble magic: ASCII "HRPC" (Hedgerow RPC), chosen to be readable in a
+#: packet dump and distinct from HBase's "HBas" RPC preamble and from "HTTP"/TLS
+#: ClientHello (0x16 0x03), so a wrong client on the port is recognised at once.
+MAGIC = b"HRPC"
+#: Protocol version both ends send in the preamble; a server closes connections of
+#: another version with an UNSUPPORTED_VERSION error frame.
+PROTOCOL_VERSION = 1
+
+#: magic:4s version:u16 flags:u16
+PREAMBLE = struct.Struct(">4sHH")
+PREAMBLE_SIZE = PREAMBLE.size  # 8
+
+#: body_len:u32 type:u8 flags:u8 reserved:u16 request_id:u32 timeout_ms:u32
+FRAME_HEADER = struct.Struct(">IBBHII")
+HEADER_SIZE = FRAME_HEADER.size  # 16
+
+#: Largest frame (header + body) either end accepts by default: 64 MiB holds a
+#: batch of several maximum-size (10 MiB) cells.  Configurable per server/transport.
+DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024
+#: Request ids are u32 and wrap; 0 is reserved for connection-level errors.
+MAX_REQUEST_ID = 0xFFFFFFFF
+
+
+class HandshakeFlag(IntFlag):
+    """Bits of the preamble's flags field.  Unknown bits are refused by the server.
+
+    WIRE: never renumber.  Reserved for later: TLS upgrade after the preamble and an
+    AUTH exchange before the first request (docs/formats/rpc.md#security).
+    """
+
+    NONE = 0
+    TLS = 1  # reserved: client asks to upgrade to TLS right after the preamble
+    AUTH = 2  # reserved: client will send an AUTH frame before any other request
+
+
+class FrameFlag(IntFlag):
+    """Bits of a frame header's flags field.  WIRE: never renumber."""
+
+    NONE = 0
+    RESPONSE = 1
+    """The frame answers the request with the same request_id."""
+    ERROR = 2
+    """(with RESPONSE) the body is an error map, not a result."""
+
+
+KNOWN_FRAME_FLAGS = int(FrameFlag.RESPONSE | FrameFlag.ERROR)
+
+
+class MessageType(IntEnum):
+    """Operation carried by a frame; a response carries its request's type.
+
+    # ON-DISK/WIRE: never renumber; retired: (none).  0 is invalid.
+    """
+
+    PING = 1
+    # tables (DDL and admin)
+    TABLE_NAMES = 2
+    DESCRIPTOR = 3
+    CREATE_TABLE = 4
+    DELETE_TABLE = 5
+    MODIFY_TABLE = 6
+    TRUNCATE_TABLE = 7
+    ENABLE_TABLE = 8
+    DISABLE_TABLE = 9
+    IS_TABLE_ENABLED = 10
+    REGIONS = 11
+    FLUSH_TABLE = 12
+    COMPACT_TABLE = 13
+    # writing
+    MUTATE = 20
+    INCREMENT = 21
+    APPEND = 22
+    CHECK_AND_MUTATE = 23
+    # reading
+    GET = 30
+    OPEN_SCANNER = 31
+    SCANNER_NEXT = 32
+    CLOSE_SCANNER = 33
+    # reserved for later (docs/formats/rpc.md#security); servers answer UNKNOWN_MESSAGE_TYPE
+    AUTH = 40
+    CANCEL = 41
+
+
+class OpTag(IntEnum):
+    """First element of an encoded mutation op.  # ON-DISK/WIRE: never renumber."""
+
+    PUT = 0
+    DELETE_VERSION = 1
+    DELETE_COLUMN = 2
+    DELETE_FAMILY = 3
+    DELETE_FAMILY_VERSION = 4
+    DELETE_ROW = 5
