@@ -22,6 +22,7 @@ Semantics worth knowing (as in happybase/HBase):
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -234,13 +235,21 @@ class Table:
         columns: Iterable[bytes | str] | None = None,
         timestamp: int | None = None,
         include_timestamp: bool = False,
+        filter: Any = None,
     ) -> RowData:
         """The latest version of each column of one row; ``{}`` if the row has none.
 
+        ``filter`` (a filter string or a ``Filter``, as for ``scan``) runs on the
+        row as HBase's Get does: a one-row scan.
         Cost: one merged read per family (one bloom check, one block read per store file).
         """
         r = check_row(_b(row, "row"))
-        spec = ReadSpec(columns=_columns(columns), max_ts=_read_max_ts(timestamp), max_versions=1)
+        spec = ReadSpec(
+            columns=_columns(columns),
+            max_ts=_read_max_ts(timestamp),
+            max_versions=1,
+            filter=_make_filter(filter),
+        )
         return _row_dict(self._backend.get(self.name, r, spec), include_timestamp)
 
     def rows(
@@ -249,14 +258,21 @@ class Table:
         columns: Iterable[bytes | str] | None = None,
         timestamp: int | None = None,
         include_timestamp: bool = False,
+        filter: Any = None,
     ) -> list[tuple[bytes, RowData]]:
-        """Several rows; rows with no cells are left out (as happybase does)."""
+        """Several rows; rows with no cells are left out (as happybase does).
+
+        ``filter`` as for ``row``; each row gets a fresh filter (one Get per row).
+        """
         if isinstance(rows, bytes | str):
             raise InvalidArgument("rows must be a list of row keys, not a single key")
         keys = [check_row(_b(r, "row")) for r in rows]
         spec = ReadSpec(columns=_columns(columns), max_ts=_read_max_ts(timestamp), max_versions=1)
+        proto = _make_filter(filter)  # validated (and parsed) once, before any read
         out = []
         for r in keys:
+            if proto is not None:
+                spec = dataclasses.replace(spec, filter=copy.deepcopy(proto))
             cells = self._backend.get(self.name, r, spec)
             if cells:
                 out.append((r, _row_dict(cells, include_timestamp)))
