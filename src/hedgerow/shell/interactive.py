@@ -67,8 +67,24 @@ class ShellCompleter(Completer):
                 yield Completion(name + quote, start_position=-len(prefix), display=name)
 
 
-def _bindings() -> KeyBindings:
+def _bindings(completer: Completer) -> KeyBindings:
     kb = KeyBindings()
+
+    @kb.add("tab")
+    def _tab(event: KeyPressEvent) -> None:
+        # one match: insert it at once (the table name and its closing quote);
+        # several: insert their common part and show the menu
+        buf = event.current_buffer
+        if buf.complete_state is not None:
+            buf.complete_next()
+            return
+        found = list(
+            completer.get_completions(buf.document, CompleteEvent(completion_requested=True))
+        )
+        if len(found) == 1:
+            buf.apply_completion(found[0])
+        elif found:
+            buf.start_completion(insert_common_part=True)
 
     @kb.add("enter")
     def _enter(event: KeyPressEvent) -> None:
@@ -83,11 +99,12 @@ def _bindings() -> KeyBindings:
 
 def run_interactive(shell: Shell) -> int:
     """Read and run commands until ``exit`` or end of input (Ctrl-D); returns 0."""
+    completer = ShellCompleter(shell)
     session: PromptSession[str] = PromptSession(
         history=FileHistory(history_path()),
-        completer=ShellCompleter(shell),
+        completer=completer,
         multiline=True,
-        key_bindings=_bindings(),
+        key_bindings=_bindings(completer),
         prompt_continuation=lambda width, line_no, soft: "*".rjust(width - 1) + " ",
     )
     n = 0
