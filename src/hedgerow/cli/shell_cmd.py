@@ -35,7 +35,7 @@ examples:
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "shell",
-        help="HBase shell commands (create, put, get, scan, ...) against a store",
+        help="HBase shell commands against a store, e.g. hedgerow shell ./data",
         description=_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
