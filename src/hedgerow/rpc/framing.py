@@ -27,11 +27,13 @@ from hedgerow.rpc.wire_format import (
     PREAMBLE,
     PREAMBLE_SIZE,
     PROTOCOL_VERSION,
+    FrameFlag,
 )
 
 __all__ = ["Frame", "FrameDecoder", "Preamble", "encode_frame", "encode_preamble"]
 
 _pack_header = FRAME_HEADER.pack
+_ERROR = int(FrameFlag.ERROR)  # type 0 is valid only on a connection-level error frame
 _unpack_header = FRAME_HEADER.unpack_from
 
 
@@ -149,7 +151,11 @@ class FrameDecoder:
                         f"exceeds the maximum frame size of {limit} bytes"
                     )
                 )
-            if reserved != 0 or flags & ~KNOWN_FRAME_FLAGS or msg_type == 0:
+            if (
+                reserved != 0
+                or flags & ~KNOWN_FRAME_FLAGS
+                or (msg_type == 0 and not flags & _ERROR)
+            ):
                 self.failed_request_id = request_id
                 raise self._fail(
                     ProtocolError(

@@ -405,7 +405,7 @@ class _AsyncConn(asyncio.Protocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 pass
-        transport.write(encode_preamble())
+        self.transport.write(encode_preamble())
 
     def fail(self, exc: HedgerowError) -> None:
         if self.broken is None:

@@ -1,0 +1,94 @@
+"""Fixtures for RPC tests: a fake handler and a loopback server around it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hedgerow.errors import CorruptionError, FilterSyntaxError, TableNotFound
+from hedgerow.model.cell import Cell, KeyType
+from hedgerow.model.read_spec import ReadSpec, ScanRange
+from hedgerow.rpc import RpcServer, SocketTransport
+
+
+def cell(row: bytes, value: bytes = b"v") -> Cell:
+    return Cell(row, b"cf", b"q", 1000, KeyType.PUT, value, 7)
+
+
+class FakeHandler:
+    """get(row): b"sleep:<s>" sleeps, b"err:<kind>" raises, b"bug" raises KeyError."""
+
+    def __init__(self) -> None:
+        self.scans_open = 0
+        self.scans_closed = 0
+        self.lock = threading.Lock()
+        self.calls = 0
+
+    def table_names(self) -> list[str]:
+        return ["t"]
+
+    def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
+        with self.lock:
+            self.calls += 1
+        if table != "t":
+            raise TableNotFound(f"table {table!r} does not exist")
+        if row.startswith(b"sleep:"):
+            time.sleep(float(row[6:]))
+        elif row == b"err:corrupt":
+            raise CorruptionError("bad block", path="/x/y.sst", offset=42)
+        elif row == b"err:filter":
+            raise FilterSyntaxError("unexpected ')'", 7)
+        elif row == b"bug":
+            raise KeyError("oops")
+        return [cell(row)]
+
+    def scan(
+        self, table: str, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        n = int(rng.extra.get("n", 10))
+
+        def gen() -> Iterator[tuple[bytes, list[Cell]]]:
+            with self.lock:
+                self.scans_open += 1
+            try:
+                for i in range(n):
+                    r = b"r%05d" % i
+                    yield r, [cell(r)]
+            finally:
+                with self.lock:
+                    self.scans_closed += 1
+
+        return gen()
+
+
+@pytest.fixture
+def handler() -> FakeHandler:
+    return FakeHandler()
+
+
+@pytest.fixture
+def server(handler: FakeHandler) -> Iterator[RpcServer]:
+    srv = RpcServer(handler, max_frame_bytes=1 << 20, lease_s=0.3, reap_interval_s=0.05)
+    srv.start_in_thread()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def transport(server: RpcServer) -> Iterator[SocketTransport]:
+    t = SocketTransport(server.host, server.port, timeout_s=5.0)
+    yield t
+    t.close()
+
+
+def wait_until(pred: Any, timeout_s: float = 5.0) -> bool:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.01)
+    return bool(pred())
