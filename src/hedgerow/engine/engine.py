@@ -767,6 +767,8 @@ class Engine:
         row it returned, on the regions that replaced it.
         """
         self._table_regions(table)  # a missing or disabled table fails here, not at next()
+        if spec.filter is not None and rng.reverse:
+            spec.filter.set_reversed(True)
         return self._scan_retrying(table, rng, spec)
 
     def _scan_retrying(

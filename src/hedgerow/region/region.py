@@ -597,7 +597,9 @@ class Region:
                 return
             if len(positions) == n_families:
                 nxt = min(p[0] for p in positions.values())
-                if nxt > row:
+                # NEXT_ROW leaves positions at row + 0x00, which the next row passes anyway;
+                # re-seeking every row would rebuild every source for nothing
+                if nxt > row + b"\x00":
                     state["restart"] = nxt
                     return
 

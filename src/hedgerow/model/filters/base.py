@@ -161,6 +161,18 @@ class Filter(abc.ABC):
         """A deep copy, state included; clone a filter *before* its first use."""
         return copy.deepcopy(self)
 
+    #: True while the filter runs in a reversed scan (rows in descending order)
+    reversed: bool = False
+
+    def set_reversed(self, reversed: bool) -> None:
+        """Tell the filter rows come in descending order (HBase ``Filter.setReversed``).
+
+        The engine calls it for reversed scans; filters that end a scan "once past"
+        a row (PrefixFilter, InclusiveStopFilter) or seek forward (FuzzyRowFilter,
+        MultiRowRangeFilter) look the other way. Wrappers pass it on.
+        """
+        self.reversed = reversed
+
     def __repr__(self) -> str:
         return self.describe()
 

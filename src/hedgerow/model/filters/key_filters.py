@@ -82,7 +82,7 @@ class PrefixFilter(FilterBase):
         if self._passed_prefix:
             return True
         head = row[: len(self.prefix)]
-        if head > self.prefix:
+        if (head < self.prefix) if self.reversed else (head > self.prefix):
             self._passed_prefix = True
         self._filter_row = head != self.prefix
         return self._filter_row
@@ -110,7 +110,8 @@ class InclusiveStopFilter(FilterBase):
     def filter_row_key(self, row: bytes) -> bool:
         if self._done:
             return True
-        self._done = row > self.stop_row
+        # HBase InclusiveStopFilter: a reversed scan is done below the stop row
+        self._done = row < self.stop_row if self.reversed else row > self.stop_row
         return self._done
 
     def filter_cell(self, cell: Cell) -> ReturnCode:

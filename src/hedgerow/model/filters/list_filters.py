@@ -117,6 +117,11 @@ class FilterList(FilterBase):
 
     # -- row level ---------------------------------------------------------------
 
+    def set_reversed(self, reversed: bool) -> None:
+        self.reversed = reversed
+        for f in self.filters:
+            f.set_reversed(reversed)
+
     def reset(self) -> None:
         for f in self.filters:
             f.reset()
@@ -277,6 +282,10 @@ class SkipFilter(FilterBase):
         self.filter = filter  # constant after __init__
         self._filter_row = False  # per row
 
+    def set_reversed(self, reversed: bool) -> None:
+        self.reversed = reversed
+        self.filter.set_reversed(reversed)
+
     def reset(self) -> None:
         self.filter.reset()
         self._filter_row = False
@@ -314,6 +323,10 @@ class WhileMatchFilter(FilterBase):
     def __init__(self, filter: Filter) -> None:
         self.filter = filter  # constant after __init__
         self._stop = False  # per scan
+
+    def set_reversed(self, reversed: bool) -> None:
+        self.reversed = reversed
+        self.filter.set_reversed(reversed)
 
     def reset(self) -> None:
         self.filter.reset()

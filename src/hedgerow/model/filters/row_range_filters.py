@@ -109,7 +109,13 @@ class FuzzyRowFilter(FilterBase):
         if row != self._last_row:
             ok = any(p.matches(row) for p in self._patterns)
             self._last_row = row
-            self._last_verdict = ReturnCode.INCLUDE if ok else ReturnCode.SEEK_NEXT_USING_HINT
+            if ok:
+                self._last_verdict = ReturnCode.INCLUDE
+            else:
+                # reversed scans read rows downwards: forward hints do not apply
+                self._last_verdict = (
+                    ReturnCode.NEXT_ROW if self.reversed else ReturnCode.SEEK_NEXT_USING_HINT
+                )
         return self._last_verdict
 
     def get_next_cell_hint(self, cell: Cell) -> Cell | None:
@@ -189,6 +195,10 @@ class MultiRowRangeFilter(FilterBase):
             if high is None or row < high:
                 self._verdict = ReturnCode.INCLUDE
                 return False
+        if self.reversed:
+            # rows come downwards: below the lowest range nothing can match any more
+            self._done = i < 0
+            return True
         if i + 1 < len(self._lows):
             self._verdict = ReturnCode.SEEK_NEXT_USING_HINT
             self._hint_row = self._lows[i + 1]
