@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from hedgerow.client.backend import Backend
-from hedgerow.errors import InvalidArgument
+from hedgerow.errors import InvalidArgument, NotACounter
 from hedgerow.model.cell import MAX_TIMESTAMP, Cell
 from hedgerow.model.durability import Durability
 from hedgerow.model.mutation import (
@@ -583,8 +583,18 @@ class Table:
 
     # ---- counters -------------------------------------------------------------------
     def counter_get(self, row: bytes | str, column: bytes | str) -> int:
-        """A counter's value (0 when absent)."""
-        return self.counter_inc(row, column, 0)
+        """A counter's value (0 when absent). Reads only (HBase's ``get_counter``)."""
+        fam, qual = _full_column(column)
+        value = self.row(row, columns=[fam + b":" + qual]).get(fam + b":" + qual)
+        if value is None or value == b"":
+            return 0
+        if len(value) != 8:
+            raise NotACounter(
+                f"cell {fam.decode('utf-8', 'backslashreplace')}:"
+                f"{qual.decode('utf-8', 'backslashreplace')} is not a counter: "
+                f"it is {len(value)} bytes wide, a counter is 8"
+            )
+        return int.from_bytes(value, "big", signed=True)
 
     def counter_set(self, row: bytes | str, column: bytes | str, value: int = 0) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63:

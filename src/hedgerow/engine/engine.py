@@ -617,19 +617,23 @@ class Engine:
         self._check_open()
         with self._ddl_lock:
             entry = self._entry(table)
-            if not entry.enabled:
-                entry.enabled = True
-                self._save_catalog()
+            if entry.enabled:
+                # HBase: TableNotDisabledException
+                raise TableEnabled(f"table {table!r} is already enabled")
+            entry.enabled = True
+            self._save_catalog()
 
     def disable_table(self, table: str) -> None:
         self._check_open()
         with self._ddl_lock:
             entry = self._entry(table)
-            if entry.enabled:
-                for r in self._regions[table].regions:
-                    r.flush()
-                entry.enabled = False
-                self._save_catalog()
+            if not entry.enabled:
+                # HBase: TableNotEnabledException
+                raise TableDisabled(f"table {table!r} is already disabled")
+            for r in self._regions[table].regions:
+                r.flush()
+            entry.enabled = False
+            self._save_catalog()
 
     def is_table_enabled(self, table: str) -> bool:
         self._check_open()
