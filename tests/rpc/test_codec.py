@@ -195,6 +195,7 @@ def test_errors_map_back_to_same_class_message_and_fields() -> None:
         errors.TableNotFound("table 'x' does not exist"),
         errors.KeyTooLarge("row key is 40000 bytes"),
         CorruptionError("checksum mismatch", path="/d/1.sst", offset=4096),
+        errors.FormatVersionError("unknown version 9", path="/d/2.sst"),
         FilterSyntaxError("unexpected ')'", 12),
         errors.RegionClosed("region r1 closed"),
     ]:
@@ -288,3 +289,21 @@ def test_unpack_garbage_is_protocol_error() -> None:
     for data in [b"\xc1", b"\x92\x01", b"\x01\x02"]:
         with pytest.raises(ProtocolError, match=re.compile("msgpack")):
             codec.unpackb(data)
+
+
+def test_error_codes_table_matches_docs() -> None:
+    """docs/formats/rpc.md lists every wire code with its class."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "formats" / "rpc.md").read_text()
+    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| `(\w+)` \|", doc, re.M))
+
+    def walk(c: type) -> list[type]:
+        return [c] + [x for s in c.__subclasses__() for x in walk(s)]
+
+    mine = {
+        c.code: c.__name__
+        for c in walk(HedgerowError)
+        if c.__module__ in ("hedgerow.errors", "hedgerow.rpc.codes")
+    }
+    assert rows == mine

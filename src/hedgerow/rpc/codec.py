@@ -34,7 +34,13 @@ from typing import Any
 
 import msgpack
 
-from hedgerow.errors import CorruptionError, FilterSyntaxError, HedgerowError, InvalidArgument
+from hedgerow.errors import (
+    CorruptionError,
+    FilterSyntaxError,
+    FormatVersionError,
+    HedgerowError,
+    InvalidArgument,
+)
 from hedgerow.model.cell import MAX_TIMESTAMP, Cell
 from hedgerow.model.filters import (
     BinaryComparator,
@@ -688,9 +694,11 @@ def decode_error(v: Any) -> HedgerowError:
     # Bypass subclass __init__s (CorruptionError appends "in <path>"): the message is final.
     exc = cls.__new__(cls)
     Exception.__init__(exc, message)
-    if issubclass(cls, CorruptionError):
-        exc.path = fields.get("path")  # type: ignore[attr-defined]
-        exc.offset = fields.get("offset")  # type: ignore[attr-defined]
+    # Classes that carry location fields get them back (None when the server had none).
+    located = issubclass(cls, CorruptionError | FormatVersionError)
+    for name in _ERROR_FIELDS:
+        if name in fields or (located and name != "position"):
+            setattr(exc, name, fields.get(name))
     if issubclass(cls, FilterSyntaxError):
         exc.position = fields.get("position")  # type: ignore[attr-defined]
     return exc
