@@ -29,6 +29,12 @@ Use it embedded from Python:
     conn = hedgerow.connect("./data")
 
 or run one of the commands below (each has --help with an example).
+
+examples:
+  hedgerow shell ./data                      HBase shell syntax on a data directory
+  hedgerow shell ./data -e "list"            one command, then exit
+  hedgerow thrift --data ./data              serve happybase clients on 127.0.0.1:9090
+  hedgerow dump catalog ./data               tables and regions of a data directory
 """
 
 
