@@ -3,8 +3,7 @@
 Role: registered in the command table at import; called by ``Shell``.
 The embedded backend flushes and compacts whole tables: a family argument is
 accepted (HBase's ``flush 't1', 'cf'`` form) and the whole table is done, which
-includes that family. ``split`` and ``merge_region`` need the region server
-(issue 5) and say so instead of pretending. ``list_regions`` prints HBase's
+includes that family. ``split`` and ``merge_region`` go through ``Connection.admin()``. ``list_regions`` prints HBase's
 ``SERVER_NAME | REGION_NAME | START_KEY | END_KEY |`` layout
 (hbase-shell shell/commands/list_regions.rb), without the size, request and
 locality columns the embedded backend does not measure.
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
     from hedgerow.shell.session import Shell
 
 __all__: list[str] = []
-
-_NOT_EMBEDDED = "{cmd} is not supported by the embedded backend yet (it needs the server)"
 
 
 def _check_family(sh: Shell, table: str, args: list[Any]) -> None:
@@ -116,26 +113,59 @@ def _list_regions(sh: Shell, args: list[Any]) -> None:
     f.line(f" {len(rows)} rows")
 
 
+def _find_region(sh: Shell, name: str) -> tuple[str, str] | None:
+    """(table, encoded region id) for a full region name (``t,start,id``) or an encoded id."""
+    encoded = name.rsplit(",", 1)[-1]
+    for r in sh.connection.admin().status()["regions"]:
+        if r["name"] == encoded:
+            return str(r["table"]), encoded
+    return None
+
+
 @command(
     "split",
     "tools",
-    """Split a table or region (needs the server; not in the embedded backend yet).
+    """Split a table (its largest region, at the middle row) or a region, optionally at a key.
   hbase> split 't1'
-  hbase> split 't1', 'splitKey'""",
+  hbase> split 't1', 'splitKey'
+  hbase> split 'REGION_NAME'
+  hbase> split 'REGION_NAME', 'splitKey'""",
     1,
     2,
 )
 def _split(sh: Shell, args: list[Any]) -> None:
-    raise ShellArgumentError(_NOT_EMBEDDED.format(cmd="split"))
+    target = as_name(args[0], "table or region name")
+    key = None
+    if len(args) > 1 and args[1] is not None:
+        key = args[1].encode("latin-1") if isinstance(args[1], str) else args[1]
+    admin = sh.connection.admin()
+    if target.encode() in sh.connection.tables():
+        admin.split(target, key)
+        return
+    found = _find_region(sh, target)
+    if found is None:
+        raise ShellArgumentError(f"Unknown table or region {target}!")
+    table, region = found
+    if key is None:
+        admin.split(table, region=region)
+    else:
+        admin.split(table, key)
 
 
 @command(
     "merge_region",
     "tools",
-    """Merge adjacent regions (needs the server; not in the embedded backend yet).
-  hbase> merge_region 'ENCODED_REGIONNAME', 'ENCODED_REGIONNAME'""",
-    1,
+    """Merge two adjacent regions (encoded names, or full names as list_regions shows them).
+  hbase> merge_region 'ENCODED_REGIONNAME', 'ENCODED_REGIONNAME'
+  hbase> merge_region 'ENCODED_REGIONNAME', 'ENCODED_REGIONNAME', true""",
+    2,
     3,
 )
 def _merge_region(sh: Shell, args: list[Any]) -> None:
-    raise ShellArgumentError(_NOT_EMBEDDED.format(cmd="merge_region"))
+    name_a, name_b = as_name(args[0], "region name"), as_name(args[1], "region name")
+    a, b = _find_region(sh, name_a), _find_region(sh, name_b)
+    if a is None or b is None:
+        raise ShellArgumentError(f"Unknown region {name_a if a is None else name_b}!")
+    if a[0] != b[0]:
+        raise ShellArgumentError("regions of different tables cannot be merged")
+    sh.connection.admin().merge(a[0], a[1], b[1])
