@@ -12,7 +12,7 @@ time, and closes the server scanner when exhausted, on ``close()``, or when
 garbage-collected (a queued CLOSE_SCANNER notice).
 Concurrency: thread-safe if the transport is (``SocketTransport`` is); one scan
 iterator belongs to one thread.
-Hot path: ``get`` (one round trip); tests/rpc/test_latency.py.
+Hot path: ``get`` (one round trip); bench/bench_rpc.py.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ raises HedgerowError subclasses for failed requests; any other exception is a
 handler bug and is reported as INTERNAL by the caller.
 Concurrency: thread-safe.  The scanner table is guarded by ``self._lock``; one
 scanner is advanced by one thread at a time (``_Scanner.lock``).
-Hot path: ``handle`` for GET/MUTATE; see tests/rpc/test_latency.py.
+Hot path: ``handle`` for GET/MUTATE; see bench/bench_rpc.py.
 """
 
 from __future__ import annotations

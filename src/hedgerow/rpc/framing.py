@@ -10,7 +10,7 @@ after an error the decoder is poisoned and every later ``feed`` raises the
 same error (the stream has lost its frame boundary).  Memory held is bounded
 by ``max_frame_bytes`` plus one ``feed`` chunk.
 Concurrency: not thread-safe; one decoder per connection direction.
-Hot path: ``feed`` (every received chunk); tests/rpc/test_latency.py measures it.
+Hot path: ``feed`` (every received chunk); bench/bench_rpc.py measures it.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Invariants: field order is on the wire: append new fields at the end only, and
 bump ``PROTOCOL_VERSION`` when an old peer cannot ignore them.  ``from_wire``
 raises ProtocolError for a malformed body (never TypeError/IndexError).
 Concurrency: messages are immutable.
-Hot path: GetRequest / CellsResponse (every get); see tests/rpc/test_latency.py.
+Hot path: GetRequest / CellsResponse (every get); see bench/bench_rpc.py.
 """
 
 from __future__ import annotations

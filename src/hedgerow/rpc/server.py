@@ -14,13 +14,14 @@ picked it up is answered DEADLINE_EXCEEDED without running.  At most
 ``max_in_flight`` requests per connection run at once (reading pauses beyond).
 Concurrency: connection state is touched only on the loop thread; workers hand
 answers back with ``call_soon_threadsafe``.  ``Dispatcher`` is thread-safe.
-Hot path: ``_Connection.data_received`` and ``_work``; tests/rpc/test_latency.py.
+Hot path: ``_Connection.data_received`` and ``_work``; bench/bench_rpc.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import queue
 import socket
 import threading
 from collections.abc import Collection
@@ -169,10 +170,7 @@ class _Connection(asyncio.Protocol):
         if f.type in server.inline_types:  # runs on the loop: no thread hop
             self._work(f, deadline, inline=True)
             return
-        try:
-            server._pool.submit(self._work, f, deadline)
-        except RuntimeError:  # pool shut down: server closing
-            self.in_flight -= 1
+        server._jobs.put((self._work, f, deadline))
 
     def _work(self, f: Frame, deadline: float, inline: bool = False) -> None:
         """Runs in a worker thread (on the loop thread when ``inline``)."""
@@ -258,7 +256,10 @@ class RpcServer:
         self._workers = workers
         self.inline_types = frozenset(int(t) for t in inline_types)
         # loop-thread state
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="hedgerow-rpc")
+        self._pool = ThreadPoolExecutor(2, thread_name_prefix="hedgerow-rpc-admin")
+        # request workers: plain threads on a SimpleQueue (cheaper than executor futures)
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._worker_threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._reaper: asyncio.Task[None] | None = None
@@ -303,6 +304,19 @@ class RpcServer:
         sock = self._server.sockets[0]
         self.host, self.port = sock.getsockname()[:2]
         self._reaper = loop.create_task(self._reap_loop())
+        for i in range(self._workers):
+            th = threading.Thread(target=self._worker, name=f"hedgerow-rpc-{i}", daemon=True)
+            th.start()
+            self._worker_threads.append(th)
+
+    def _worker(self) -> None:
+        get = self._jobs.get
+        while True:
+            job = get()
+            if job is None:
+                return
+            fn, frame, deadline = job
+            fn(frame, deadline)
 
     async def _reap_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -328,6 +342,12 @@ class RpcServer:
             await self._server.wait_closed()
             self._server = None
         await asyncio.sleep(0)  # let connection_lost callbacks run
+        for _ in self._worker_threads:
+            self._jobs.put(None)
+        loop = asyncio.get_running_loop()
+        for th in self._worker_threads:
+            await loop.run_in_executor(self._pool, th.join, 10.0)
+        self._worker_threads.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self.dispatcher.close_all()
 

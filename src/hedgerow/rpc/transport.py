@@ -13,7 +13,7 @@ Concurrency: ``SocketTransport`` is thread-safe: many threads share one
 connection, each request has an id, one reader thread per connection hands
 each answer to its caller.  ``AsyncSocketTransport`` is for one event loop.
 ``InMemoryTransport`` is thread-safe if its handler is.
-Hot path: ``SocketTransport.call``; tests/rpc/test_latency.py prints p50/p99.
+Hot path: ``SocketTransport.call``; bench/bench_rpc.py prints p50/p99.
 """
 
 from __future__ import annotations
