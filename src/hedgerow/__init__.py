@@ -89,10 +89,7 @@ def connect(
 
         path = os.fspath(path)
     if path.startswith("hedgerow://"):
-        raise InvalidArgument(
-            "network connections (hedgerow://host:port) need the server, which is not built yet; "
-            "pass a data directory path for the embedded store"
-        )
+        return _connect_remote(path, table_prefix, table_prefix_separator, options)
     from hedgerow.engine import Engine, EngineConfig
 
     engine = Engine(path, EngineConfig.from_options(options), clock=clock)
@@ -100,4 +97,34 @@ def connect(
         engine,  # type: ignore[arg-type]
         table_prefix=table_prefix,
         table_prefix_separator=table_prefix_separator,
+    )
+
+
+def _connect_remote(
+    url: str, table_prefix: str | None, separator: str, options: dict[str, Any]
+) -> Connection:
+    """``hedgerow://host:port`` -> a Connection over the RPC protocol."""
+    from urllib.parse import urlsplit
+
+    from hedgerow.rpc import RpcBackend, SocketTransport
+
+    parts = urlsplit(url)
+    if not parts.hostname or parts.path not in ("", "/"):
+        raise InvalidArgument(f"expected hedgerow://HOST:PORT, got {url!r}")
+    known = {"timeout_s", "connect_timeout_s"}
+    unknown = set(options) - known
+    if unknown:
+        raise InvalidArgument(
+            f"unknown option(s) {', '.join(sorted(unknown))} for a network connection; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    try:
+        port = parts.port or 16000
+    except ValueError:
+        raise InvalidArgument(f"bad port in {url!r}") from None
+    transport = SocketTransport(parts.hostname, port, **options)
+    return Connection(
+        RpcBackend(transport),  # type: ignore[arg-type]
+        table_prefix=table_prefix,
+        table_prefix_separator=separator,
     )

@@ -29,6 +29,7 @@ from typing import Any
 from hedgerow.client.backend import Backend
 from hedgerow.errors import InvalidArgument, NotACounter
 from hedgerow.model.cell import MAX_TIMESTAMP, Cell
+from hedgerow.model.compare import value_comparison
 from hedgerow.model.durability import Durability
 from hedgerow.model.mutation import (
     DeleteColumn,
@@ -551,7 +552,7 @@ class Table:
         if op not in _OPS:
             raise InvalidArgument(f"unknown compare operator {op!r}; use one of {', '.join(_OPS)}")
         expected = None if value is None else _b(value, "value")
-        compare = _comparator(expected, op)
+        compare = value_comparison(expected, op)
         ops: list[Op] = []
         if delete is not None:
             ops.extend(_delete_ops(delete, None))
@@ -623,26 +624,6 @@ def _prefix_end(prefix: bytes) -> bytes | None:
         return None
     p[-1] += 1
     return bytes(p)
-
-
-def _comparator(expected: bytes | None, op: str) -> Any:
-    if expected is None or expected == b"":
-        if op in ("=", "=="):
-            return lambda cur: cur is None or cur == b""
-        if op == "!=":
-            return lambda cur: cur is not None and cur != b""
-        raise InvalidArgument(f"value None can only be checked with '=' or '!=', not {op!r}")
-    e = expected
-    table = {
-        "<": lambda cur: cur is not None and e < cur,
-        "<=": lambda cur: cur is not None and e <= cur,
-        "=": lambda cur: cur is not None and e == cur,
-        "==": lambda cur: cur is not None and e == cur,
-        "!=": lambda cur: cur is not None and e != cur,
-        ">=": lambda cur: cur is not None and e >= cur,
-        ">": lambda cur: cur is not None and e > cur,
-    }
-    return table[op]
 
 
 class Batch:

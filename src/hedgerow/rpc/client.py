@@ -109,6 +109,24 @@ class RpcBackend:
     def compact_table(self, table: str, *, major: bool = False) -> None:
         self._call(T.COMPACT_TABLE, m.CompactTableRequest(table, major))
 
+    def split_region(
+        self, table: str, region_name: str | None = None, split_row: bytes | None = None
+    ) -> tuple[str, str]:
+        resp = m.NamesResponse.from_wire(
+            self._call(T.SPLIT_REGION, m.SplitRegionRequest(table, region_name, split_row))
+        )
+        left, right = resp.names
+        return left, right
+
+    def merge_regions(self, table: str, region_a: str, region_b: str) -> str:
+        resp = m.NamesResponse.from_wire(
+            self._call(T.MERGE_REGIONS, m.MergeRegionsRequest(table, region_a, region_b))
+        )
+        return resp.names[0]
+
+    def status(self) -> dict[str, Any]:
+        return m.StatusResponse.from_wire(self._call(T.STATUS, m.EmptyRequest())).status
+
     # ---- writing ----------------------------------------------------------------------
 
     def mutate(self, table: str, mutations: Sequence[RowMutation], durability: Any = None) -> None:

@@ -115,6 +115,13 @@ class Dispatcher:
             ),
             MessageType.FLUSH_TABLE: lambda r: handler.flush_table(r.table),
             MessageType.COMPACT_TABLE: lambda r: handler.compact_table(r.table, major=r.major),
+            MessageType.SPLIT_REGION: lambda r: m.NamesResponse(
+                tuple(handler.split_region(r.table, r.region, r.split_row))
+            ),
+            MessageType.MERGE_REGIONS: lambda r: m.NamesResponse(
+                (handler.merge_regions(r.table, r.region_a, r.region_b),)
+            ),
+            MessageType.STATUS: lambda r: m.StatusResponse(handler.status()),
             MessageType.MUTATE: lambda r: handler.mutate(
                 r.table, r.mutations, *_durability(r.durability)
             ),

@@ -207,6 +207,70 @@ class CompactTableRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class SplitRegionRequest:
+    table: str
+    region: str | None = None
+    split_row: bytes | None = None
+
+    def to_wire(self) -> Any:
+        return [self.table, self.region, self.split_row]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> SplitRegionRequest:
+        f = _fields(v, 3, "split region")
+        region = None if f[1] is None else _str(f[1], "region")
+        row = _opt_bytes(f[2], "split_row")
+        return cls(_str(f[0], "table"), region, row)
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRegionsRequest:
+    table: str
+    region_a: str
+    region_b: str
+
+    def to_wire(self) -> Any:
+        return [self.table, self.region_a, self.region_b]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> MergeRegionsRequest:
+        f = _fields(v, 3, "merge regions")
+        return cls(_str(f[0], "table"), _str(f[1], "region_a"), _str(f[2], "region_b"))
+
+
+@dataclass(frozen=True, slots=True)
+class NamesResponse:
+    """A list of region names (split: the two daughters; merge: the new region)."""
+
+    names: tuple[str, ...]
+
+    def to_wire(self) -> Any:
+        return list(self.names)
+
+    @classmethod
+    def from_wire(cls, v: Any) -> NamesResponse:
+        if not isinstance(v, list):
+            raise ProtocolError("names response is not an array")
+        return cls(tuple(_str(x, "region name") for x in v))
+
+
+@dataclass(frozen=True, slots=True)
+class StatusResponse:
+    """Server status: a msgpack map (servers, tables, regions with sizes and counts, cache)."""
+
+    status: dict[str, Any]
+
+    def to_wire(self) -> Any:
+        return self.status
+
+    @classmethod
+    def from_wire(cls, v: Any) -> StatusResponse:
+        if not isinstance(v, dict):
+            raise ProtocolError("status response is not a map")
+        return cls(v)
+
+
+@dataclass(frozen=True, slots=True)
 class TableNamesResponse:
     names: tuple[str, ...]
 
@@ -555,6 +619,9 @@ CALLS: dict[MessageType, tuple[type[Any], type[Any]]] = {
     MessageType.REGIONS: (TableRequest, RegionsResponse),
     MessageType.FLUSH_TABLE: (TableRequest, EmptyResponse),
     MessageType.COMPACT_TABLE: (CompactTableRequest, EmptyResponse),
+    MessageType.SPLIT_REGION: (SplitRegionRequest, NamesResponse),
+    MessageType.MERGE_REGIONS: (MergeRegionsRequest, NamesResponse),
+    MessageType.STATUS: (EmptyRequest, StatusResponse),
     MessageType.MUTATE: (MutateRequest, EmptyResponse),
     MessageType.INCREMENT: (IncrementRequest, ColumnIntsResponse),
     MessageType.APPEND: (AppendRequest, ColumnBytesResponse),

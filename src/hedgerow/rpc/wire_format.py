@@ -102,6 +102,9 @@ class MessageType(IntEnum):
     REGIONS = 11
     FLUSH_TABLE = 12
     COMPACT_TABLE = 13
+    SPLIT_REGION = 14
+    MERGE_REGIONS = 15
+    STATUS = 16
     # writing
     MUTATE = 20
     INCREMENT = 21

@@ -1,0 +1,110 @@
+"""``hedgerow standalone``: one process serving a data directory to the network.
+
+Role: opens the engine on a data directory, serves it over the internal RPC
+protocol (what ``hedgerow.connect("hedgerow://host:port")`` speaks) and over
+HBase's Thrift1 API (happybase), and shuts down cleanly (flush, close the WAL).
+In this first shape the master and region-server roles run inside the engine:
+the engine keeps the catalog (the region map) and hosts every region; requests
+for a region that is splitting or moving are routed again on the server, so
+clients never see it. Later steps move the region map into a meta table and
+let clients route to region servers themselves (docs/design/server.md).
+Concurrency: the RPC server runs an asyncio loop on its own thread and calls
+the engine from a worker pool; the Thrift gateway runs its own threads; the
+engine is thread-safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from hedgerow.client.connection import Connection
+from hedgerow.engine import Engine, EngineConfig
+
+__all__ = ["StandaloneConfig", "StandaloneServer"]
+
+log = logging.getLogger("hedgerow.standalone")
+
+
+@dataclass(frozen=True)
+class StandaloneConfig:
+    data: str
+    host: str = "127.0.0.1"
+    #: RPC port for hedgerow:// clients (HBase's master port is 16000)
+    port: int = 16000
+    #: Thrift1 gateway port; None disables it
+    thrift_port: int | None = 9090
+    thrift_framed: bool = False
+    thrift_compact: bool = False
+    scanner_lease_s: float = 60.0
+
+
+class StandaloneServer:
+    """Engine + RPC server + Thrift gateway. ``start()``, then ``stop()``.
+
+    >>> import tempfile
+    >>> srv = StandaloneServer(StandaloneConfig(tempfile.mkdtemp(), port=0, thrift_port=0))
+    >>> lines = srv.start()
+    >>> import hedgerow
+    >>> conn = hedgerow.connect(f"hedgerow://127.0.0.1:{srv.rpc_address[1]}")
+    >>> conn.create_table("t", {"cf": {}}); conn.table("t").put(b"r", {b"cf:a": b"1"})
+    >>> conn.table("t").row(b"r")
+    {b'cf:a': b'1'}
+    >>> conn.close(); srv.stop()
+    """
+
+    def __init__(
+        self, config: StandaloneConfig, engine_options: dict[str, Any] | None = None
+    ) -> None:
+        self.config = config
+        self._engine_options = dict(engine_options or {})
+        self.engine: Engine | None = None
+        self._rpc: Any = None
+        self._thrift: Any = None
+        self.rpc_address: tuple[str, int] = (config.host, config.port)
+        self.thrift_address: tuple[str, int] | None = None
+
+    def start(self) -> list[str]:
+        """Open the store and start listening; returns one line per listener."""
+        from hedgerow.rpc import RpcServer
+
+        cfg = self.config
+        self.engine = Engine(cfg.data, EngineConfig.from_options(self._engine_options))
+        lines = [f"data directory {cfg.data}"]
+        try:
+            self._rpc = RpcServer(
+                self.engine, host=cfg.host, port=cfg.port, lease_s=cfg.scanner_lease_s
+            )
+            self.rpc_address = self._rpc.start_in_thread()
+            h, p = self.rpc_address
+            lines.append(f"Hedgerow RPC on {h}:{p} (hedgerow.connect('hedgerow://{h}:{p}'))")
+            if cfg.thrift_port is not None:
+                from hedgerow.gateways.thrift import ThriftServer
+
+                self._thrift = ThriftServer(
+                    Connection(self.engine),  # type: ignore[arg-type]
+                    host=cfg.host,
+                    port=cfg.thrift_port,
+                    framed=cfg.thrift_framed,
+                    compact=cfg.thrift_compact,
+                    scanner_lease_s=cfg.scanner_lease_s,
+                ).start()
+                self.thrift_address = self._thrift.address
+                lines.append(self._thrift.describe())
+        except BaseException:
+            self.stop()
+            raise
+        return lines
+
+    def stop(self) -> None:
+        """Stop listening, then flush and close the store (idempotent)."""
+        if self._thrift is not None:
+            self._thrift.stop()
+            self._thrift = None
+        if self._rpc is not None:
+            self._rpc.stop()
+            self._rpc = None
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
