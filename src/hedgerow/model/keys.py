@@ -28,6 +28,7 @@ import struct
 
 __all__ = [
     "KEY_SUFFIX_LEN",
+    "KEY_SUFFIX_STRUCT",
     "TERM",
     "column_prefix",
     "decode_key",
@@ -48,6 +49,8 @@ _U64 = (1 << 64) - 1
 _SUFFIX = struct.Struct(">QBQ")
 #: Length of the fixed (ts, type, seq) suffix of every internal key.
 KEY_SUFFIX_LEN = _SUFFIX.size
+#: The suffix's struct (inv_ts, inv_type, inv_seq), for loops that inline split_key.
+KEY_SUFFIX_STRUCT = _SUFFIX
 
 
 def escape(b: bytes) -> bytes:

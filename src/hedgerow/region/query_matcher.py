@@ -34,7 +34,7 @@ from typing import Any
 
 from hedgerow.model.cell import MAX_TIMESTAMP, Cell, KeyType
 from hedgerow.model.filters.base import ReturnCode
-from hedgerow.model.keys import split_key
+from hedgerow.model.keys import KEY_SUFFIX_STRUCT, TERM, split_key
 from hedgerow.model.read_spec import ReadSpec
 from hedgerow.model.schema import ColumnFamilyDescriptor
 
@@ -52,6 +52,11 @@ _DELETE_COLUMN = int(KeyType.DELETE_COLUMN)
 _DELETE_FAMILY = int(KeyType.DELETE_FAMILY)
 _DELETE_FAMILY_VERSION = int(KeyType.DELETE_FAMILY_VERSION)
 _MAX_TS = MAX_TIMESTAMP
+_U64 = (1 << 64) - 1
+_ESC_TO = b"\x00\xff"
+_ESC_FROM = b"\x00"
+_unpack_suffix = KEY_SUFFIX_STRUCT.unpack_from
+_new_tuple = tuple.__new__  # Cell(...) without the NamedTuple __new__ frame
 _INCLUDE = ReturnCode.INCLUDE
 _INCLUDE_NEXT_COL = ReturnCode.INCLUDE_AND_NEXT_COL
 _INCLUDE_NEXT_ROW = ReturnCode.INCLUDE_AND_SEEK_NEXT_ROW
@@ -95,21 +100,33 @@ def resolve_family(
     out: list[Cell] = []
     fam_ts = -1
     fam_versions: set[int] = set()
-    cur_q: bytes | None = None
     col_ts = -1
     ver_dels: set[int] = set()
     count = 0
     last_ts = -1
     col_done = False
     prev_key = b""
+    # keys.split_key inlined (hot loop): the escaped row and qualifier are compared
+    # as they are (escaping is injective) and unescaped only when they change
+    raw_row = b""
+    raw_q: bytes | None = None
+    qual = b""
+    row = b""
     for key, value in entries:
         if key == prev_key:  # the same cell seen in two sources (flush in progress)
             continue
         prev_key = key
-        row, qual, ts, typ, seq = split_key(key)
-        if seq > read_point:
+        i = key.find(TERM)
+        j = key.find(TERM, i + 2)
+        inv_ts, inv_type, inv_seq = _unpack_suffix(key, j + 2)
+        if _U64 - inv_seq > read_point:
             continue
-        if row != cur_row:
+        seq = _U64 - inv_seq
+        ts = _U64 - inv_ts
+        typ = 255 - inv_type
+        if key[:i] != raw_row or cur_row is None:
+            raw_row = key[:i]
+            row = raw_row.replace(_ESC_TO, _ESC_FROM)
             if out:
                 yield cur_row, out  # type: ignore[misc]
                 out = []
@@ -117,9 +134,10 @@ def resolve_family(
             fam_ts = -1
             if fam_versions:
                 fam_versions = set()
-            cur_q = None
-        if qual != cur_q:
-            cur_q = qual
+            raw_q = None
+        if key[i + 2 : j] != raw_q:
+            raw_q = key[i + 2 : j]
+            qual = raw_q.replace(_ESC_TO, _ESC_FROM)
             col_ts = -1
             if ver_dels:
                 ver_dels = set()
@@ -138,7 +156,7 @@ def resolve_family(
         if typ != _PUT:
             if raw:
                 if min_ts <= ts < max_ts and (quals is None or qual in quals):
-                    out.append(Cell(row, family, qual, ts, typ, value, seq))
+                    out.append(_new_tuple(Cell, (row, family, qual, ts, typ, value, seq)))
                 continue
             if (min_ts <= ts < max_ts) if keep_deleted else ts >= min_ts:
                 if typ == _DELETE_FAMILY:
@@ -175,7 +193,7 @@ def resolve_family(
             if count > max_versions or (expired and count > min_versions):
                 col_done = True
                 continue
-        out.append(Cell(row, family, qual, ts, _PUT, value, seq))
+        out.append(_new_tuple(Cell, (row, family, qual, ts, _PUT, value, seq)))
     if out:
         yield cur_row, out  # type: ignore[misc]
 
