@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from hedgerow.errors import RegionClosed
 from hedgerow.model.keys import row_end, row_prefix
 from hedgerow.model.schema import ColumnFamilyDescriptor
 from hedgerow.storage.block_cache import BlockCache
@@ -114,6 +115,7 @@ class Store:
         self._snapshots: list[MemStore] = []  # newest first
         self._files: list[StoreFile] = []  # newest first
         self._compacting: set[int] = set()
+        self.closed = False  # guarded by self._lock; reads fail with RegionClosed after close
 
     # ---- opening -------------------------------------------------------------
     def open_files(self, metas: list[FileMeta]) -> None:
@@ -143,9 +145,16 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            self.closed = True
             files, self._files = self._files, []
         for f in files:
             f.unref()
+
+    def _closed_error(self) -> RegionClosed:
+        return RegionClosed(
+            f"the store of family {self.family.decode('utf-8', 'backslashreplace')!r} in "
+            f"{self.region_dir} is closed (its region is being split, merged or reopened)"
+        )
 
     # ---- reading -------------------------------------------------------------
     def memstore_size(self) -> int:
@@ -167,6 +176,8 @@ class Store:
         the row out are skipped.
         """
         with self._lock:
+            if self.closed:
+                raise self._closed_error()
             mems = [self.active, *self._snapshots]
             files = list(self._files)
             for f in files:
@@ -199,6 +210,8 @@ class Store:
         no generator is stacked per source (the get hot path, bench/engine.py).
         """
         with self._lock:
+            if self.closed:
+                raise self._closed_error()
             mems = [self.active, *self._snapshots] if self._snapshots else [self.active]
             files = list(self._files)
             for f in files:
@@ -242,6 +255,8 @@ class Store:
     def last_row_key_before(self, key: bytes) -> bytes | None:
         """The greatest internal key ``< key`` over all sources (reverse scans)."""
         with self._lock:
+            if self.closed:
+                raise self._closed_error()
             mems = [self.active, *self._snapshots]
             files = list(self._files)
             for f in files:
