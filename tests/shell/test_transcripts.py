@@ -36,7 +36,7 @@ def mask(text: str) -> str:
     return _TS.sub("<ts>", _TOOK.sub("Took <t> seconds", text))
 
 
-def run_transcript(path: Path, data_dir: str) -> str:
+def run_transcript(path: Path, data_dir: str, backend: str = "embedded") -> str:
     """Run the inputs of ``path``; return the transcript with the actual output.
 
     Input lines are handed to the shell one at a time, and the output produced
@@ -62,20 +62,32 @@ def run_transcript(path: Path, data_dir: str) -> str:
             parts.append(f"> {line}".rstrip())
             yield line
 
-    conn = hedgerow.connect(data_dir)
+    server = None
+    if backend == "standalone":
+        from hedgerow.server.standalone import StandaloneConfig, StandaloneServer
+
+        server = StandaloneServer(StandaloneConfig(data_dir, port=0, thrift_port=None))
+        server.start()
+        conn = hedgerow.connect(f"hedgerow://127.0.0.1:{server.rpc_address[1]}")
+    else:
+        conn = hedgerow.connect(data_dir)
     shell = Shell(conn, out, identity=("alice", ["alice", "staff"]))
     try:
         shell.run_lines(feed(), stop_on_error=False)
         flush()
     finally:
         conn.close()
+        if server is not None:
+            server.stop()
     return "\n".join(parts) + "\n"
 
 
+@pytest.mark.parametrize("backend", ["embedded", "standalone"])
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_transcript(path: Path, tmp_path: Path) -> None:
-    actual = run_transcript(path, str(tmp_path / "data"))
-    if os.environ.get("HEDGEROW_UPDATE_TRANSCRIPTS"):
+def test_transcript(path: Path, tmp_path: Path, backend: str) -> None:
+    """The same transcript, embedded and through ``hedgerow standalone`` (hedgerow://)."""
+    actual = run_transcript(path, str(tmp_path / "data"), backend)
+    if os.environ.get("HEDGEROW_UPDATE_TRANSCRIPTS") and backend == "embedded":
         path.write_text(actual)
     assert actual == path.read_text()
 

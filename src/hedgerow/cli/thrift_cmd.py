@@ -24,6 +24,7 @@ for an embedded Hedgerow store in DIR. Stops cleanly on SIGTERM or Ctrl-C.
 examples:
   hedgerow thrift --data ./data
   hedgerow thrift --data ./data --port 9090 --framed
+  hedgerow thrift --connect hedgerow://127.0.0.1:16000 --port 9091
   python -c "import happybase; print(happybase.Connection('127.0.0.1', 9090).tables())"
 """
 
@@ -35,7 +36,13 @@ def add_parser(sub: Any) -> None:
         description=_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--data", required=True, metavar="DIR", help="data directory of the store")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--data", metavar="DIR", help="data directory of an embedded store")
+    where.add_argument(
+        "--connect",
+        metavar="URL",
+        help="front a running server instead: hedgerow://HOST:PORT (hedgerow standalone)",
+    )
     p.add_argument("--port", type=int, default=9090, help="TCP port (default 9090)")
     p.add_argument(
         "--bind",
@@ -65,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     import hedgerow
     from hedgerow.gateways.thrift import ThriftServer
 
-    conn = hedgerow.connect(args.data)
+    conn = hedgerow.connect(args.connect or args.data)
     try:
         server = ThriftServer(
             conn,
@@ -85,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         stop.set()
 
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    print(f"{server.describe()}; data in {args.data}", flush=True)
+    where = f"fronting {args.connect}" if args.connect else f"data in {args.data}"
+    print(f"{server.describe()}; {where}", flush=True)
     try:
         while not stop.wait(1.0):
             pass
