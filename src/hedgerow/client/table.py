@@ -50,6 +50,8 @@ __all__ = ["Batch", "Table"]
 RowData = dict[bytes, Any]
 
 _OPS = ("<", "<=", "=", "==", "!=", ">=", ">")
+#: the spec of a plain ``row(key)``: latest version, every column (immutable, shared)
+_LATEST = ReadSpec(max_versions=1)
 
 
 def _b(x: bytes | str, what: str) -> bytes:
@@ -245,12 +247,15 @@ class Table:
         Cost: one merged read per family (one bloom check, one block read per store file).
         """
         r = check_row(_b(row, "row"))
-        spec = ReadSpec(
-            columns=_columns(columns),
-            max_ts=_read_max_ts(timestamp),
-            max_versions=1,
-            filter=_make_filter(filter),
-        )
+        if columns is None and timestamp is None and filter is None:
+            spec = _LATEST  # fast path: the common get needs no new ReadSpec
+        else:
+            spec = ReadSpec(
+                columns=_columns(columns),
+                max_ts=_read_max_ts(timestamp),
+                max_versions=1,
+                filter=_make_filter(filter),
+            )
         return _row_dict(self._backend.get(self.name, r, spec), include_timestamp)
 
     def rows(
@@ -388,7 +393,13 @@ class Table:
         limit: int | None,
         cells_out: bool,
     ) -> Iterator[tuple[bytes, RowData | list[Cell]]]:
-        for n, (row, cells) in enumerate(self._backend.scan(self.name, rng, spec), 1):
+        rows = self._backend.scan(self.name, rng, spec)
+        if scan_batching is None and limit is None and not cells_out:
+            # fast path: one dict per row, no chunk list, no row counting
+            for row, cells in rows:
+                yield row, _row_dict(cells, include_timestamp)
+            return
+        for n, (row, cells) in enumerate(rows, 1):
             chunks = (
                 [cells]
                 if scan_batching is None or len(cells) <= scan_batching
