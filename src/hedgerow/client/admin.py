@@ -7,9 +7,10 @@ Concurrency: thread-safe (the backend is).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from hedgerow.client.backend import Backend
+from hedgerow.client.backend import Backend, RegionDescription
 from hedgerow.errors import InvalidArgument
 from hedgerow.model.mutation import check_row
 from hedgerow.model.schema import TableDescriptor
@@ -24,6 +25,14 @@ def _row(x: bytes | str | None) -> bytes | None:
     if not isinstance(b, bytes):
         raise InvalidArgument(f"row key must be bytes or str, got {type(x).__name__}")
     return check_row(b)
+
+
+def listed_regions(
+    regions: Sequence[RegionDescription], status: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """``list_regions``' answer: the status entries of the table's ``regions``."""
+    wanted = {r.name for r in regions}
+    return [r for r in status["regions"] if r["name"] in wanted]
 
 
 class Admin:
@@ -49,9 +58,8 @@ class Admin:
 
     def list_regions(self, table: bytes | str) -> list[dict[str, Any]]:
         """The table's regions in key order, with the server hosting each and its sizes."""
-        name = self._full(table)
-        wanted = {r.name for r in self._backend.regions(name)}
-        return [r for r in self._backend.status()["regions"] if r["name"] in wanted]
+        regions = self._backend.regions(self._full(table))
+        return listed_regions(regions, self._backend.status())
 
     def split(
         self,

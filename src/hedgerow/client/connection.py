@@ -31,7 +31,31 @@ def _name(name: bytes | str) -> str:
     return name
 
 
-class Connection:
+class TablePrefix:
+    """Table names with happybase's ``table_prefix`` (shared by both connection flavours)."""
+
+    table_prefix: str | None
+    table_prefix_separator: str
+
+    def _set_prefix(self, prefix: bytes | str | None, separator: bytes | str) -> None:
+        self.table_prefix = None if prefix is None else _name(prefix)
+        self.table_prefix_separator = _name(separator)
+
+    def _full(self, name: bytes | str, use_prefix: bool = True) -> str:
+        n = _name(name)
+        if use_prefix and self.table_prefix is not None:
+            n = self.table_prefix + self.table_prefix_separator + n
+        return validate_table_name(n)
+
+    def _listed(self, names: list[str]) -> list[bytes]:
+        """Backend table names -> ``tables()``'s answer: bytes, prefix removed, others left out."""
+        if self.table_prefix is not None:
+            p = self.table_prefix + self.table_prefix_separator
+            names = [n[len(p) :] for n in names if n.startswith(p)]
+        return [n.encode("utf-8") for n in names]
+
+
+class Connection(TablePrefix):
     """A connection to a Hedgerow store. Methods by purpose:
 
     - tables: ``tables``, ``table``, ``create_table``, ``delete_table``
@@ -51,8 +75,7 @@ class Connection:
         table_prefix_separator: bytes | str = b"_",
     ) -> None:
         self._backend: Backend | None = backend
-        self.table_prefix = None if table_prefix is None else _name(table_prefix)
-        self.table_prefix_separator = _name(table_prefix_separator)
+        self._set_prefix(table_prefix, table_prefix_separator)
 
     def __repr__(self) -> str:
         return f"<hedgerow.Connection {'closed' if self._backend is None else 'open'}>"
@@ -63,12 +86,6 @@ class Connection:
         if b is None:
             raise ClosedError("the connection is closed")
         return b
-
-    def _full(self, name: bytes | str, use_prefix: bool = True) -> str:
-        n = _name(name)
-        if use_prefix and self.table_prefix is not None:
-            n = self.table_prefix + self.table_prefix_separator + n
-        return validate_table_name(n)
 
     # ---- tables -------------------------------------------------------------------
     def admin(self) -> Admin:
@@ -81,11 +98,7 @@ class Connection:
 
     def tables(self) -> list[bytes]:
         """Table names as bytes, without the prefix (as happybase returns them)."""
-        names = self.backend.table_names()
-        if self.table_prefix is not None:
-            p = self.table_prefix + self.table_prefix_separator
-            names = [n[len(p) :] for n in names if n.startswith(p)]
-        return [n.encode("utf-8") for n in names]
+        return self._listed(self.backend.table_names())
 
     def create_table(
         self,
@@ -97,20 +110,7 @@ class Connection:
 
         ``split_keys`` pre-splits the table into regions at those row keys.
         """
-        if not isinstance(families, Mapping) or not families:
-            raise InvalidArgument("families must be a non-empty mapping of name to options")
-        cfs: dict[bytes, ColumnFamilyDescriptor] = {}
-        for fname, opts in families.items():
-            fn = fname.encode("utf-8") if isinstance(fname, str) else fname
-            if not isinstance(fn, bytes):
-                raise InvalidArgument(f"column family name must be str or bytes: {fname!r}")
-            fn = fn.rstrip(b":")  # happybase accepts "cf:"
-            if opts is not None and not isinstance(opts, Mapping):
-                raise InvalidArgument(f"options of family {fname!r} must be a mapping")
-            cfs[fn] = ColumnFamilyDescriptor.from_options(fn, opts)
-        keys = []
-        for k in split_keys or ():
-            keys.append(k.encode("utf-8") if isinstance(k, str) else k)
+        cfs, keys = new_families(families, split_keys)
         self.backend.create_table(TableDescriptor(self._full(name), cfs), keys)
 
     def delete_table(self, name: bytes | str, disable: bool = False) -> None:
@@ -142,38 +142,8 @@ class Connection:
         ([b'cf', b'cf2'], 5)
         >>> conn.close()
         """
-        full = self._full(name)
-        desc = self.backend.descriptor(full)
-        fams = dict(desc.families)
-        for fname, opts in (families or {}).items():
-            fn = fname.encode("utf-8") if isinstance(fname, str) else fname
-            if not isinstance(fn, bytes):
-                raise InvalidArgument(f"column family name must be str or bytes: {fname!r}")
-            fn = fn.rstrip(b":")
-            if opts is not None and not isinstance(opts, Mapping):
-                raise InvalidArgument(f"options of family {fname!r} must be a mapping")
-            if fn in fams:
-                merged = fams[fn].to_dict()
-                merged.pop("name")
-                base = ColumnFamilyDescriptor.from_dict({"name": fn.decode("ascii"), **merged})
-                updated = ColumnFamilyDescriptor.from_options(fn, opts)
-                changed = {k: getattr(updated, k) for k in _explicit_fields(opts)}
-                fams[fn] = ColumnFamilyDescriptor(**{**base.__dict__, **changed})
-            else:
-                fams[fn] = ColumnFamilyDescriptor.from_options(fn, opts)
-        if isinstance(delete, bytes | str):
-            raise InvalidArgument("delete must be a list of family names")
-        for fname in delete or ():
-            fn = (fname.encode("utf-8") if isinstance(fname, str) else fname).rstrip(b":")
-            if fn not in fams:
-                raise FamilyNotFound(
-                    f"column family {fn.decode('utf-8', 'backslashreplace')!r} does not exist "
-                    f"in table {full!r}"
-                )
-            del fams[fn]
-        if not fams:
-            raise InvalidArgument(f"table {full!r} must keep at least one column family")
-        self.backend.modify_table(TableDescriptor(full, fams))
+        desc = self.backend.descriptor(self._full(name))
+        self.backend.modify_table(altered_table(desc, families, delete))
 
     def truncate_table(self, name: bytes | str, preserve_splits: bool = True) -> None:
         """Delete every row of a table; its families (and, by default, region splits) stay."""
@@ -219,3 +189,67 @@ def _explicit_fields(opts: Mapping[str, Any] | None) -> list[str]:
     from hedgerow.model.schema import canonical_option
 
     return [canonical_option(k) for k in (opts or {})]
+
+
+# ---- pure helpers shared with the asyncio flavour (client/aio.py) ---------------------------
+
+
+def new_families(
+    families: Mapping[bytes | str, Mapping[str, Any] | None],
+    split_keys: Iterable[bytes | str] | None,
+) -> tuple[dict[bytes, ColumnFamilyDescriptor], list[bytes]]:
+    """``create_table``'s families and split keys, validated -> what the descriptor holds."""
+    if not isinstance(families, Mapping) or not families:
+        raise InvalidArgument("families must be a non-empty mapping of name to options")
+    cfs: dict[bytes, ColumnFamilyDescriptor] = {}
+    for fname, opts in families.items():
+        fn = fname.encode("utf-8") if isinstance(fname, str) else fname
+        if not isinstance(fn, bytes):
+            raise InvalidArgument(f"column family name must be str or bytes: {fname!r}")
+        fn = fn.rstrip(b":")  # happybase accepts "cf:"
+        if opts is not None and not isinstance(opts, Mapping):
+            raise InvalidArgument(f"options of family {fname!r} must be a mapping")
+        cfs[fn] = ColumnFamilyDescriptor.from_options(fn, opts)
+    keys = []
+    for k in split_keys or ():
+        keys.append(k.encode("utf-8") if isinstance(k, str) else k)
+    return cfs, keys
+
+
+def altered_table(
+    desc: TableDescriptor,
+    families: Mapping[bytes | str, Mapping[str, Any] | None] | None,
+    delete: Iterable[bytes | str] | None,
+) -> TableDescriptor:
+    """``alter_table``'s arguments applied to the table's current descriptor."""
+    full = desc.name
+    fams = dict(desc.families)
+    for fname, opts in (families or {}).items():
+        fn = fname.encode("utf-8") if isinstance(fname, str) else fname
+        if not isinstance(fn, bytes):
+            raise InvalidArgument(f"column family name must be str or bytes: {fname!r}")
+        fn = fn.rstrip(b":")
+        if opts is not None and not isinstance(opts, Mapping):
+            raise InvalidArgument(f"options of family {fname!r} must be a mapping")
+        if fn in fams:
+            merged = fams[fn].to_dict()
+            merged.pop("name")
+            base = ColumnFamilyDescriptor.from_dict({"name": fn.decode("ascii"), **merged})
+            updated = ColumnFamilyDescriptor.from_options(fn, opts)
+            changed = {k: getattr(updated, k) for k in _explicit_fields(opts)}
+            fams[fn] = ColumnFamilyDescriptor(**{**base.__dict__, **changed})
+        else:
+            fams[fn] = ColumnFamilyDescriptor.from_options(fn, opts)
+    if isinstance(delete, bytes | str):
+        raise InvalidArgument("delete must be a list of family names")
+    for fname in delete or ():
+        fn = (fname.encode("utf-8") if isinstance(fname, str) else fname).rstrip(b":")
+        if fn not in fams:
+            raise FamilyNotFound(
+                f"column family {fn.decode('utf-8', 'backslashreplace')!r} does not exist "
+                f"in table {full!r}"
+            )
+        del fams[fn]
+    if not fams:
+        raise InvalidArgument(f"table {full!r} must keep at least one column family")
+    return TableDescriptor(full, fams)

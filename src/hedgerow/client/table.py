@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
-from hedgerow.client.backend import Backend
+from hedgerow.client.backend import Backend, RegionDescription
 from hedgerow.errors import InvalidArgument, NotACounter
 from hedgerow.model.cell import MAX_TIMESTAMP, Cell
-from hedgerow.model.compare import value_comparison
+from hedgerow.model.compare import ValueComparison, value_comparison
 from hedgerow.model.durability import Durability
 from hedgerow.model.mutation import (
     DeleteColumn,
@@ -44,10 +44,12 @@ from hedgerow.model.mutation import (
     check_timestamp,
 )
 from hedgerow.model.read_spec import Columns, ReadSpec, ScanRange
+from hedgerow.model.schema import TableDescriptor
 
 __all__ = ["Batch", "Table"]
 
 RowData = dict[bytes, Any]
+_V = TypeVar("_V")
 
 _OPS = ("<", "<=", "=", "==", "!=", ">=", ">")
 #: the spec of a plain ``row(key)``: latest version, every column (immutable, shared)
@@ -206,30 +208,11 @@ class Table:
     # ---- describing ---------------------------------------------------------------
     def families(self) -> dict[bytes, dict[str, Any]]:
         """Column families and their settings (happybase's key names, plus ours)."""
-        desc = self._backend.descriptor(self.name)
-        out: dict[bytes, dict[str, Any]] = {}
-        for name, cf in desc.families.items():
-            d = cf.to_dict()
-            d["name"] = name
-            d["compression"] = cf.compression.upper()
-            d["time_to_live"] = 2**31 - 1 if cf.time_to_live is None else cf.time_to_live
-            out[name] = d
-        return out
+        return families_dict(self._backend.descriptor(self.name))
 
     def regions(self) -> list[dict[str, Any]]:
         """The table's regions in key order (happybase's shape)."""
-        return [
-            {
-                "start_key": r.start_key,
-                "end_key": r.end_key,
-                "id": i,
-                "name": f"{self.name},{r.start_key.decode('latin-1')},{r.name}".encode("latin-1"),
-                "version": 1,
-                "server_name": b"localhost",
-                "port": 0,
-            }
-            for i, r in enumerate(self._backend.regions(self.name))
-        ]
+        return region_dicts(self.name, self._backend.regions(self.name))
 
     # ---- reading -----------------------------------------------------------------
     def row(
@@ -250,12 +233,7 @@ class Table:
         if columns is None and timestamp is None and filter is None:
             spec = _LATEST  # fast path: the common get needs no new ReadSpec
         else:
-            spec = ReadSpec(
-                columns=_columns(columns),
-                max_ts=_read_max_ts(timestamp),
-                max_versions=1,
-                filter=_make_filter(filter),
-            )
+            spec = row_spec(columns, timestamp, filter)
         return _row_dict(self._backend.get(self.name, r, spec), include_timestamp)
 
     def rows(
@@ -270,16 +248,10 @@ class Table:
 
         ``filter`` as for ``row``; each row gets a fresh filter (one Get per row).
         """
-        if isinstance(rows, bytes | str):
-            raise InvalidArgument("rows must be a list of row keys, not a single key")
-        keys = [check_row(_b(r, "row")) for r in rows]
-        spec = ReadSpec(columns=_columns(columns), max_ts=_read_max_ts(timestamp), max_versions=1)
-        proto = _make_filter(filter)  # validated (and parsed) once, before any read
+        keys, spec, proto = rows_request(rows, columns, timestamp, filter)
         out = []
         for r in keys:
-            if proto is not None:
-                spec = dataclasses.replace(spec, filter=copy.deepcopy(proto))
-            cells = self._backend.get(self.name, r, spec)
+            cells = self._backend.get(self.name, r, rows_spec(spec, proto))
             if cells:
                 out.append((r, _row_dict(cells, include_timestamp)))
         return out
@@ -293,21 +265,8 @@ class Table:
         include_timestamp: bool = False,
     ) -> list[Any]:
         """Versions of one cell, newest first (``(value, ts)`` pairs with ``include_timestamp``)."""
-        r = check_row(_b(row, "row"))
-        fam, qual = _full_column(column)
-        if versions is None:
-            versions = 2**31 - 1
-        elif isinstance(versions, bool) or not isinstance(versions, int) or versions < 1:
-            raise InvalidArgument(f"versions must be an int >= 1, got {versions!r}")
-        spec = ReadSpec(
-            columns={fam: frozenset([qual])},
-            max_ts=_read_max_ts(timestamp),
-            max_versions=versions,
-        )
-        cells = self._backend.get(self.name, r, spec)
-        if include_timestamp:
-            return [(c.value, c.timestamp) for c in cells]
-        return [c.value for c in cells]
+        r, spec = cells_request(row, column, versions, timestamp)
+        return cell_values(self._backend.get(self.name, r, spec), include_timestamp)
 
     def scan(
         self,
@@ -338,50 +297,23 @@ class Table:
         ``raw`` (delete markers included, nothing masked) and ``scan_batching``
         (at most that many cells per yielded chunk; wide rows come in pieces).
         """
-        if row_prefix is not None:
-            if row_start is not None or row_stop is not None:
-                raise InvalidArgument("row_prefix cannot be combined with row_start or row_stop")
-            p = _b(row_prefix, "row_prefix")
-            start: bytes | None = p
-            stop = _prefix_end(p)
-            start_inclusive, stop_inclusive = True, False
-            if reverse:
-                start, stop = stop, p
-                # high end exclusive (the prefix's successor), low end inclusive
-                start_inclusive, stop_inclusive = False, True
-                if start is None:
-                    start_inclusive = True
-        else:
-            start = None if row_start is None else _b(row_start, "row_start")
-            stop = None if row_stop is None else _b(row_stop, "row_stop")
-        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-            raise InvalidArgument("batch_size must be an int >= 1")
-        if scan_batching is not None and (not isinstance(scan_batching, int) or scan_batching < 1):
-            raise InvalidArgument("scan_batching must be an int >= 1")
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
-        ):
-            raise InvalidArgument("limit must be an int >= 1")
-        if isinstance(max_versions, bool) or not isinstance(max_versions, int) or max_versions < 1:
-            raise InvalidArgument("max_versions must be an int >= 1")
-        min_ts, max_ts = 0, _read_max_ts(timestamp)
-        if time_range is not None:
-            if timestamp is not None:
-                raise InvalidArgument("pass either timestamp or time_range, not both")
-            lo, hi = time_range
-            min_ts, max_ts = check_timestamp(lo), _read_max_ts(hi)
-            if min_ts > max_ts:
-                raise InvalidArgument(f"time_range {time_range!r} has min > max")
-        spec = ReadSpec(
-            columns=_columns(columns),
-            min_ts=min_ts,
-            max_ts=max_ts,
-            max_versions=max_versions,
-            filter=_make_filter(filter),
-            raw=bool(raw),
+        rng, spec, cells_out = scan_request(
+            row_start,
+            row_stop,
+            row_prefix,
+            columns,
+            filter,
+            timestamp,
+            batch_size,
+            scan_batching,
+            limit,
+            reverse,
+            start_inclusive,
+            stop_inclusive,
+            time_range,
+            max_versions,
+            raw,
         )
-        rng = ScanRange(start, start_inclusive, stop, stop_inclusive, bool(reverse))
-        cells_out = max_versions > 1 or raw
         return self._scan_iter(rng, spec, include_timestamp, scan_batching, limit, cells_out)
 
     def _scan_iter(
@@ -400,13 +332,8 @@ class Table:
                 yield row, _row_dict(cells, include_timestamp)
             return
         for n, (row, cells) in enumerate(rows, 1):
-            chunks = (
-                [cells]
-                if scan_batching is None or len(cells) <= scan_batching
-                else [cells[i : i + scan_batching] for i in range(0, len(cells), scan_batching)]
-            )
-            for chunk in chunks:
-                yield row, (chunk if cells_out else _row_dict(chunk, include_timestamp))
+            for chunk in scan_chunks(cells, scan_batching, cells_out, include_timestamp):
+                yield row, chunk
             if limit is not None and n >= limit:
                 return
 
@@ -421,12 +348,9 @@ class Table:
         durability: Durability | None = None,
     ) -> None:
         """Store ``data`` (``{b"cf:q": value}``) in one row, atomically."""
-        r = check_row(_b(row, "row"))
-        ops = _put_ops(data, _opt_ts(timestamp))
-        if ops:
-            self._backend.mutate(
-                self.name, [RowMutation(r, tuple(ops))], _durability(wal, durability)
-            )
+        m = put_mutation(row, data, timestamp)
+        if m is not None:
+            self._backend.mutate(self.name, [m], _durability(wal, durability))
 
     def delete(
         self,
@@ -438,12 +362,9 @@ class Table:
         durability: Durability | None = None,
     ) -> None:
         """Delete a row, or some columns/families of it; versions at or below ``timestamp``."""
-        r = check_row(_b(row, "row"))
-        ops = _delete_ops(columns, _opt_ts(timestamp))
-        if ops:
-            self._backend.mutate(
-                self.name, [RowMutation(r, tuple(ops))], _durability(wal, durability)
-            )
+        m = delete_mutation(row, columns, timestamp)
+        if m is not None:
+            self._backend.mutate(self.name, [m], _durability(wal, durability))
 
     def delete_cell(
         self,
@@ -454,13 +375,8 @@ class Table:
         durability: Durability | None = None,
     ) -> None:
         """Delete exactly one version (the latest when ``timestamp`` is None)."""
-        r = check_row(_b(row, "row"))
-        fam, qual = _full_column(column)
-        self._backend.mutate(
-            self.name,
-            [RowMutation(r, (DeleteVersion(fam, qual, _opt_ts(timestamp)),))],
-            _durability(True, durability),
-        )
+        m = delete_cell_mutation(row, column, timestamp)
+        self._backend.mutate(self.name, [m], _durability(True, durability))
 
     def delete_family_version(
         self,
@@ -471,13 +387,8 @@ class Table:
         durability: Durability | None = None,
     ) -> None:
         """Delete every column of ``family`` at exactly ``timestamp`` (HBase addFamilyVersion)."""
-        r = check_row(_b(row, "row"))
-        fam = _b(family, "family")
-        self._backend.mutate(
-            self.name,
-            [RowMutation(r, (DeleteFamilyVersion(fam, check_timestamp(timestamp)),))],
-            _durability(True, durability),
-        )
+        m = delete_family_version_mutation(row, family, timestamp)
+        self._backend.mutate(self.name, [m], _durability(True, durability))
 
     def mutate_row(
         self,
@@ -493,17 +404,9 @@ class Table:
         Deletes are applied before puts at the same timestamp would be; note that a
         delete masks puts at or below its timestamp, as in HBase.
         """
-        r = check_row(_b(row, "row"))
-        ts = _opt_ts(timestamp)
-        ops: list[Op] = []
-        if delete is not None:
-            ops.extend(_delete_ops(delete, ts))
-        if put is not None:
-            ops.extend(_put_ops(put, ts))
-        if ops:
-            self._backend.mutate(
-                self.name, [RowMutation(r, tuple(ops))], _durability(True, durability)
-            )
+        m = row_mutation(row, put, delete, timestamp)
+        if m is not None:
+            self._backend.mutate(self.name, [m], _durability(True, durability))
 
     def increment(
         self,
@@ -513,18 +416,11 @@ class Table:
         durability: Durability | None = None,
     ) -> dict[bytes, int]:
         """Add to 8-byte big-endian counters atomically; returns the new values."""
-        r = check_row(_b(row, "row"))
-        parsed: dict[tuple[bytes, bytes], int] = {}
-        for col, amount in amounts.items():
-            if isinstance(amount, bool) or not isinstance(amount, int):
-                raise InvalidArgument(f"increment of {col!r} must be an int, got {amount!r}")
-            if not -(2**63) <= amount < 2**63:
-                raise InvalidArgument(f"increment of {col!r} does not fit in 64 bits")
-            parsed[_full_column(col)] = amount
+        r, parsed = increment_request(row, amounts)
         if not parsed:
             return {}
         new = self._backend.increment(self.name, r, parsed, _durability(True, durability))
-        return {f + b":" + q: v for (f, q), v in new.items()}
+        return by_column(new)
 
     def append(
         self,
@@ -534,12 +430,11 @@ class Table:
         durability: Durability | None = None,
     ) -> dict[bytes, bytes]:
         """Append to cell values atomically; returns the new values."""
-        r = check_row(_b(row, "row"))
-        parsed = {_full_column(c): _b(v, f"value of {c!r}") for c, v in suffixes.items()}
+        r, parsed = append_request(row, suffixes)
         if not parsed:
             return {}
         new = self._backend.append(self.name, r, parsed, _durability(True, durability))
-        return {f + b":" + q: v for (f, q), v in new.items()}
+        return by_column(new)
 
     def check_and_mutate(
         self,
@@ -558,27 +453,11 @@ class Table:
         "present" (with ``op="!="``). The comparison is unsigned lexicographic
         on bytes, with the given value on the left, as in HBase.
         """
-        r = check_row(_b(row, "row"))
-        fam, qual = _full_column(column)
-        if op not in _OPS:
-            raise InvalidArgument(f"unknown compare operator {op!r}; use one of {', '.join(_OPS)}")
-        expected = None if value is None else _b(value, "value")
-        compare = value_comparison(expected, op)
-        ops: list[Op] = []
-        if delete is not None:
-            ops.extend(_delete_ops(delete, None))
-        if put is not None:
-            ops.extend(_put_ops(put, None))
-        if not ops:
-            raise InvalidArgument("check_and_mutate needs put or delete")
+        r, fam, qual, compare, mutation = check_and_mutate_request(
+            row, column, value, op, put, delete
+        )
         return self._backend.check_and_mutate(
-            self.name,
-            r,
-            fam,
-            qual,
-            compare,
-            RowMutation(r, tuple(ops)),
-            _durability(True, durability),
+            self.name, r, fam, qual, compare, mutation, _durability(True, durability)
         )
 
     def batch(
@@ -596,22 +475,11 @@ class Table:
     # ---- counters -------------------------------------------------------------------
     def counter_get(self, row: bytes | str, column: bytes | str) -> int:
         """A counter's value (0 when absent). Reads only (HBase's ``get_counter``)."""
-        fam, qual = _full_column(column)
-        value = self.row(row, columns=[fam + b":" + qual]).get(fam + b":" + qual)
-        if value is None or value == b"":
-            return 0
-        if len(value) != 8:
-            raise NotACounter(
-                f"cell {fam.decode('utf-8', 'backslashreplace')}:"
-                f"{qual.decode('utf-8', 'backslashreplace')} is not a counter: "
-                f"it is {len(value)} bytes wide, a counter is 8"
-            )
-        return int.from_bytes(value, "big", signed=True)
+        col = _canonical(_b(column, "column"))
+        return counter_value(col, self.row(row, columns=[col]).get(col))
 
     def counter_set(self, row: bytes | str, column: bytes | str, value: int = 0) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63:
-            raise InvalidArgument(f"counter value must be a 64-bit int, got {value!r}")
-        self.put(row, {column: value.to_bytes(8, "big", signed=True)})
+        self.put(row, {column: counter_bytes(value)})
 
     def counter_inc(self, row: bytes | str, column: bytes | str, value: int = 1) -> int:
         col = _b(column, "column")
@@ -619,6 +487,298 @@ class Table:
 
     def counter_dec(self, row: bytes | str, column: bytes | str, value: int = 1) -> int:
         return self.counter_inc(row, column, -value)
+
+
+# ---- pure helpers: arguments -> requests, answers -> results ---------------------------------
+# Shared by Table and the asyncio flavour (client/aio.py) so both validate and shape alike.
+
+
+def families_dict(desc: TableDescriptor) -> dict[bytes, dict[str, Any]]:
+    """``families()``'s answer for a table descriptor."""
+    out: dict[bytes, dict[str, Any]] = {}
+    for name, cf in desc.families.items():
+        d = cf.to_dict()
+        d["name"] = name
+        d["compression"] = cf.compression.upper()
+        d["time_to_live"] = 2**31 - 1 if cf.time_to_live is None else cf.time_to_live
+        out[name] = d
+    return out
+
+
+def region_dicts(table: str, regions: Sequence[RegionDescription]) -> list[dict[str, Any]]:
+    """``regions()``'s answer (happybase's shape)."""
+    return [
+        {
+            "start_key": r.start_key,
+            "end_key": r.end_key,
+            "id": i,
+            "name": f"{table},{r.start_key.decode('latin-1')},{r.name}".encode("latin-1"),
+            "version": 1,
+            "server_name": b"localhost",
+            "port": 0,
+        }
+        for i, r in enumerate(regions)
+    ]
+
+
+def row_spec(columns: Iterable[bytes | str] | None, timestamp: int | None, filter: Any) -> ReadSpec:
+    """The ReadSpec of ``row(...)``."""
+    if columns is None and timestamp is None and filter is None:
+        return _LATEST
+    return ReadSpec(
+        columns=_columns(columns),
+        max_ts=_read_max_ts(timestamp),
+        max_versions=1,
+        filter=_make_filter(filter),
+    )
+
+
+def rows_request(
+    rows: Iterable[bytes | str],
+    columns: Iterable[bytes | str] | None,
+    timestamp: int | None,
+    filter: Any,
+) -> tuple[list[bytes], ReadSpec, Any]:
+    """``rows(...)``: the keys, the spec, and the filter each row's Get gets a copy of."""
+    if isinstance(rows, bytes | str):
+        raise InvalidArgument("rows must be a list of row keys, not a single key")
+    keys = [check_row(_b(r, "row")) for r in rows]
+    spec = ReadSpec(columns=_columns(columns), max_ts=_read_max_ts(timestamp), max_versions=1)
+    proto = _make_filter(filter)  # validated (and parsed) once, before any read
+    return keys, spec, proto
+
+
+def rows_spec(spec: ReadSpec, proto: Any) -> ReadSpec:
+    """The spec of one row of ``rows(...)`` (a fresh filter per row)."""
+    if proto is None:
+        return spec
+    return dataclasses.replace(spec, filter=copy.deepcopy(proto))
+
+
+def cells_request(
+    row: bytes | str, column: bytes | str, versions: int | None, timestamp: int | None
+) -> tuple[bytes, ReadSpec]:
+    """``cells(...)``: the row key and spec."""
+    r = check_row(_b(row, "row"))
+    fam, qual = _full_column(column)
+    if versions is None:
+        versions = 2**31 - 1
+    elif isinstance(versions, bool) or not isinstance(versions, int) or versions < 1:
+        raise InvalidArgument(f"versions must be an int >= 1, got {versions!r}")
+    spec = ReadSpec(
+        columns={fam: frozenset([qual])},
+        max_ts=_read_max_ts(timestamp),
+        max_versions=versions,
+    )
+    return r, spec
+
+
+def cell_values(cells: list[Cell], include_timestamp: bool) -> list[Any]:
+    """``cells(...)``'s answer."""
+    if include_timestamp:
+        return [(c.value, c.timestamp) for c in cells]
+    return [c.value for c in cells]
+
+
+def scan_request(
+    row_start: bytes | str | None,
+    row_stop: bytes | str | None,
+    row_prefix: bytes | str | None,
+    columns: Iterable[bytes | str] | None,
+    filter: Any,
+    timestamp: int | None,
+    batch_size: int,
+    scan_batching: int | None,
+    limit: int | None,
+    reverse: bool,
+    start_inclusive: bool,
+    stop_inclusive: bool,
+    time_range: tuple[int, int] | None,
+    max_versions: int,
+    raw: bool,
+) -> tuple[ScanRange, ReadSpec, bool]:
+    """``scan(...)``'s arguments, validated -> range, spec, and whether rows are Cell lists."""
+    if row_prefix is not None:
+        if row_start is not None or row_stop is not None:
+            raise InvalidArgument("row_prefix cannot be combined with row_start or row_stop")
+        p = _b(row_prefix, "row_prefix")
+        start: bytes | None = p
+        stop = _prefix_end(p)
+        start_inclusive, stop_inclusive = True, False
+        if reverse:
+            start, stop = stop, p
+            # high end exclusive (the prefix's successor), low end inclusive
+            start_inclusive, stop_inclusive = False, True
+            if start is None:
+                start_inclusive = True
+    else:
+        start = None if row_start is None else _b(row_start, "row_start")
+        stop = None if row_stop is None else _b(row_stop, "row_stop")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise InvalidArgument("batch_size must be an int >= 1")
+    if scan_batching is not None and (not isinstance(scan_batching, int) or scan_batching < 1):
+        raise InvalidArgument("scan_batching must be an int >= 1")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise InvalidArgument("limit must be an int >= 1")
+    if isinstance(max_versions, bool) or not isinstance(max_versions, int) or max_versions < 1:
+        raise InvalidArgument("max_versions must be an int >= 1")
+    min_ts, max_ts = 0, _read_max_ts(timestamp)
+    if time_range is not None:
+        if timestamp is not None:
+            raise InvalidArgument("pass either timestamp or time_range, not both")
+        lo, hi = time_range
+        min_ts, max_ts = check_timestamp(lo), _read_max_ts(hi)
+        if min_ts > max_ts:
+            raise InvalidArgument(f"time_range {time_range!r} has min > max")
+    spec = ReadSpec(
+        columns=_columns(columns),
+        min_ts=min_ts,
+        max_ts=max_ts,
+        max_versions=max_versions,
+        filter=_make_filter(filter),
+        raw=bool(raw),
+    )
+    rng = ScanRange(start, start_inclusive, stop, stop_inclusive, bool(reverse))
+    cells_out = max_versions > 1 or raw
+    return rng, spec, cells_out
+
+
+def scan_chunks(
+    cells: list[Cell], scan_batching: int | None, cells_out: bool, include_timestamp: bool
+) -> list[RowData | list[Cell]]:
+    """What ``scan`` yields for one row: one value, or ``scan_batching``-sized pieces."""
+    chunks = (
+        [cells]
+        if scan_batching is None or len(cells) <= scan_batching
+        else [cells[i : i + scan_batching] for i in range(0, len(cells), scan_batching)]
+    )
+    if cells_out:
+        return list(chunks)
+    return [_row_dict(chunk, include_timestamp) for chunk in chunks]
+
+
+def put_mutation(
+    row: bytes | str, data: Mapping[bytes | str, bytes | str], timestamp: int | None
+) -> RowMutation | None:
+    """``put(...)``'s mutation (None: nothing to write)."""
+    r = check_row(_b(row, "row"))
+    ops = _put_ops(data, _opt_ts(timestamp))
+    return RowMutation(r, tuple(ops)) if ops else None
+
+
+def delete_mutation(
+    row: bytes | str, columns: Iterable[bytes | str] | None, timestamp: int | None
+) -> RowMutation | None:
+    """``delete(...)``'s mutation (None: nothing to delete)."""
+    r = check_row(_b(row, "row"))
+    ops = _delete_ops(columns, _opt_ts(timestamp))
+    return RowMutation(r, tuple(ops)) if ops else None
+
+
+def delete_cell_mutation(
+    row: bytes | str, column: bytes | str, timestamp: int | None
+) -> RowMutation:
+    r = check_row(_b(row, "row"))
+    fam, qual = _full_column(column)
+    return RowMutation(r, (DeleteVersion(fam, qual, _opt_ts(timestamp)),))
+
+
+def delete_family_version_mutation(
+    row: bytes | str, family: bytes | str, timestamp: int
+) -> RowMutation:
+    r = check_row(_b(row, "row"))
+    fam = _b(family, "family")
+    return RowMutation(r, (DeleteFamilyVersion(fam, check_timestamp(timestamp)),))
+
+
+def row_mutation(
+    row: bytes | str,
+    put: Mapping[bytes | str, bytes | str] | None,
+    delete: Iterable[bytes | str] | None,
+    timestamp: int | None,
+) -> RowMutation | None:
+    """``mutate_row(...)``'s mutation: deletes, then puts (None: nothing to do)."""
+    r = check_row(_b(row, "row"))
+    ts = _opt_ts(timestamp)
+    ops: list[Op] = []
+    if delete is not None:
+        ops.extend(_delete_ops(delete, ts))
+    if put is not None:
+        ops.extend(_put_ops(put, ts))
+    return RowMutation(r, tuple(ops)) if ops else None
+
+
+def increment_request(
+    row: bytes | str, amounts: Mapping[bytes | str, int]
+) -> tuple[bytes, dict[tuple[bytes, bytes], int]]:
+    r = check_row(_b(row, "row"))
+    parsed: dict[tuple[bytes, bytes], int] = {}
+    for col, amount in amounts.items():
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise InvalidArgument(f"increment of {col!r} must be an int, got {amount!r}")
+        if not -(2**63) <= amount < 2**63:
+            raise InvalidArgument(f"increment of {col!r} does not fit in 64 bits")
+        parsed[_full_column(col)] = amount
+    return r, parsed
+
+
+def append_request(
+    row: bytes | str, suffixes: Mapping[bytes | str, bytes | str]
+) -> tuple[bytes, dict[tuple[bytes, bytes], bytes]]:
+    r = check_row(_b(row, "row"))
+    parsed = {_full_column(c): _b(v, f"value of {c!r}") for c, v in suffixes.items()}
+    return r, parsed
+
+
+def by_column(new: Mapping[tuple[bytes, bytes], _V]) -> dict[bytes, _V]:
+    """``{(family, qualifier): v}`` -> ``{b"family:qualifier": v}``."""
+    return {f + b":" + q: v for (f, q), v in new.items()}
+
+
+def check_and_mutate_request(
+    row: bytes | str,
+    column: bytes | str,
+    value: bytes | str | None,
+    op: str,
+    put: Mapping[bytes | str, bytes | str] | None,
+    delete: Iterable[bytes | str] | None,
+) -> tuple[bytes, bytes, bytes, ValueComparison, RowMutation]:
+    """``check_and_mutate(...)``: row, family, qualifier, comparison and mutation."""
+    r = check_row(_b(row, "row"))
+    fam, qual = _full_column(column)
+    if op not in _OPS:
+        raise InvalidArgument(f"unknown compare operator {op!r}; use one of {', '.join(_OPS)}")
+    expected = None if value is None else _b(value, "value")
+    compare = value_comparison(expected, op)
+    ops: list[Op] = []
+    if delete is not None:
+        ops.extend(_delete_ops(delete, None))
+    if put is not None:
+        ops.extend(_put_ops(put, None))
+    if not ops:
+        raise InvalidArgument("check_and_mutate needs put or delete")
+    return r, fam, qual, compare, RowMutation(r, tuple(ops))
+
+
+def counter_value(column: bytes, value: bytes | None) -> int:
+    """A counter cell's value as ``counter_get`` returns it (``column`` is ``b"f:q"``)."""
+    if value is None or value == b"":
+        return 0
+    if len(value) != 8:
+        fam, _, qual = column.partition(b":")
+        raise NotACounter(
+            f"cell {fam.decode('utf-8', 'backslashreplace')}:"
+            f"{qual.decode('utf-8', 'backslashreplace')} is not a counter: "
+            f"it is {len(value)} bytes wide, a counter is 8"
+        )
+    return int.from_bytes(value, "big", signed=True)
+
+
+def counter_bytes(value: int) -> bytes:
+    """``counter_set``'s value, validated and encoded."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63:
+        raise InvalidArgument(f"counter value must be a 64-bit int, got {value!r}")
+    return value.to_bytes(8, "big", signed=True)
 
 
 def _canonical(col: bytes) -> bytes:
@@ -637,7 +797,57 @@ def _prefix_end(prefix: bytes) -> bytes | None:
     return bytes(p)
 
 
-class Batch:
+class BatchBuffer:
+    """What a batch has collected, and its rules; shared by Batch and the asyncio AsyncBatch."""
+
+    def __init__(
+        self,
+        timestamp: int | None,
+        batch_size: int | None,
+        transaction: bool,
+        durability: Durability,
+    ) -> None:
+        if batch_size is not None:
+            if transaction:
+                raise InvalidArgument("batch_size and transaction cannot be combined")
+            if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+                raise InvalidArgument("batch_size must be an int >= 1")
+        self._ts = _opt_ts(timestamp)
+        self._batch_size = batch_size
+        self._transaction = transaction
+        self._durability = durability
+        self._mutations: list[RowMutation] = []
+        self._count = 0
+
+    def _put(self, row: bytes | str, data: Mapping[bytes | str, bytes | str]) -> RowMutation:
+        return RowMutation(check_row(_b(row, "row")), tuple(_put_ops(data, self._ts)))
+
+    def _delete(self, row: bytes | str, columns: Iterable[bytes | str] | None) -> RowMutation:
+        return RowMutation(check_row(_b(row, "row")), tuple(_delete_ops(columns, self._ts)))
+
+    def _add(self, m: RowMutation, wal: bool | None) -> bool:
+        """Collect ``m``; True when the batch should be sent now (``batch_size`` reached)."""
+        if wal is False:
+            self._durability = Durability.SKIP_WAL
+        if m.ops:
+            self._mutations.append(m)
+            self._count += len(m.ops)
+        return self._batch_size is not None and self._count >= self._batch_size
+
+    def _take(self) -> list[RowMutation]:
+        """The mutations to send now; the batch is empty afterwards."""
+        ms, self._mutations, self._count = self._mutations, [], 0
+        return ms
+
+    def _discard_on(self, exc_type: object) -> bool:
+        """At the end of a ``with`` block: True (and nothing kept) when a transaction failed."""
+        if exc_type is not None and self._transaction:
+            self._mutations = []
+            return True
+        return False
+
+
+class Batch(BatchBuffer):
     """Puts and deletes collected and sent together; a context manager (happybase semantics).
 
     ``batch_size`` sends automatically every that many mutations;
@@ -653,18 +863,8 @@ class Batch:
         transaction: bool,
         durability: Durability,
     ) -> None:
-        if batch_size is not None:
-            if transaction:
-                raise InvalidArgument("batch_size and transaction cannot be combined")
-            if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-                raise InvalidArgument("batch_size must be an int >= 1")
+        super().__init__(timestamp, batch_size, transaction, durability)
         self._table = table
-        self._ts = _opt_ts(timestamp)
-        self._batch_size = batch_size
-        self._transaction = transaction
-        self._durability = durability
-        self._mutations: list[RowMutation] = []
-        self._count = 0
 
     def put(
         self,
@@ -672,8 +872,8 @@ class Batch:
         data: Mapping[bytes | str, bytes | str],
         wal: bool | None = None,
     ) -> None:
-        r = check_row(_b(row, "row"))
-        self._add(RowMutation(r, tuple(_put_ops(data, self._ts))), wal)
+        if self._add(self._put(row, data), wal):
+            self.send()
 
     def delete(
         self,
@@ -681,30 +881,18 @@ class Batch:
         columns: Iterable[bytes | str] | None = None,
         wal: bool | None = None,
     ) -> None:
-        r = check_row(_b(row, "row"))
-        self._add(RowMutation(r, tuple(_delete_ops(columns, self._ts))), wal)
-
-    def _add(self, m: RowMutation, wal: bool | None) -> None:
-        if wal is False:
-            self._durability = Durability.SKIP_WAL
-        if m.ops:
-            self._mutations.append(m)
-            self._count += len(m.ops)
-        if self._batch_size is not None and self._count >= self._batch_size:
+        if self._add(self._delete(row, columns), wal):
             self.send()
 
     def send(self) -> None:
         """Send what has been collected so far."""
         if not self._mutations:
             return
-        ms, self._mutations, self._count = self._mutations, [], 0
-        self._table._backend.mutate(self._table.name, ms, self._durability)
+        self._table._backend.mutate(self._table.name, self._take(), self._durability)
 
     def __enter__(self) -> Batch:
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is not None and self._transaction:
-            self._mutations = []
-            return
-        self.send()
+        if not self._discard_on(exc_type):
+            self.send()

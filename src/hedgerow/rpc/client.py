@@ -3,6 +3,9 @@
 Role: the network client (``hedgerow.connect("hedgerow://...")``) will give
 ``Connection``/``Table`` an ``RpcBackend``; every Backend method is one RPC
 (scans: OPEN_SCANNER then SCANNER_NEXT batches, CLOSE_SCANNER when abandoned).
+Each method's request and response handling is a ``Call`` built by the
+functions in ``Calls``, shared with the asyncio flavour (rpc/aio_client.py), so
+the two backends differ only in how they wait.
 Format: messages per docs/formats/rpc.md#messages.
 Invariants: ``check_and_mutate``'s compare must be a
 ``hedgerow.model.compare.ValueComparison`` (its ``op`` and ``expected`` travel;
@@ -18,7 +21,8 @@ Hot path: ``get`` (one round trip); bench/bench_rpc.py.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from hedgerow.errors import InvalidArgument
 from hedgerow.model.cell import Cell
@@ -31,7 +35,9 @@ from hedgerow.rpc.codec import packb, unpackb
 from hedgerow.rpc.transport import Transport
 from hedgerow.rpc.wire_format import MessageType as T
 
-__all__ = ["RemoteScanner", "RpcBackend"]
+__all__ = ["Call", "Calls", "RemoteScanner", "RpcBackend", "ScanCursor"]
+
+R = TypeVar("R")
 
 
 def _dur(durability: Any) -> int | None:
@@ -40,6 +46,177 @@ def _dur(durability: Any) -> int | None:
     if isinstance(durability, bool) or not isinstance(durability, int):
         raise InvalidArgument(f"durability must be a Durability, got {durability!r}")
     return int(durability)
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Generic[R]):
+    """One RPC, independent of how it is sent: its type, request, and answer decoder."""
+
+    type: T
+    request: Any  # an rpc.messages request (has to_wire)
+    decode: Callable[[Any], R]  # the unpacked response body -> the method's result
+
+    def body(self) -> bytes:
+        return packb(self.request.to_wire())
+
+
+def _none(_: Any) -> None:
+    return None
+
+
+def _table_names(v: Any) -> list[str]:
+    return list(m.TableNamesResponse.from_wire(v).names)
+
+
+def _descriptor(v: Any) -> TableDescriptor:
+    return m.DescriptorResponse.from_wire(v).desc
+
+
+def _bool(v: Any) -> bool:
+    return m.BoolResponse.from_wire(v).value
+
+
+def _regions(v: Any) -> list[m.RegionInfo]:
+    return list(m.RegionsResponse.from_wire(v).regions)
+
+
+def _two_names(v: Any) -> tuple[str, str]:
+    left, right = m.NamesResponse.from_wire(v).names
+    return left, right
+
+
+def _first_name(v: Any) -> str:
+    return m.NamesResponse.from_wire(v).names[0]
+
+
+def _status(v: Any) -> dict[str, Any]:
+    return m.StatusResponse.from_wire(v).status
+
+
+def _ints(v: Any) -> dict[tuple[bytes, bytes], int]:
+    return m.ColumnIntsResponse.from_wire(v).values
+
+
+def _bytes(v: Any) -> dict[tuple[bytes, bytes], bytes]:
+    return m.ColumnBytesResponse.from_wire(v).values
+
+
+def _cells(v: Any) -> list[Cell]:
+    return m.CellsResponse.from_wire(v).cells
+
+
+def _scan_batch(v: Any) -> m.ScanBatchResponse:
+    return m.ScanBatchResponse.from_wire(v)
+
+
+class Calls:
+    """The ``Call`` of every Backend method, by the method's name and arguments."""
+
+    @staticmethod
+    def table_names() -> Call[list[str]]:
+        return Call(T.TABLE_NAMES, m.EmptyRequest(), _table_names)
+
+    @staticmethod
+    def descriptor(table: str) -> Call[TableDescriptor]:
+        return Call(T.DESCRIPTOR, m.TableRequest(table), _descriptor)
+
+    @staticmethod
+    def create_table(desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> Call[None]:
+        return Call(T.CREATE_TABLE, m.CreateTableRequest(desc, tuple(split_keys)), _none)
+
+    @staticmethod
+    def delete_table(table: str) -> Call[None]:
+        return Call(T.DELETE_TABLE, m.TableRequest(table), _none)
+
+    @staticmethod
+    def modify_table(desc: TableDescriptor) -> Call[None]:
+        return Call(T.MODIFY_TABLE, m.ModifyTableRequest(desc), _none)
+
+    @staticmethod
+    def truncate_table(table: str, preserve_splits: bool = True) -> Call[None]:
+        return Call(T.TRUNCATE_TABLE, m.TruncateTableRequest(table, preserve_splits), _none)
+
+    @staticmethod
+    def enable_table(table: str) -> Call[None]:
+        return Call(T.ENABLE_TABLE, m.TableRequest(table), _none)
+
+    @staticmethod
+    def disable_table(table: str) -> Call[None]:
+        return Call(T.DISABLE_TABLE, m.TableRequest(table), _none)
+
+    @staticmethod
+    def is_table_enabled(table: str) -> Call[bool]:
+        return Call(T.IS_TABLE_ENABLED, m.TableRequest(table), _bool)
+
+    @staticmethod
+    def regions(table: str) -> Call[list[m.RegionInfo]]:
+        return Call(T.REGIONS, m.TableRequest(table), _regions)
+
+    @staticmethod
+    def flush_table(table: str) -> Call[None]:
+        return Call(T.FLUSH_TABLE, m.TableRequest(table), _none)
+
+    @staticmethod
+    def compact_table(table: str, major: bool = False) -> Call[None]:
+        return Call(T.COMPACT_TABLE, m.CompactTableRequest(table, major), _none)
+
+    @staticmethod
+    def split_region(
+        table: str, region_name: str | None = None, split_row: bytes | None = None
+    ) -> Call[tuple[str, str]]:
+        req = m.SplitRegionRequest(table, region_name, split_row)
+        return Call(T.SPLIT_REGION, req, _two_names)
+
+    @staticmethod
+    def merge_regions(table: str, region_a: str, region_b: str) -> Call[str]:
+        req = m.MergeRegionsRequest(table, region_a, region_b)
+        return Call(T.MERGE_REGIONS, req, _first_name)
+
+    @staticmethod
+    def status() -> Call[dict[str, Any]]:
+        return Call(T.STATUS, m.EmptyRequest(), _status)
+
+    @staticmethod
+    def mutate(table: str, mutations: Sequence[RowMutation], durability: Any = None) -> Call[None]:
+        return Call(T.MUTATE, m.MutateRequest(table, tuple(mutations), _dur(durability)), _none)
+
+    @staticmethod
+    def increment(
+        table: str, row: bytes, amounts: dict[tuple[bytes, bytes], int], durability: Any = None
+    ) -> Call[dict[tuple[bytes, bytes], int]]:
+        req = m.IncrementRequest(table, row, dict(amounts), _dur(durability))
+        return Call(T.INCREMENT, req, _ints)
+
+    @staticmethod
+    def append(
+        table: str, row: bytes, suffixes: dict[tuple[bytes, bytes], bytes], durability: Any = None
+    ) -> Call[dict[tuple[bytes, bytes], bytes]]:
+        req = m.AppendRequest(table, row, dict(suffixes), _dur(durability))
+        return Call(T.APPEND, req, _bytes)
+
+    @staticmethod
+    def check_and_mutate(
+        table: str,
+        row: bytes,
+        family: bytes,
+        qualifier: bytes,
+        compare: Callable[[bytes | None], bool],
+        mutation: RowMutation,
+        durability: Any = None,
+    ) -> Call[bool]:
+        if not isinstance(compare, ValueComparison):
+            raise InvalidArgument(
+                "check_and_mutate over RPC needs a hedgerow.model.compare.ValueComparison "
+                "(value_comparison(expected, op)); an arbitrary callable cannot be sent"
+            )
+        req = m.CheckAndMutateRequest(
+            table, row, family, qualifier, compare.op, compare.expected, mutation, _dur(durability)
+        )
+        return Call(T.CHECK_AND_MUTATE, req, _bool)
+
+    @staticmethod
+    def get(table: str, row: bytes, spec: ReadSpec) -> Call[list[Cell]]:
+        return Call(T.GET, m.GetRequest(table, row, spec), _cells)
 
 
 class RpcBackend:
@@ -65,72 +242,65 @@ class RpcBackend:
         self.scan_batch_rows = scan_batch_rows
         self.scan_batch_bytes = scan_batch_bytes
 
+    def _run(self, c: Call[R]) -> R:
+        return c.decode(unpackb(self.transport.call(c.type, c.body(), self.timeout_s)))
+
     def _call(self, t: T, req: Any) -> Any:
         return unpackb(self.transport.call(t, packb(req.to_wire()), self.timeout_s))
 
     # ---- tables -----------------------------------------------------------------------
 
     def table_names(self) -> list[str]:
-        return list(
-            m.TableNamesResponse.from_wire(self._call(T.TABLE_NAMES, m.EmptyRequest())).names
-        )
+        return self._run(Calls.table_names())
 
     def descriptor(self, table: str) -> TableDescriptor:
-        return m.DescriptorResponse.from_wire(self._call(T.DESCRIPTOR, m.TableRequest(table))).desc
+        return self._run(Calls.descriptor(table))
 
     def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None:
-        self._call(T.CREATE_TABLE, m.CreateTableRequest(desc, tuple(split_keys)))
+        self._run(Calls.create_table(desc, split_keys))
 
     def delete_table(self, table: str) -> None:
-        self._call(T.DELETE_TABLE, m.TableRequest(table))
+        self._run(Calls.delete_table(table))
 
     def modify_table(self, desc: TableDescriptor) -> None:
-        self._call(T.MODIFY_TABLE, m.ModifyTableRequest(desc))
+        self._run(Calls.modify_table(desc))
 
     def truncate_table(self, table: str, *, preserve_splits: bool = True) -> None:
-        self._call(T.TRUNCATE_TABLE, m.TruncateTableRequest(table, preserve_splits))
+        self._run(Calls.truncate_table(table, preserve_splits))
 
     def enable_table(self, table: str) -> None:
-        self._call(T.ENABLE_TABLE, m.TableRequest(table))
+        self._run(Calls.enable_table(table))
 
     def disable_table(self, table: str) -> None:
-        self._call(T.DISABLE_TABLE, m.TableRequest(table))
+        self._run(Calls.disable_table(table))
 
     def is_table_enabled(self, table: str) -> bool:
-        return m.BoolResponse.from_wire(self._call(T.IS_TABLE_ENABLED, m.TableRequest(table))).value
+        return self._run(Calls.is_table_enabled(table))
 
     def regions(self, table: str) -> list[m.RegionInfo]:
-        resp = m.RegionsResponse.from_wire(self._call(T.REGIONS, m.TableRequest(table)))
-        return list(resp.regions)
+        return self._run(Calls.regions(table))
 
     def flush_table(self, table: str) -> None:
-        self._call(T.FLUSH_TABLE, m.TableRequest(table))
+        self._run(Calls.flush_table(table))
 
     def compact_table(self, table: str, *, major: bool = False) -> None:
-        self._call(T.COMPACT_TABLE, m.CompactTableRequest(table, major))
+        self._run(Calls.compact_table(table, major))
 
     def split_region(
         self, table: str, region_name: str | None = None, split_row: bytes | None = None
     ) -> tuple[str, str]:
-        resp = m.NamesResponse.from_wire(
-            self._call(T.SPLIT_REGION, m.SplitRegionRequest(table, region_name, split_row))
-        )
-        left, right = resp.names
-        return left, right
+        return self._run(Calls.split_region(table, region_name, split_row))
 
     def merge_regions(self, table: str, region_a: str, region_b: str) -> str:
-        resp = m.NamesResponse.from_wire(
-            self._call(T.MERGE_REGIONS, m.MergeRegionsRequest(table, region_a, region_b))
-        )
-        return resp.names[0]
+        return self._run(Calls.merge_regions(table, region_a, region_b))
 
     def status(self) -> dict[str, Any]:
-        return m.StatusResponse.from_wire(self._call(T.STATUS, m.EmptyRequest())).status
+        return self._run(Calls.status())
 
     # ---- writing ----------------------------------------------------------------------
 
     def mutate(self, table: str, mutations: Sequence[RowMutation], durability: Any = None) -> None:
-        self._call(T.MUTATE, m.MutateRequest(table, tuple(mutations), _dur(durability)))
+        self._run(Calls.mutate(table, mutations, durability))
 
     def increment(
         self,
@@ -139,8 +309,7 @@ class RpcBackend:
         amounts: dict[tuple[bytes, bytes], int],
         durability: Any = None,
     ) -> dict[tuple[bytes, bytes], int]:
-        req = m.IncrementRequest(table, row, dict(amounts), _dur(durability))
-        return m.ColumnIntsResponse.from_wire(self._call(T.INCREMENT, req)).values
+        return self._run(Calls.increment(table, row, amounts, durability))
 
     def append(
         self,
@@ -149,8 +318,7 @@ class RpcBackend:
         suffixes: dict[tuple[bytes, bytes], bytes],
         durability: Any = None,
     ) -> dict[tuple[bytes, bytes], bytes]:
-        req = m.AppendRequest(table, row, dict(suffixes), _dur(durability))
-        return m.ColumnBytesResponse.from_wire(self._call(T.APPEND, req)).values
+        return self._run(Calls.append(table, row, suffixes, durability))
 
     def check_and_mutate(
         self,
@@ -162,20 +330,14 @@ class RpcBackend:
         mutation: RowMutation,
         durability: Any = None,
     ) -> bool:
-        if not isinstance(compare, ValueComparison):
-            raise InvalidArgument(
-                "check_and_mutate over RPC needs a hedgerow.model.compare.ValueComparison "
-                "(value_comparison(expected, op)); an arbitrary callable cannot be sent"
-            )
-        req = m.CheckAndMutateRequest(
-            table, row, family, qualifier, compare.op, compare.expected, mutation, _dur(durability)
+        return self._run(
+            Calls.check_and_mutate(table, row, family, qualifier, compare, mutation, durability)
         )
-        return m.BoolResponse.from_wire(self._call(T.CHECK_AND_MUTATE, req)).value
 
     # ---- reading ----------------------------------------------------------------------
 
     def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
-        return m.CellsResponse.from_wire(self._call(T.GET, m.GetRequest(table, row, spec))).cells
+        return self._run(Calls.get(table, row, spec))
 
     def scan(self, table: str, rng: ScanRange, spec: ReadSpec) -> RemoteScanner:
         return RemoteScanner(self, table, rng, spec)
@@ -184,65 +346,111 @@ class RpcBackend:
         self.transport.close()
 
 
-class RemoteScanner(Iterator[tuple[bytes, list[Cell]]]):
-    """Iterates a server-side scanner batch by batch; see ``RpcBackend.scan``."""
+class ScanCursor:
+    """The state of a server-side scan, shared by the blocking and asyncio scanners.
 
-    def __init__(self, backend: RpcBackend, table: str, rng: ScanRange, spec: ReadSpec) -> None:
-        self._backend = backend
-        self._req = m.OpenScannerRequest(
-            table, rng, spec, backend.scan_batch_rows, backend.scan_batch_bytes
-        )
+    A driver asks ``next_call()`` for the RPC that fetches the next batch (None:
+    the scan is over), sends it, and hands the answer to ``got`` (or calls
+    ``failed`` when it raised); ``pop`` takes the next buffered row.
+    """
+
+    def __init__(
+        self, table: str, rng: ScanRange, spec: ReadSpec, batch_rows: int, batch_bytes: int
+    ) -> None:
+        self._req = m.OpenScannerRequest(table, rng, spec, batch_rows, batch_bytes)
+        self._batch_rows = batch_rows
+        self._batch_bytes = batch_bytes
         self._id: int | None = None  # server scanner id while open there
         self._buf: list[tuple[bytes, list[Cell]]] = []
         self._pos = 0
         self._more = True
         self._started = False
 
-    def __iter__(self) -> RemoteScanner:
-        return self
+    def buffered(self) -> bool:
+        return self._pos < len(self._buf)
 
-    def __next__(self) -> tuple[bytes, list[Cell]]:
-        while self._pos >= len(self._buf):
-            if not self._more:
-                raise StopIteration
-            self._fetch()
+    def pop(self) -> tuple[bytes, list[Cell]]:
         item = self._buf[self._pos]
         self._pos += 1
         return item
 
-    def _fetch(self) -> None:
-        b = self._backend
+    def next_call(self) -> Call[m.ScanBatchResponse] | None:
+        if not self._more:
+            return None
         if not self._started:
             self._started = True
-            resp = m.ScanBatchResponse.from_wire(b._call(T.OPEN_SCANNER, self._req))
+            return Call(T.OPEN_SCANNER, self._req, _scan_batch)
+        assert self._id is not None
+        req = m.ScannerNextRequest(self._id, self._batch_rows, self._batch_bytes)
+        return Call(T.SCANNER_NEXT, req, _scan_batch)
+
+    def failed(self, call: Call[m.ScanBatchResponse]) -> None:
+        """``call`` raised: an open may be tried again, a failed next ends the scan."""
+        if call.type == T.OPEN_SCANNER:
+            self._started = False
         else:
-            assert self._id is not None
-            req = m.ScannerNextRequest(self._id, b.scan_batch_rows, b.scan_batch_bytes)
-            try:
-                resp = m.ScanBatchResponse.from_wire(b._call(T.SCANNER_NEXT, req))
-            except BaseException:
-                self._more = False
-                self._id = None
-                raise
+            self._more = False
+            self._id = None
+
+    def got(self, resp: m.ScanBatchResponse) -> None:
         self._buf = resp.rows
         self._pos = 0
         self._more = resp.more
         self._id = resp.scanner_id if resp.more else None
 
-    def close(self) -> None:
-        """Close the server scanner now (idempotent)."""
+    def close_call(self) -> Call[None] | None:
+        """End the scan here; the CLOSE_SCANNER call to send, if the server holds one."""
         self._more = False
         self._buf = []
+        self._pos = 0
         sid, self._id = self._id, None
-        if sid is not None:
-            self._backend._call(T.CLOSE_SCANNER, m.CloseScannerRequest(sid))
+        if sid is None:
+            return None
+        return Call(T.CLOSE_SCANNER, m.CloseScannerRequest(sid), _none)
+
+    def open_id(self) -> int | None:
+        """The server scanner id while one is open (for finalizers)."""
+        return getattr(self, "_id", None)
+
+
+def close_notice(scanner_id: int) -> bytes:
+    """The body of a CLOSE_SCANNER notice (sent without waiting for its answer)."""
+    return packb(m.CloseScannerRequest(scanner_id).to_wire())
+
+
+class RemoteScanner(ScanCursor, Iterator[tuple[bytes, list[Cell]]]):
+    """Iterates a server-side scanner batch by batch; see ``RpcBackend.scan``."""
+
+    def __init__(self, backend: RpcBackend, table: str, rng: ScanRange, spec: ReadSpec) -> None:
+        super().__init__(table, rng, spec, backend.scan_batch_rows, backend.scan_batch_bytes)
+        self._backend = backend
+
+    def __iter__(self) -> RemoteScanner:
+        return self
+
+    def __next__(self) -> tuple[bytes, list[Cell]]:
+        while not self.buffered():
+            call = self.next_call()
+            if call is None:
+                raise StopIteration
+            try:
+                resp = self._backend._run(call)
+            except BaseException:
+                self.failed(call)
+                raise
+            self.got(resp)
+        return self.pop()
+
+    def close(self) -> None:
+        """Close the server scanner now (idempotent)."""
+        call = self.close_call()
+        if call is not None:
+            self._backend._run(call)
 
     def __del__(self) -> None:
-        sid = getattr(self, "_id", None)
+        sid = self.open_id()
         if sid is not None:
             try:
-                self._backend.transport.notify(
-                    T.CLOSE_SCANNER, packb(m.CloseScannerRequest(sid).to_wire())
-                )
+                self._backend.transport.notify(T.CLOSE_SCANNER, close_notice(sid))
             except Exception:
                 pass
