@@ -8,6 +8,9 @@
 >>> t.row(b"row1")
 {b'cf:a': b'1'}
 >>> conn.close()
+
+The asyncio flavour, with the same methods as coroutines, is ``hedgerow.aio``
+(``hedgerow.aio.connect(...)`` gives an ``AsyncConnection``).
 """
 
 from __future__ import annotations
@@ -104,9 +107,20 @@ def _connect_remote(
     url: str, table_prefix: str | None, separator: str, options: dict[str, Any]
 ) -> Connection:
     """``hedgerow://host:port`` -> a Connection over the RPC protocol."""
-    from urllib.parse import urlsplit
-
     from hedgerow.rpc import RpcBackend, SocketTransport
+
+    host, port = _remote_address(url, options)
+    transport = SocketTransport(host, port, **options)
+    return Connection(
+        RpcBackend(transport),  # type: ignore[arg-type]
+        table_prefix=table_prefix,
+        table_prefix_separator=separator,
+    )
+
+
+def _remote_address(url: str, options: dict[str, Any]) -> tuple[str, int]:
+    """Check a ``hedgerow://HOST:PORT`` URL and the options a network connection takes."""
+    from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     if not parts.hostname or parts.path not in ("", "/"):
@@ -122,9 +136,4 @@ def _connect_remote(
         port = parts.port or 16000
     except ValueError:
         raise InvalidArgument(f"bad port in {url!r}") from None
-    transport = SocketTransport(parts.hostname, port, **options)
-    return Connection(
-        RpcBackend(transport),  # type: ignore[arg-type]
-        table_prefix=table_prefix,
-        table_prefix_separator=separator,
-    )
+    return parts.hostname, port

@@ -1,0 +1,80 @@
+"""Hedgerow for asyncio: ``hedgerow.aio.connect`` gives an ``AsyncConnection``.
+
+The same methods, arguments, validation and results as ``hedgerow.connect``'s
+``Connection``/``Table``/``Batch``/``Admin``, as coroutines; ``table.scan(...)``
+returns an async iterator and ``table.batch()`` an async context manager.
+
+>>> import asyncio, tempfile, hedgerow.aio
+>>> async def main():
+...     async with hedgerow.aio.connect(tempfile.mkdtemp()) as conn:
+...         await conn.create_table("t", {"cf": {}})
+...         t = conn.table("t")
+...         await t.put(b"row1", {b"cf:a": b"1"})
+...         return [key async for key, data in t.scan()], await t.row(b"row1")
+>>> asyncio.run(main())
+([b'row1'], {b'cf:a': b'1'})
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hedgerow.client.aio import (
+    AsyncAdmin,
+    AsyncBackend,
+    AsyncBatch,
+    AsyncConnection,
+    AsyncScan,
+    AsyncTable,
+    ThreadedBackend,
+)
+
+__all__ = [
+    "AsyncAdmin",
+    "AsyncBackend",
+    "AsyncBatch",
+    "AsyncConnection",
+    "AsyncScan",
+    "AsyncTable",
+    "ThreadedBackend",
+    "connect",
+]
+
+
+def connect(
+    path: str | os.PathLike[str],
+    *,
+    table_prefix: str | None = None,
+    table_prefix_separator: str = "_",
+    clock: Any = None,
+    **options: Any,
+) -> AsyncConnection:
+    """Open a Hedgerow store for asyncio; arguments as for ``hedgerow.connect``.
+
+    ``"hedgerow://HOST:PORT"`` connects to a server (no I/O until the first call;
+    options ``timeout_s``, ``connect_timeout_s``). A directory opens the embedded
+    engine there, now (a blocking open: recovery replays the log), and runs its
+    calls in worker threads.
+    """
+    path = os.fspath(path)
+    if path.startswith("hedgerow://"):
+        from hedgerow import _remote_address
+        from hedgerow.rpc import AsyncSocketTransport
+        from hedgerow.rpc.aio_client import AsyncRpcBackend
+
+        host, port = _remote_address(path, options)
+        remote = AsyncRpcBackend(AsyncSocketTransport(host, port, **options))
+        return AsyncConnection(
+            remote,  # type: ignore[arg-type]
+            table_prefix=table_prefix,
+            table_prefix_separator=table_prefix_separator,
+        )
+    from hedgerow.engine import Engine, EngineConfig
+
+    engine = Engine(path, EngineConfig.from_options(options), clock=clock)
+    return AsyncConnection(
+        ThreadedBackend(engine),  # type: ignore[arg-type]
+        table_prefix=table_prefix,
+        table_prefix_separator=table_prefix_separator,
+    )
