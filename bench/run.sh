@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Reruns every published engine comparison (docs/benchmarks.md), exact commands.
+# Needs the bench extra: .venv/bin/pip install -e '.[bench]'
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+OUT=${OUT:-bench/results/$(date +%Y-%m-%d)_$(hostname -s)}
+mkdir -p "$OUT"
+# the embedded comparison: n = 1,000,000, every engine, each in its own subprocess (< 10 min on 2 cores)
+"$PY" bench/engine.py --n 1000000 --out "$OUT"
+# plots for docs/benchmarks.md
+"$PY" bench/plot.py "$OUT/engine.json"
+# issue 2's load check (one million rows written, reopened, read back)
+"$PY" bench/load_million.py --n 1000000 --out "$OUT/load_million.txt"
