@@ -61,25 +61,29 @@ CHILD = textwrap.dedent(
 CASES = [
     ("split", "engine.split.before_close"),
     ("split", "engine.split.after_daughter"),
-    ("split", "engine.split.before_catalog"),
-    ("split", "engine.catalog.before_rename"),
-    ("split", "engine.catalog.after_rename"),
-    ("split", "engine.split.after_catalog"),
+    ("split", "engine.split.before_meta"),
+    ("split", "engine.meta.before_write"),
+    ("split", "engine.meta.after_write"),
+    ("split", "engine.split.after_meta"),
     ("split", "region.flush.before_manifest"),
     ("split_mid", "engine.split.after_daughter"),
-    ("split_mid", "engine.split.after_catalog"),
+    ("split_mid", "engine.split.after_meta"),
     ("merge", "engine.merge.before_close"),
-    ("merge", "engine.merge.before_catalog"),
-    ("merge", "engine.catalog.before_rename"),
-    ("merge", "engine.merge.after_catalog"),
+    ("merge", "engine.merge.before_meta"),
+    ("merge", "engine.meta.after_write"),
+    ("merge", "engine.merge.after_meta"),
+    ("create", "engine.create_table.before_meta"),
+    ("create", "engine.meta.after_write"),
     ("create", "engine.create_table.before_catalog"),
     ("create", "engine.catalog.before_rename"),
     ("create", "engine.catalog.after_rename"),
     ("alter", "engine.catalog.before_rename"),
     ("alter", "engine.catalog.after_rename"),
-    ("truncate", "engine.catalog.before_rename"),
-    ("truncate", "engine.catalog.after_rename"),
+    ("truncate", "engine.truncate.before_meta"),
+    ("truncate", "engine.meta.after_write"),
+    ("truncate", "engine.truncate.after_meta"),
     ("delete", "engine.catalog.after_rename"),
+    ("delete", "engine.delete_table.after_catalog"),
 ]
 
 
@@ -108,8 +112,9 @@ def test_kill_at_each_step(tmp_path: Path, action: str, point: str) -> None:
     with hedgerow.connect(path) as conn:
         tables = conn.tables()
         if action == "delete" and b"t" not in tables:
-            # the delete committed: nothing of the table may be left on disk
-            assert os.listdir(os.path.join(path, "tables")) == []
+            # the delete committed: nothing of the table may be left on disk or in meta
+            assert os.listdir(os.path.join(path, "tables")) == ["hbase%3Ameta"]
+            assert [r for r, _ in conn.table("hbase:meta").scan(row_prefix=b"t,")] == []
             return
         assert b"t" in tables
         if not conn.is_table_enabled("t"):
@@ -136,6 +141,7 @@ def test_kill_at_each_step(tmp_path: Path, action: str, point: str) -> None:
         listed = {
             (name.decode(), r["name"]) for name in conn.tables() for r in admin.list_regions(name)
         }
+        listed.add(("hbase%3Ameta", "0000000000"))  # the meta table's own region
         assert on_disk == listed
         # and the table still works: write, split, merge
         t.put(b"zzz", {b"cf:a": b"after"})

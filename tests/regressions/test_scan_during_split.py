@@ -32,16 +32,16 @@ def test_reads_while_the_parent_is_closed_wait_for_the_daughters(tmp_path: Path)
         seen["get"] = t.row(b"r0123")
 
     def in_the_middle_of_the_split() -> None:
-        # the parent is closed, the daughters exist, the catalog still names the parent
+        # the parent is closed, the daughters exist, meta still names the parent
         th = threading.Thread(target=reader)
         th.start()
         th.join(0.2)  # the reader is now retrying against the closed parent
         seen["waited"] = th.is_alive()
         seen["thread"] = th
 
-    failpoints.arm("engine.split.before_catalog", in_the_middle_of_the_split)
+    failpoints.arm("engine.split.before_meta", in_the_middle_of_the_split)
     conn.admin().split("t", b"r0150")
-    failpoints.disarm("engine.split.before_catalog")
+    failpoints.disarm("engine.split.before_meta")
     th = seen["thread"]
     assert isinstance(th, threading.Thread)
     th.join(10)

@@ -72,11 +72,33 @@ def test_confirmation_answer_read_from_input(tmp_path: Path, capsys) -> None:
     assert "true\n" in out
 
 
-def test_server_url_is_accepted_and_reports_clearly(capsys) -> None:
-    rc, out, err = run(["shell", "hedgerow://localhost:16000", "-e", "list"], capsys)
+def test_server_url_with_no_server_reports_clearly(capsys) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    rc, out, err = run(["shell", f"hedgerow://127.0.0.1:{port}", "-e", "list"], capsys)
     assert rc == 1
-    assert err.startswith("ERROR: network connections (hedgerow://host:port) need the server")
+    assert err.startswith("ERROR: ") and f"127.0.0.1:{port}" in err
     assert err.count("\n") == 1
+
+
+def test_server_url_talks_to_a_server(capsys, tmp_path) -> None:
+    from hedgerow.server.standalone import StandaloneConfig, StandaloneServer
+
+    srv = StandaloneServer(StandaloneConfig(str(tmp_path / "db"), port=0, thrift_port=None))
+    srv.start()
+    try:
+        url = f"hedgerow://127.0.0.1:{srv.rpc_address[1]}"
+        rc, out, err = run(
+            ["shell", url, "-e", "create 't', 'cf'\nput 't', 'r', 'cf:a', 'v'"], capsys
+        )
+        assert rc == 0, err
+        rc, out, err = run(["shell", url, "-e", "scan 't'"], capsys)
+        assert rc == 0 and "column=cf:a" in out and "value=v" in out
+    finally:
+        srv.stop()
 
 
 def test_help_texts_have_examples(capsys) -> None:

@@ -1,4 +1,4 @@
-"""``hedgerow dump wal|storefile|manifest|catalog PATH``: print a file's records for debugging.
+"""``hedgerow dump wal|storefile|manifest|catalog|meta PATH``: print a file's records for debugging.
 
 Role: the debugger for every format bug (leveldb's leveldbutil, pebble's tool/).
 Reads files only; never changes anything. Corruption is reported with the
@@ -74,21 +74,64 @@ def dump_manifest(region_dir: str, out: TextIO) -> None:
         out.write(f"torn tail dropped: {report.torn_tails}\n")
 
 
+def read_meta(data_dir: str) -> dict[str, list[tuple[str, bytes, bytes]]]:
+    """The region map from the meta region's store files (offline; the engine flushes
+    meta after every change, so the files hold it): table -> [(name, start, end)]."""
+    import heapq
+
+    import msgpack
+
+    from hedgerow.engine.meta import META_DESCRIPTOR, META_REGION
+    from hedgerow.model.read_spec import ReadSpec
+    from hedgerow.region.query_matcher import resolve_family
+    from hedgerow.storage import filenames
+    from hedgerow.storage.manifest import replay_manifest
+    from hedgerow.storage.sstable_reader import SSTableReader
+
+    fs = LocalFS()
+    region_dir = os.path.join(data_dir, "tables", "hbase%3Ameta", META_REGION)
+    if not os.path.isdir(region_dir):
+        return {}
+    state, _report = replay_manifest(fs, region_dir)
+    readers = [
+        SSTableReader.open(fs, filenames.store_file_name(region_dir, fam, n), file_id=n, cache=None)
+        for fam, files in state.files.items()
+        for n in files
+    ]
+    try:
+        entries = heapq.merge(*(r.iter_from(b"", None) for r in readers))
+        cf = META_DESCRIPTOR.families[b"info"]
+        out: dict[str, list[tuple[str, bytes, bytes]]] = {}
+        spec = ReadSpec(columns={b"info": frozenset([b"regioninfo"])})
+        for _row, cells in resolve_family(
+            entries, b"info", cf, spec, 2**63, 0, count_versions=True
+        ):
+            d = msgpack.unpackb(cells[0].value, raw=False)
+            out.setdefault(d["table"], []).append((d["name"], d["start_key"], d["end_key"]))
+        for regions in out.values():
+            regions.sort(key=lambda r: r[1])
+        return out
+    finally:
+        for r in readers:
+            r.close()
+
+
 def dump_catalog(path: str, out: TextIO) -> None:
-    """Print the tables, their state and regions from a CATALOG file."""
+    """Print the tables and their state (CATALOG) and their regions (hbase:meta)."""
     from hedgerow.engine.catalog import Catalog
 
     cat = Catalog.load(LocalFS(), path)
+    regions = read_meta(os.path.dirname(path) or ".")
     out.write(f"catalog {path}: {len(cat.tables)} tables, next_region_id={cat.next_region_id}\n")
     for name, t in sorted(cat.tables.items()):
         state = "enabled" if t.enabled else "disabled"
         out.write(f"table {name} ({state})\n")
         for cf in t.descriptor.families.values():
             out.write(f"    family {cf.to_dict()}\n")
-        for r in t.regions:
+        for rname, start, end in regions.get(name, []):
             out.write(
-                f"    region {r.name} [{escape_bytes(r.start_key) or '-inf'}, "
-                f"{escape_bytes(r.end_key) or '+inf'})\n"
+                f"    region {rname} [{escape_bytes(start) or '-inf'}, "
+                f"{escape_bytes(end) or '+inf'})\n"
             )
 
 
@@ -101,6 +144,15 @@ def dump_path(kind: str, path: str, out: TextIO, *, values: bool = True) -> None
         if not os.path.exists(path):
             raise FileNotFoundError(2, "No such region directory or manifest", path)
         dump_manifest(path if os.path.isdir(path) else os.path.dirname(path), out)
+    elif kind == "meta":
+        regions = read_meta(path)
+        out.write(f"hbase:meta of {path}: {sum(map(len, regions.values()))} regions\n")
+        for table, rs in sorted(regions.items()):
+            for rname, start, end in rs:
+                out.write(
+                    f"{table},{escape_bytes(start)},{rname} "
+                    f"[{escape_bytes(start) or '-inf'}, {escape_bytes(end) or '+inf'})\n"
+                )
     elif kind == "catalog":
         target = os.path.join(path, "CATALOG") if os.path.isdir(path) else path
         if not os.path.exists(target):

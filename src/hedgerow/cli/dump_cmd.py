@@ -16,6 +16,7 @@ kinds:
   storefile  an immutable store file       (DATA/tables/T/REGION/FAMILY/000000000007.sst)
   manifest   a region's manifest state     (DATA/tables/T/REGION)
   catalog    the tables and their regions  (DATA or DATA/CATALOG)
+  meta       the region map (hbase:meta)    (DATA)
 
 examples:
   hedgerow dump wal ./data/wal/000000000001.log
@@ -27,11 +28,13 @@ examples:
 def add_parser(sub: Any) -> None:
     d = sub.add_parser(
         "dump",
-        help="print the records of a WAL, store file, manifest or catalog",
+        help="print the records of a WAL, store file, manifest, catalog or meta",
         description=_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    d.add_argument("kind", choices=["wal", "storefile", "sstable", "hfile", "manifest", "catalog"])
+    d.add_argument(
+        "kind", choices=["wal", "storefile", "sstable", "hfile", "manifest", "catalog", "meta"]
+    )
     d.add_argument("path", help="the file (or directory for manifest and catalog)")
     d.add_argument("--no-values", action="store_true", help="print value sizes, not values")
 

@@ -1,15 +1,14 @@
-"""The catalog of an embedded data directory: tables, their state and their regions.
+"""The catalog of a data directory: tables, their column families and state.
 
-Role: the engine reads it at open and rewrites it on every DDL change (create,
-delete, enable, disable, region list changes). In server and cluster mode the
-master's meta table takes this role (docs/design later); the embedded engine
-keeps this single small file.
+Role: the engine reads it at open and rewrites it on DDL changes (create,
+delete, enable, disable, alter). The region map lives in the meta table
+(hedgerow.engine.meta, docs/formats/meta.md), as HBase keeps table
+descriptors beside ``hbase:meta`` rather than in it.
 Format: docs/formats/catalog.md (authoritative). Summary::
 
     file    := magic:8 version:u32le crc32c:u32le length:u32le payload
     payload := msgpack map {"tables": [table...], "next_region_id": int}
-    table   := {"descriptor": TableDescriptor.to_dict(), "enabled": bool,
-                "regions": [{"name": str, "start_key": bin, "end_key": bin}]}
+    table   := {"descriptor": TableDescriptor.to_dict(), "enabled": bool}
 
 Invariants: the file is replaced atomically (write ``CATALOG.tmp``, fsync,
 rename, fsync the directory), so a crash leaves the old or the new catalog,
@@ -35,7 +34,8 @@ __all__ = ["CATALOG_MAGIC", "CATALOG_VERSION", "Catalog", "RegionEntry", "TableE
 
 #: ASCII "HRWCATLG" (HedgeRoW CATaLoG), chosen for readability in hex dumps.
 CATALOG_MAGIC = b"HRWCATLG"
-CATALOG_VERSION = 1
+#: 2: regions moved to the meta table (version 1 listed them here)
+CATALOG_VERSION = 2
 _HEADER = struct.Struct("<8sIII")
 
 
@@ -50,6 +50,7 @@ class RegionEntry:
 class TableEntry:
     descriptor: TableDescriptor
     enabled: bool = True
+    #: filled from the meta table at open; not stored in the catalog file
     regions: list[RegionEntry] = field(default_factory=list)
 
 
@@ -63,14 +64,7 @@ class Catalog:
         payload = msgpack.packb(
             {
                 "tables": [
-                    {
-                        "descriptor": t.descriptor.to_dict(),
-                        "enabled": t.enabled,
-                        "regions": [
-                            {"name": r.name, "start_key": r.start_key, "end_key": r.end_key}
-                            for r in t.regions
-                        ],
-                    }
+                    {"descriptor": t.descriptor.to_dict(), "enabled": t.enabled}
                     for t in self.tables.values()
                 ],
                 "next_region_id": self.next_region_id,
@@ -103,14 +97,7 @@ class Catalog:
         cat = cls(next_region_id=int(obj["next_region_id"]))
         for t in obj["tables"]:
             desc = TableDescriptor.from_dict(t["descriptor"])
-            cat.tables[desc.name] = TableEntry(
-                descriptor=desc,
-                enabled=bool(t["enabled"]),
-                regions=[
-                    RegionEntry(r["name"], bytes(r["start_key"]), bytes(r["end_key"]))
-                    for r in t["regions"]
-                ],
-            )
+            cat.tables[desc.name] = TableEntry(descriptor=desc, enabled=bool(t["enabled"]))
         return cat
 
     # ---- persistence ---------------------------------------------------------------

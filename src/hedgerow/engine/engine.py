@@ -37,8 +37,10 @@ from hedgerow._internal import failpoints
 from hedgerow._internal.clock import Clock, SystemClock
 from hedgerow.engine.catalog import Catalog, RegionEntry, TableEntry
 from hedgerow.engine.config import EngineConfig
+from hedgerow.engine.meta import META_DESCRIPTOR, META_REGION, META_TABLE, MetaRegion, MetaTable
 from hedgerow.errors import (
     ClosedError,
+    CorruptionError,
     InvalidArgument,
     RegionClosed,
     TableDisabled,
@@ -131,7 +133,36 @@ class Engine:
         self.wal = WriteAheadLog(fs, wal_dir, roll_size_bytes=self.config.wal_roll_bytes)
         first_new = filenames.parse_file_name(os.path.basename(self.wal.current_file))
         assert first_new is not None
-        # step 2: regions
+        # step 2: the meta region first (its own WAL edits replayed), then the region map
+        self._meta_region = self._open_region(
+            META_DESCRIPTOR, RegionEntry(META_REGION, b"", b""), create=True
+        )
+        replayed_meta = False
+        for _path, _offset, edit in read_wal_dir(
+            fs, wal_dir, skip_corruption=self.config.skip_corrupt_wal
+        ):
+            if edit.region == META_REGION and self._meta_region.replay(edit):
+                replayed_meta = True
+        if replayed_meta:
+            self._meta_region.flush()
+        self.meta = MetaTable(self._meta_region)
+        region_map, next_id = self.meta.load()
+        stale = [r for t, rs in region_map.items() if t not in self.catalog.tables for r in rs]
+        if stale:  # a create that crashed before its catalog write, or a finished delete
+            log.warning("removing %d meta rows of tables the catalog does not list", len(stale))
+            self.meta.write(remove=stale)
+        ids = [next_id, self.catalog.next_region_id]
+        for entry in self.catalog.tables.values():
+            rows = region_map.get(entry.descriptor.name, [])
+            if not rows:
+                raise CorruptionError(
+                    f"table {entry.descriptor.name!r} has no regions in hbase:meta",
+                    self._catalog_path,
+                )
+            entry.regions = [RegionEntry(r.name, r.start_key, r.end_key) for r in rows]
+            ids += [int(r.name) + 1 for r in rows if r.name.isdigit()]
+        self.catalog.next_region_id = max(ids)
+        # step 3: user regions
         by_name: dict[str, Region] = {}
         for entry in self.catalog.tables.values():
             regions = [self._open_region(entry.descriptor, r, create=False) for r in entry.regions]
@@ -140,7 +171,7 @@ class Engine:
                 by_name[r.info.name] = r
                 r.drop_orphan_families()
         self._remove_orphans()
-        # step 3: replay the files earlier processes left
+        # step 4: replay the files earlier processes left
         replayed: set[str] = set()
         for _path, _offset, edit in read_wal_dir(
             fs, wal_dir, skip_corruption=self.config.skip_corrupt_wal
@@ -148,9 +179,10 @@ class Engine:
             region = by_name.get(edit.region)
             if region is not None and region.replay(edit):
                 replayed.add(edit.region)
+        self.wal.mark_flushed(META_REGION, self._meta_region.flushed_seq)
         for r in by_name.values():
             self.wal.mark_flushed(r.info.name, r.flushed_seq)
-        # step 4: make the replayed data durable in store files, then drop old logs
+        # step 5: make the replayed data durable in store files, then drop old logs
         for name in sorted(replayed):
             by_name[name].flush()
         self.wal.delete_files_before(first_new[1])
@@ -193,6 +225,7 @@ class Engine:
             for t in self.catalog.tables.values()
             for r in t.regions
         }
+        known.add((_table_dir(META_TABLE), META_REGION))
         known_tables = {k[0] for k in known}
         for tdir in self.fs.listdir(tables_dir):
             tpath = os.path.join(tables_dir, tdir)
@@ -309,6 +342,8 @@ class Engine:
 
     def _table_regions(self, table: str) -> _TableRegions:
         self._check_open()
+        if table == META_TABLE:
+            return _TableRegions([self._meta_region])
         entry = self._entry(table)
         if not entry.enabled:
             raise TableDisabled(f"table {table!r} is disabled")
@@ -324,6 +359,8 @@ class Engine:
 
     def descriptor(self, table: str) -> TableDescriptor:
         self._check_open()
+        if table == META_TABLE:
+            return META_DESCRIPTOR
         return self._entry(table).descriptor
 
     def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None:
@@ -341,14 +378,22 @@ class Engine:
                 name = f"{self.catalog.next_region_id:010d}"
                 self.catalog.next_region_id += 1
                 entries.append(RegionEntry(name, bounds[i], bounds[i + 1]))
-            # region directories first; the catalog write is the commit point
+            # region directories, then their meta rows, then the catalog: the catalog
+            # write is the commit point (meta rows of an uncommitted table are removed
+            # at open, and so are its directories)
             regions = [self._open_region(desc, e, create=True) for e in entries]
-            failpoints.hit("engine.create_table.before_catalog")
-            self.catalog.tables[desc.name] = TableEntry(desc, True, entries)
+            rows = [MetaRegion(desc.name, e.name, e.start_key, e.end_key) for e in entries]
             try:
-                self._save_catalog()
+                failpoints.hit("engine.create_table.before_meta")
+                self.meta.write(add=rows, next_region_id=self.catalog.next_region_id)
+                failpoints.hit("engine.create_table.before_catalog")
+                self.catalog.tables[desc.name] = TableEntry(desc, True, entries)
+                try:
+                    self._save_catalog()
+                except BaseException:
+                    del self.catalog.tables[desc.name]
+                    raise
             except BaseException:
-                del self.catalog.tables[desc.name]
                 for r in regions:
                     r.close(flush=False)
                 raise
@@ -362,7 +407,11 @@ class Engine:
                 raise TableEnabled(f"table {table!r} is enabled; disable it first")
             regions = self._regions.pop(table)
             del self.catalog.tables[table]
-            self._save_catalog()
+            self._save_catalog()  # commit point; the meta rows below are cleanup
+            failpoints.hit("engine.delete_table.after_catalog")
+            self.meta.write(
+                remove=[MetaRegion(table, e.name, e.start_key, e.end_key) for e in entry.regions]
+            )
             for r in regions.regions:
                 r.close(flush=False)
                 self.wal.forget_region(r.info.name)
@@ -416,14 +465,19 @@ class Engine:
                 entries.append(RegionEntry(name, bounds[i], bounds[i + 1]))
             regions = [self._open_region(entry.descriptor, e, create=True) for e in entries]
             old_entries = entry.regions
-            entry.regions = entries
             try:
-                self._save_catalog()
+                failpoints.hit("engine.truncate.before_meta")
+                self.meta.write(
+                    add=[MetaRegion(table, e.name, e.start_key, e.end_key) for e in entries],
+                    remove=[MetaRegion(table, e.name, e.start_key, e.end_key) for e in old_entries],
+                    next_region_id=self.catalog.next_region_id,
+                )
             except BaseException:
-                entry.regions = old_entries
                 for r in regions:
                     r.close(flush=False)
                 raise
+            failpoints.hit("engine.truncate.after_meta")
+            entry.regions = entries
             self._regions[table] = _TableRegions(regions)
             for r in old.regions:
                 r.close(flush=False)
@@ -504,18 +558,18 @@ class Engine:
                         filenames.store_file_path,
                     )
                     failpoints.hit("engine.split.after_daughter")
-                failpoints.hit("engine.split.before_catalog")
-                regions_before = entry.regions
-                entry.regions = [*regions_before[:idx], left, right, *regions_before[idx + 1 :]]
-                try:
-                    self._save_catalog()
-                except BaseException:
-                    entry.regions = regions_before
-                    raise
+                failpoints.hit("engine.split.before_meta")
+                self.meta.write(
+                    add=[MetaRegion(table, d.name, d.start_key, d.end_key) for d in (left, right)],
+                    remove=[MetaRegion(table, info.name, info.start_key, info.end_key)],
+                    next_region_id=self.catalog.next_region_id,
+                )
             except BaseException:
                 self._reopen_after_failure(table, entry, tr, idx)
                 raise
-            failpoints.hit("engine.split.after_catalog")
+            failpoints.hit("engine.split.after_meta")
+            regions_before = entry.regions
+            entry.regions = [*regions_before[:idx], left, right, *regions_before[idx + 1 :]]
             daughters = [
                 self._open_region(entry.descriptor, e, create=False) for e in (left, right)
             ]
@@ -580,18 +634,21 @@ class Engine:
                     max(a.flushed_seq, b.flushed_seq),
                     filenames.store_file_path,
                 )
-                failpoints.hit("engine.merge.before_catalog")
-                regions_before = entry.regions
-                entry.regions = [*regions_before[:ia], merged, *regions_before[ib + 1 :]]
-                try:
-                    self._save_catalog()
-                except BaseException:
-                    entry.regions = regions_before
-                    raise
+                failpoints.hit("engine.merge.before_meta")
+                self.meta.write(
+                    add=[MetaRegion(table, merged.name, merged.start_key, merged.end_key)],
+                    remove=[
+                        MetaRegion(table, r.info.name, r.info.start_key, r.info.end_key)
+                        for r in (a, b)
+                    ],
+                    next_region_id=self.catalog.next_region_id,
+                )
             except BaseException:
                 self._reopen_after_failure(table, entry, tr, ia, ib)
                 raise
-            failpoints.hit("engine.merge.after_catalog")
+            failpoints.hit("engine.merge.after_meta")
+            regions_before = entry.regions
+            entry.regions = [*regions_before[:ia], merged, *regions_before[ib + 1 :]]
             region = self._open_region(entry.descriptor, merged, create=False)
             self._regions[table] = _TableRegions([*tr.regions[:ia], region, *tr.regions[ib + 1 :]])
             for r in (a, b):
@@ -677,6 +734,7 @@ class Engine:
         mutations: Sequence[RowMutation],
         durability: Durability,
     ) -> None:
+        _refuse_meta(table)
         self._raise_bg_error()
         tr = self._table_regions(table)
         for m in mutations:
@@ -704,6 +762,7 @@ class Engine:
         durability: Durability = Durability.SYNC_WAL,
     ) -> dict[tuple[bytes, bytes], int]:
         check_row(row)
+        _refuse_meta(table)
 
         def run() -> dict[tuple[bytes, bytes], int]:
             region = self._table_regions(table).for_row(row)
@@ -721,6 +780,7 @@ class Engine:
         durability: Durability = Durability.SYNC_WAL,
     ) -> dict[tuple[bytes, bytes], bytes]:
         check_row(row)
+        _refuse_meta(table)
 
         def run() -> dict[tuple[bytes, bytes], bytes]:
             region = self._table_regions(table).for_row(row)
@@ -741,6 +801,7 @@ class Engine:
         durability: Durability = Durability.SYNC_WAL,
     ) -> bool:
         check_row(row)
+        _refuse_meta(table)
 
         def run() -> bool:
             region = self._table_regions(table).for_row(row)
@@ -883,6 +944,7 @@ class Engine:
             for tr in self._regions.values():
                 for r in tr.regions:
                     r.close(flush=True)
+            self._meta_region.close(flush=True)
             self.wal.close()
         finally:
             self._closed = True
@@ -898,6 +960,11 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _refuse_meta(table: str) -> None:
+    if table == META_TABLE:
+        raise InvalidArgument(f"{META_TABLE} is maintained by Hedgerow and is read-only")
 
 
 def _table_dir(table: str) -> str:

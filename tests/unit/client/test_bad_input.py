@@ -305,9 +305,18 @@ def test_unknown_engine_option(tmp_path: Path) -> None:
     hedgerow.connect(path).close()
 
 
-def test_network_url_not_supported(tmp_path: Path) -> None:
-    with pytest.raises(hedgerow.InvalidArgument, match="hedgerow://"):
-        hedgerow.connect("hedgerow://localhost:9090")
+@pytest.mark.parametrize(
+    ("url", "options", "match"),
+    [
+        ("hedgerow://", {}, "hedgerow://HOST:PORT"),
+        ("hedgerow://host/path", {}, "hedgerow://HOST:PORT"),
+        ("hedgerow://host:notaport", {}, "bad port"),
+        ("hedgerow://localhost:1", {"flush_size_bytes": 1 << 20}, "flush_size_bytes"),
+    ],
+)
+def test_bad_network_urls(url: str, options: dict[str, Any], match: str) -> None:
+    with pytest.raises(hedgerow.InvalidArgument, match=match):
+        hedgerow.connect(url, **options)
 
 
 # ---- filters and scan options -------------------------------------------------------------------

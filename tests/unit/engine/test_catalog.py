@@ -1,6 +1,6 @@
 """Tests for engine/catalog.py: round trip, golden bytes, corruption, atomic save.
 
-The golden file tests/golden/catalog/catalog_v1.hex pins the exact bytes of a small
+The golden file tests/golden/catalog/catalog_v2.hex pins the exact bytes of a small
 catalog (docs/formats/catalog.md). A diff there is a format change: it needs the doc,
 a version bump or an RFC. Regenerate deliberately with ``HEDGEROW_UPDATE_GOLDEN=1``.
 """
@@ -20,20 +20,19 @@ from hedgerow.engine.catalog import (
     CATALOG_MAGIC,
     CATALOG_VERSION,
     Catalog,
-    RegionEntry,
     TableEntry,
 )
 from hedgerow.errors import CorruptionError, FormatVersionError
 from hedgerow.model.schema import ColumnFamilyDescriptor, TableDescriptor
 from hedgerow.storage.fs import LocalFS
 
-GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "catalog" / "catalog_v1.hex"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "catalog" / "catalog_v2.hex"
 UPDATE = os.environ.get("HEDGEROW_UPDATE_GOLDEN", "") not in ("", "0")
 FS = LocalFS()
 
 
 def small_catalog() -> Catalog:
-    """One table "t": family cf with defaults, family f2 with options, two regions."""
+    """One table "t": family cf with defaults, family f2 with options (regions live in meta)."""
     cf = ColumnFamilyDescriptor(b"cf")
     f2 = ColumnFamilyDescriptor.from_options(
         "f2",
@@ -48,14 +47,7 @@ def small_catalog() -> Catalog:
             "IN_MEMORY": True,
         },
     )
-    t = TableEntry(
-        TableDescriptor("t", {b"cf": cf, b"f2": f2}),
-        enabled=True,
-        regions=[
-            RegionEntry("0000000001", b"", b"m\x00\xff"),
-            RegionEntry("0000000002", b"m\x00\xff", b""),
-        ],
-    )
+    t = TableEntry(TableDescriptor("t", {b"cf": cf, b"f2": f2}), enabled=True)
     return Catalog(tables={"t": t}, next_region_id=3)
 
 
@@ -87,7 +79,7 @@ def test_round_trip_several_tables() -> None:
     cat = Catalog(next_region_id=10**9)
     for i, name in enumerate(["a", "ns:b", "c.d-e_f"]):
         desc = TableDescriptor(name, {b"cf": ColumnFamilyDescriptor(b"cf", max_versions=i + 1)})
-        cat.tables[name] = TableEntry(desc, enabled=bool(i % 2), regions=[RegionEntry(f"{i:010d}")])
+        cat.tables[name] = TableEntry(desc, enabled=bool(i % 2))
     got = Catalog.decode(cat.encode())
     assert got == cat
     assert list(got.tables) == ["a", "ns:b", "c.d-e_f"]
@@ -97,17 +89,13 @@ def test_header_layout() -> None:
     data = small_catalog().encode()
     magic, version, crc, length = struct.unpack_from("<8sIII", data)
     assert magic == CATALOG_MAGIC == b"HRWCATLG"
-    assert version == CATALOG_VERSION == 1
+    assert version == CATALOG_VERSION == 2
     payload = data[20:]
     assert length == len(payload)
     assert crc == crc32c.crc32c(payload)
     obj = msgpack.unpackb(payload, raw=False)
     assert obj["next_region_id"] == 3
-    assert obj["tables"][0]["regions"][0] == {
-        "name": "0000000001",
-        "start_key": b"",
-        "end_key": b"m\x00\xff",
-    }
+    assert set(obj["tables"][0]) == {"descriptor", "enabled"}  # regions live in hbase:meta
     assert obj["tables"][0]["descriptor"]["families"][1]["time_to_live"] == 86400
 
 
@@ -115,9 +103,7 @@ def test_golden_bytes() -> None:
     data = small_catalog().encode()
     if UPDATE:
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-        GOLDEN.write_text(
-            _to_hex(data, "CATALOG v1: table t, family cf (defaults) + f2 (options), two regions")
-        )
+        GOLDEN.write_text(_to_hex(data, "CATALOG v2: table t, family cf (defaults) + f2 (options)"))
     assert GOLDEN.exists(), f"missing golden file {GOLDEN}; run with HEDGEROW_UPDATE_GOLDEN=1"
     expected = _from_hex(GOLDEN.read_text())
     assert data.hex() == expected.hex(), "catalog encoding changed (a format change?)"
@@ -178,21 +164,22 @@ def test_truncated(tmp_path: Path, keep: int) -> None:
     assert str(path) in str(ei.value)
 
 
-def test_version_2_is_format_version_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [1, 3])
+def test_other_versions_are_format_version_errors(tmp_path: Path, version: int) -> None:
     data = bytearray(small_catalog().encode())
-    struct.pack_into("<I", data, 8, 2)
+    struct.pack_into("<I", data, 8, version)
     path = tmp_path / "CATALOG"
     path.write_bytes(bytes(data))
     with pytest.raises(FormatVersionError) as ei:
         Catalog.load(FS, str(path))
-    assert "version 2" in str(ei.value) and str(path) in str(ei.value)
+    assert f"version {version}" in str(ei.value) and str(path) in str(ei.value)
     assert ei.value.offset == 8
 
 
 def test_version_checked_before_checksum() -> None:
     # a future version may checksum differently; the reader must say "unknown version"
     data = bytearray(small_catalog().encode())
-    struct.pack_into("<I", data, 8, 2)
+    struct.pack_into("<I", data, 8, 3)
     data[25] ^= 0xFF
     with pytest.raises(FormatVersionError):
         Catalog.decode(bytes(data), "CATALOG")
@@ -233,7 +220,7 @@ def test_save_is_atomic(tmp_path: Path) -> None:
 
     new = small_catalog()
     new.next_region_id = 4
-    new.tables["t"].regions.append(RegionEntry("0000000003", b"x", b""))
+    new.tables["t"].enabled = False
     failpoints.arm("engine.catalog.before_rename", "raise")
     with pytest.raises(failpoints.FailpointError):
         new.save(FS, path)

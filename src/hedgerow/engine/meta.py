@@ -1,0 +1,149 @@
+"""The meta table (``hbase:meta``): one row per region, stored as a Hedgerow table.
+
+Role: the engine keeps its region map here (HBase's ``hbase:meta``), in a single
+region of its own; table descriptors and enabled state stay in the small
+catalog file (docs/formats/catalog.md), as HBase keeps table descriptors
+outside meta. Every change of a table's region list (create, split, merge,
+truncate, delete) is ONE mutation batch of the meta region: one sequence
+number, one WAL record written with FSYNC_WAL, visible all at once. That
+batch is the commit point of the procedure (docs/design/region-lifecycle.md).
+Format: docs/formats/meta.md (authoritative). Summary::
+
+    row  := table_name "," start_key "," region_name      (table names never hold ",")
+    info:regioninfo := msgpack {"table": str, "name": str, "start_key": bin, "end_key": bin}
+    info:state      := b"OPEN"
+    info:server     := b"<host>:<port>" of the hosting server (b"local" when embedded)
+    row b"\\x00hedgerow,next_region_id", column info:value := u64 big-endian
+
+Invariants: the rows of a table tile its key space; region names are never
+reused (the next free id is written in the same batch that uses ids).
+Concurrency: the engine calls it under its DDL lock; reads and writes go
+through the meta Region, which is thread-safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgpack
+
+from hedgerow._internal import failpoints
+from hedgerow.errors import CorruptionError
+from hedgerow.model.durability import Durability
+from hedgerow.model.mutation import DeleteRow, Put, RowMutation
+from hedgerow.model.read_spec import ReadSpec, ScanRange
+from hedgerow.model.schema import ColumnFamilyDescriptor, TableDescriptor
+from hedgerow.region.region import Region
+
+__all__ = [
+    "META_DESCRIPTOR",
+    "META_REGION",
+    "META_TABLE",
+    "MetaRegion",
+    "MetaTable",
+]
+
+META_TABLE = "hbase:meta"
+#: the meta table's single region; never split
+META_REGION = "0000000000"
+META_DESCRIPTOR = TableDescriptor(
+    META_TABLE,
+    {b"info": ColumnFamilyDescriptor(b"info", max_versions=3, in_memory=True, block_size=8192)},
+)
+_INFO = b"info"
+_COUNTER_ROW = b"\x00hedgerow,next_region_id"
+
+
+class MetaRegion:
+    """A region of a table, as meta records it."""
+
+    __slots__ = ("table", "name", "start_key", "end_key")
+
+    def __init__(self, table: str, name: str, start_key: bytes, end_key: bytes) -> None:
+        self.table = table
+        self.name = name
+        self.start_key = start_key
+        self.end_key = end_key
+
+    def row(self) -> bytes:
+        return self.table.encode() + b"," + self.start_key + b"," + self.name.encode()
+
+    def to_mutation(self, server: bytes) -> RowMutation:
+        info = msgpack.packb(
+            {
+                "table": self.table,
+                "name": self.name,
+                "start_key": self.start_key,
+                "end_key": self.end_key,
+            },
+            use_bin_type=True,
+        )
+        return RowMutation(
+            self.row(),
+            (
+                Put(_INFO, b"regioninfo", info),
+                Put(_INFO, b"server", server),
+                Put(_INFO, b"state", b"OPEN"),
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return f"MetaRegion({self.table!r}, {self.name!r}, {self.start_key!r}, {self.end_key!r})"
+
+
+class MetaTable:
+    """Reads and writes the region map kept in the meta region."""
+
+    def __init__(self, region: Region, server: bytes = b"local") -> None:
+        self.region = region
+        self.server = server
+
+    def load(self) -> tuple[dict[str, list[MetaRegion]], int]:
+        """Every table's regions sorted by start key, and the next free region id."""
+        tables: dict[str, list[MetaRegion]] = {}
+        next_id = 0
+        spec = ReadSpec(columns={_INFO: frozenset([b"regioninfo", b"value"])})
+        for row, cells in self.region.scan(ScanRange(), spec):
+            values = {c.qualifier: c.value for c in cells}
+            if row == _COUNTER_ROW:
+                next_id = int.from_bytes(values.get(b"value", b"\x00" * 8), "big")
+                continue
+            raw = values.get(b"regioninfo")
+            if raw is None:
+                continue
+            try:
+                d: Any = msgpack.unpackb(raw, raw=False)
+                r = MetaRegion(
+                    str(d["table"]), str(d["name"]), bytes(d["start_key"]), bytes(d["end_key"])
+                )
+            except Exception as e:
+                raise CorruptionError(
+                    f"meta row {row!r} has an unreadable regioninfo: {e}"
+                ) from None
+            tables.setdefault(r.table, []).append(r)
+        for regions in tables.values():
+            regions.sort(key=lambda r: r.start_key)
+        return tables, next_id
+
+    def write(
+        self,
+        add: Iterable[MetaRegion] = (),
+        remove: Iterable[MetaRegion] = (),
+        next_region_id: int | None = None,
+    ) -> None:
+        """Replace regions in one atomic, fsync'ed batch (the procedure's commit point)."""
+        muts = [RowMutation(r.row(), (DeleteRow(),)) for r in remove]
+        muts += [r.to_mutation(self.server) for r in add]
+        if next_region_id is not None:
+            muts.append(
+                RowMutation(
+                    _COUNTER_ROW, (Put(_INFO, b"value", next_region_id.to_bytes(8, "big")),)
+                )
+            )
+        if muts:
+            failpoints.hit("engine.meta.before_write")
+            self.region.mutate(muts, Durability.FSYNC_WAL)
+            failpoints.hit("engine.meta.after_write")
+            # keep the WAL short: meta changes are few and small, flush them at once
+            self.region.flush()
