@@ -55,6 +55,14 @@ def add_parser(sub: Any) -> None:
         help="address to listen on (default 127.0.0.1)",
     )
     p.add_argument(
+        "--switch-interval",
+        type=float,
+        default=0.0005,
+        metavar="SECONDS",
+        help="Python's GIL switch interval in the server (default 0.0005; Python's own is "
+        "0.005): shorter keeps request latency low while flushes and compactions run",
+    )
+    p.add_argument(
         "--set",
         action="append",
         default=[],
@@ -101,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         thrift_framed=args.thrift_framed,
         thrift_compact=args.thrift_compact,
     )
+    if args.switch_interval > 0:
+        sys.setswitchinterval(args.switch_interval)
     server = StandaloneServer(cfg, _engine_options(args.set))
     stop = threading.Event()
 

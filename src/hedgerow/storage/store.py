@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from hedgerow._internal.gil import yield_gil
 from hedgerow.errors import RegionClosed
 from hedgerow.model.keys import row_end, row_prefix
 from hedgerow.model.schema import ColumnFamilyDescriptor
@@ -309,6 +310,8 @@ class Store:
             for key, value in entries:
                 add(key, value)
                 n += 1
+                if not n & 511:
+                    yield_gil()  # background work: let request threads in (_internal/gil.py)
             if n == 0:
                 writer.abandon()
                 return None
