@@ -269,6 +269,8 @@ def test_every_message_type_round_trips() -> None:
         m.CheckAndMutateRequest("t", b"r", b"cf", b"q", "<=", None, MUTATION, None),
         m.GetRequest("t", b"r", ReadSpec(max_versions=2)),
         m.CellsResponse([Cell(b"r", b"cf", b"q", 1, 4, b"v", 0)]),
+        m.MultiGetRequest("t", (b"a", b"b"), ReadSpec(max_versions=2)),
+        m.MultiCellsResponse([[Cell(b"a", b"cf", b"q", 1, 4, b"v", 0)], []]),
         m.OpenScannerRequest("t", ScanRange(b"a"), ReadSpec(), 10, 100),
         m.ScannerNextRequest(5, 10, 100),
         m.CloseScannerRequest(5),

@@ -18,6 +18,7 @@ its tables; a batch or a scan belongs to one coroutine.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -49,7 +50,6 @@ from hedgerow.client.table import (
     row_mutation,
     row_spec,
     rows_request,
-    rows_spec,
     scan_chunks,
     scan_request,
 )
@@ -123,6 +123,9 @@ class AsyncBackend(Protocol):
         durability: Any = ...,
     ) -> bool: ...
     async def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]: ...
+    async def get_many(
+        self, table: str, rows: Sequence[bytes], spec: ReadSpec
+    ) -> list[list[Cell]]: ...
     def scan(self, table: str, rng: ScanRange, spec: ReadSpec) -> ScanRows: ...
     async def close(self) -> None: ...
 
@@ -237,6 +240,9 @@ class ThreadedBackend:
 
     async def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
         return await self._run(self.backend.get, table, row, spec)
+
+    async def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
+        return await self._run(self.backend.get_many, table, rows, spec)
 
     def scan(self, table: str, rng: ScanRange, spec: ReadSpec) -> _ThreadedScan:
         return _ThreadedScan(self, table, rng, spec)
@@ -414,9 +420,11 @@ class AsyncTable:
     ) -> list[tuple[bytes, RowData]]:
         """Several rows, read concurrently; rows with no cells are left out."""
         keys, spec, proto = rows_request(rows, columns, timestamp, filter)
-        got = await asyncio.gather(
-            *(self._backend.get(self.name, r, rows_spec(spec, proto)) for r in keys)
-        )
+        if not keys:
+            return []
+        if proto is not None:
+            spec = dataclasses.replace(spec, filter=proto)  # the backend copies it per row
+        got = await self._backend.get_many(self.name, keys, spec)
         return [
             (r, _row_dict(cells, include_timestamp))
             for r, cells in zip(keys, got, strict=True)

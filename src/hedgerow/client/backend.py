@@ -81,6 +81,10 @@ class Backend(Protocol):
 
     # reading
     def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]: ...
+    def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
+        """Each row's cells, in order; a filter in ``spec`` is copied fresh for every row."""
+        ...
+
     def scan(
         self, table: str, rng: ScanRange, spec: ReadSpec
     ) -> Iterator[tuple[bytes, list[Cell]]]: ...

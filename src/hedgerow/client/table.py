@@ -249,12 +249,16 @@ class Table:
         ``filter`` as for ``row``; each row gets a fresh filter (one Get per row).
         """
         keys, spec, proto = rows_request(rows, columns, timestamp, filter)
-        out = []
-        for r in keys:
-            cells = self._backend.get(self.name, r, rows_spec(spec, proto))
-            if cells:
-                out.append((r, _row_dict(cells, include_timestamp)))
-        return out
+        if not keys:
+            return []
+        if proto is not None:
+            spec = dataclasses.replace(spec, filter=proto)  # the backend copies it per row
+        got = self._backend.get_many(self.name, keys, spec)
+        return [
+            (r, _row_dict(cells, include_timestamp))
+            for r, cells in zip(keys, got, strict=True)
+            if cells
+        ]
 
     def cells(
         self,
@@ -546,13 +550,6 @@ def rows_request(
     spec = ReadSpec(columns=_columns(columns), max_ts=_read_max_ts(timestamp), max_versions=1)
     proto = _make_filter(filter)  # validated (and parsed) once, before any read
     return keys, spec, proto
-
-
-def rows_spec(spec: ReadSpec, proto: Any) -> ReadSpec:
-    """The spec of one row of ``rows(...)`` (a fresh filter per row)."""
-    if proto is None:
-        return spec
-    return dataclasses.replace(spec, filter=copy.deepcopy(proto))
 
 
 def cells_request(

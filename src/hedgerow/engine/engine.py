@@ -25,6 +25,8 @@ replaced copy-on-write under it, so readers route without locking.
 from __future__ import annotations
 
 import bisect
+import copy
+import dataclasses
 import logging
 import os
 import queue
@@ -822,6 +824,20 @@ class Engine:
                 raise
             time.sleep(0.01)
             return self._retry(lambda: self._table_regions(table).for_row(row).get(row, spec))
+
+    def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
+        """Several rows in one call: each row's cells in request order (a fresh filter each)."""
+        for row in rows:
+            check_row(row)
+        proto = spec.filter
+        out: list[list[Cell]] = []
+        for row in rows:
+            s = spec if proto is None else dataclasses.replace(spec, filter=copy.deepcopy(proto))
+            out.append(self._get_one(table, row, s))
+        return out
+
+    def _get_one(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
+        return self._retry(lambda: self._table_regions(table).for_row(row).get(row, spec))
 
     def scan(
         self, table: str, rng: ScanRange, spec: ReadSpec

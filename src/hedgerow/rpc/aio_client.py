@@ -151,6 +151,9 @@ class AsyncRpcBackend:
     async def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
         return await self._run(Calls.get(table, row, spec))
 
+    async def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
+        return await self._run(Calls.get_many(table, rows, spec))
+
     def scan(self, table: str, rng: ScanRange, spec: ReadSpec) -> AsyncRemoteScanner:
         """Rows in ``rng``: ``async for row, cells in backend.scan(...)`` (no I/O until then)."""
         return AsyncRemoteScanner(self, table, rng, spec)

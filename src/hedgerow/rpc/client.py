@@ -101,6 +101,10 @@ def _bytes(v: Any) -> dict[tuple[bytes, bytes], bytes]:
     return m.ColumnBytesResponse.from_wire(v).values
 
 
+def _multi_cells(v: Any) -> list[list[Cell]]:
+    return m.MultiCellsResponse.from_wire(v).rows
+
+
 def _cells(v: Any) -> list[Cell]:
     return m.CellsResponse.from_wire(v).cells
 
@@ -217,6 +221,10 @@ class Calls:
     @staticmethod
     def get(table: str, row: bytes, spec: ReadSpec) -> Call[list[Cell]]:
         return Call(T.GET, m.GetRequest(table, row, spec), _cells)
+
+    @staticmethod
+    def get_many(table: str, rows: Sequence[bytes], spec: ReadSpec) -> Call[list[list[Cell]]]:
+        return Call(T.MULTI_GET, m.MultiGetRequest(table, tuple(rows), spec), _multi_cells)
 
 
 class RpcBackend:
@@ -338,6 +346,9 @@ class RpcBackend:
 
     def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
         return self._run(Calls.get(table, row, spec))
+
+    def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
+        return self._run(Calls.get_many(table, rows, spec))
 
     def scan(self, table: str, rng: ScanRange, spec: ReadSpec) -> RemoteScanner:
         return RemoteScanner(self, table, rng, spec)

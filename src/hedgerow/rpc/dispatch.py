@@ -145,6 +145,9 @@ class Dispatcher:
                 )
             ),
             MessageType.GET: lambda r: m.CellsResponse(handler.get(r.table, r.row, r.spec)),
+            MessageType.MULTI_GET: lambda r: m.MultiCellsResponse(
+                handler.get_many(r.table, r.rows, r.spec)
+            ),
         }
 
     # ---- requests ---------------------------------------------------------------------

@@ -503,6 +503,44 @@ class GetRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class MultiGetRequest:
+    """Several rows of one table in one round trip (the server reads them region by region)."""
+
+    table: str
+    rows: tuple[bytes, ...]
+    spec: ReadSpec
+
+    def to_wire(self) -> Any:
+        return [self.table, list(self.rows), encode_read_spec(self.spec)]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> MultiGetRequest:
+        f = _fields(v, 3, "multi get")
+        rows = f[1]
+        if not isinstance(rows, list):
+            raise ProtocolError("multi get rows is not an array")
+        return cls(
+            _str(f[0], "table"), tuple(_bytes(r, "row") for r in rows), decode_read_spec(f[2])
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MultiCellsResponse:
+    """The cells of each requested row, in request order (empty lists for absent rows)."""
+
+    rows: list[list[Cell]]
+
+    def to_wire(self) -> Any:
+        return [encode_cells(c) for c in self.rows]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> MultiCellsResponse:
+        if not isinstance(v, list):
+            raise ProtocolError("multi get response is not an array")
+        return cls([decode_cells(x) for x in v])
+
+
+@dataclass(frozen=True, slots=True)
 class CellsResponse:
     cells: list[Cell]
 
@@ -627,6 +665,7 @@ CALLS: dict[MessageType, tuple[type[Any], type[Any]]] = {
     MessageType.APPEND: (AppendRequest, ColumnBytesResponse),
     MessageType.CHECK_AND_MUTATE: (CheckAndMutateRequest, BoolResponse),
     MessageType.GET: (GetRequest, CellsResponse),
+    MessageType.MULTI_GET: (MultiGetRequest, MultiCellsResponse),
     MessageType.OPEN_SCANNER: (OpenScannerRequest, ScanBatchResponse),
     MessageType.SCANNER_NEXT: (ScannerNextRequest, ScanBatchResponse),
     MessageType.CLOSE_SCANNER: (CloseScannerRequest, EmptyResponse),

@@ -115,6 +115,7 @@ class MessageType(IntEnum):
     OPEN_SCANNER = 31
     SCANNER_NEXT = 32
     CLOSE_SCANNER = 33
+    MULTI_GET = 34
     # reserved for later (docs/formats/rpc.md#security); servers answer UNKNOWN_MESSAGE_TYPE
     AUTH = 40
     CANCEL = 41
