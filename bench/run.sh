@@ -12,3 +12,8 @@ mkdir -p "$OUT"
 "$PY" bench/plot.py "$OUT/engine.json"
 # issue 2's load check (one million rows written, reopened, read back)
 "$PY" bench/load_million.py --n 1000000 --out "$OUT/load_million.txt"
+# the server comparison: hedgerow standalone next to Redis and PostgreSQL (apt packages redis-server, postgresql)
+"$PY" bench/server.py --out "$OUT"
+# filters inside the engine (issue 3) and the Thrift gateway's cost per call (issue 4)
+"$PY" bench/bench_filters.py --rows 80000 --out "$OUT/bench_filters.txt"
+"$PY" bench/bench_thrift.py --n 5000 --reps 5 --out "$OUT/bench_thrift.txt"
