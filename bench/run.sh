@@ -14,6 +14,7 @@ mkdir -p "$OUT"
 "$PY" bench/load_million.py --n 1000000 --out "$OUT/load_million.txt"
 # the server comparison: hedgerow standalone next to Redis and PostgreSQL (apt packages redis-server, postgresql)
 "$PY" bench/server.py --out "$OUT"
+"$PY" bench/plot_server.py "$OUT/server.json"
 # filters inside the engine (issue 3) and the Thrift gateway's cost per call (issue 4)
 "$PY" bench/bench_filters.py --rows 80000 --out "$OUT/bench_filters.txt"
 "$PY" bench/bench_thrift.py --n 5000 --reps 5 --out "$OUT/bench_thrift.txt"
