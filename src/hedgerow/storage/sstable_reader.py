@@ -165,6 +165,8 @@ class SSTableReader:
         self._file = file
         self._cache = cache
         self._cache_blocks = cache_blocks
+        #: blocks go to the cache's in-memory list (the family's IN_MEMORY option)
+        self.in_memory = False
         self._depth = footer.index_depth
         self._closed = False
         self._root = self._decode(footer.index, BlockType.INDEX)
@@ -274,7 +276,7 @@ class SSTableReader:
         # slow path: read, verify, decode, insert (index blocks always, data if enabled)
         block = self._decode(handle, expected)
         if self._cache_blocks or expected is not BlockType.DATA:
-            cache.put(key, block, block.charge)
+            cache.put(key, block, block.charge, in_memory=self.in_memory)
         return block
 
     def _handle(self, block: Block, i: int) -> tuple[int, int]:

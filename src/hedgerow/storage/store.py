@@ -135,6 +135,7 @@ class Store:
             cache=self._cache,
             cache_blocks=self.cf.block_cache_enabled,
         )
+        reader.in_memory = self.cf.in_memory
         return StoreFile(meta, reader, path, self._delete_file)
 
     def _delete_file(self, f: StoreFile) -> None:

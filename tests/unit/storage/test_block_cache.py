@@ -25,6 +25,7 @@ def test_budget_respected_and_lru_evicted_first():
     assert c.stats() == {
         "capacity_bytes": 100,
         "used_bytes": 80,
+        "in_memory_bytes": 0,
         "entries": 2,
         "hits": 3,
         "misses": 1,
@@ -125,3 +126,24 @@ def test_concurrent_access_from_threads():
     assert c.used_bytes <= c.capacity_bytes
     with c._lock:
         c._check()
+
+
+def test_in_memory_blocks_outlive_ordinary_ones():
+    """HBase IN_MEMORY: a scan of ordinary blocks does not push in-memory blocks out."""
+    c = BlockCache(1000)  # in-memory share: 250 bytes
+    c.put((9, 0), "hot", 100, in_memory=True)
+    c.put((9, 1), "hot2", 100, in_memory=True)
+    for i in range(50):  # a long scan through ordinary blocks
+        c.put((1, i), f"b{i}", 100)
+    assert c.get((9, 0)) == "hot" and c.get((9, 1)) == "hot2"
+    assert c.stats()["in_memory_bytes"] == 200
+    assert c.used_bytes == 1000 and c.evictions == 42
+    # beyond its share the in-memory list evicts its own least recently used block
+    c.put((9, 2), "hot3", 100, in_memory=True)  # 300 > 250
+    c.put((1, 99), "x", 100)
+    assert c.get((9, 0)) is None and c.get((9, 1)) == "hot2" and c.get((9, 2)) == "hot3"
+    # and evict_file and replacing a key keep the accounting right
+    assert c.evict_file(9) == 2
+    assert c.stats()["in_memory_bytes"] == 0
+    c.put((1, 99), "y", 50, in_memory=True)
+    assert c.get((1, 99)) == "y" and c.stats()["in_memory_bytes"] == 50
