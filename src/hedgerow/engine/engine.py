@@ -188,9 +188,13 @@ class Engine:
         for name in sorted(replayed):
             by_name[name].flush()
         self.wal.delete_files_before(first_new[1])
-        # daughters of a split that crashed before compacting them: rewrite their shared files
+        # daughters of a split that crashed before compacting them rewrite their shared
+        # files; stores left with many files by the last run are compacted (HBase's
+        # compaction checker); both in the background when background work is on
         for r in by_name.values():
-            if r.has_references():
+            if r.has_references() or (
+                self.config.background and r.needs_compaction(self.config.compaction_min_files)
+            ):
                 self._request("compact", r)
         if self.config.background:
             for kind in ("flush", "compact"):
