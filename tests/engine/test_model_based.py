@@ -27,7 +27,7 @@ from .reference_model import MAX_TS, Family, Model
 ROWS = [b"r%02d" % i for i in range(24)] + [b"r\x00x", b"\xffz"]
 QUALS = [b"", b"a", b"b", b"c", b"\x00q", "é".encode()]
 FAMILIES = {
-    b"cf1": (dict(max_versions=3), Family(max_versions=3)),
+    b"cf1": (dict(max_versions=3, bloom_filter_type="ROWCOL"), Family(max_versions=3)),
     b"cf2": (
         dict(max_versions=2, min_versions=1, time_to_live=30, keep_deleted_cells=False),
         Family(max_versions=2, min_versions=1, ttl_s=30),

@@ -616,8 +616,10 @@ class Region:
             # families' cells are concatenated in _families_for order, as _merge_rows does
             start, stop = row_prefix(row), row_end(row)
             out: list[Cell] | None = None
+            cols = spec.columns
             for s in self._families_for(spec):
-                entries = s.point_entries(row, start, stop)
+                quals = None if cols is None else cols.get(s.family)
+                entries = s.point_entries(row, start, stop, quals)
                 if not entries:
                     continue
                 for _r, cells in resolve_family(

@@ -203,8 +203,18 @@ class Store:
             return [_refcounted(used, _merged(its))]
         return its
 
-    def point_entries(self, row: bytes, start: bytes, stop: bytes) -> list[tuple[bytes, bytes]]:
+    def point_entries(
+        self,
+        row: bytes,
+        start: bytes,
+        stop: bytes,
+        qualifiers: frozenset[bytes] | None = None,
+    ) -> list[tuple[bytes, bytes]]:
         """Every entry of one row (``start``/``stop`` = keys.row_prefix/row_end), as a list.
+
+        With ``qualifiers`` (the get reads only those columns of this family), files
+        whose ROWCOL bloom filter holds none of them, and no family-level delete
+        marker (qualifier b""), are skipped: HBase's ROWCOL bloom on a column get.
 
         The point-read twin of ``sources`` + ``merged``: the same sources in the same
         order (memstores, then files newest first; bloom and key range rule files
@@ -231,6 +241,11 @@ class Store:
                     continue
                 reader = f.reader
                 if not reader.may_contain_row(row):
+                    continue
+                if qualifiers is not None and not (
+                    reader.may_contain_rowcol(row, b"")
+                    or any(reader.may_contain_rowcol(row, q) for q in qualifiers)
+                ):
                     continue
                 e = reader.get_row(start, stop)
                 if e:
