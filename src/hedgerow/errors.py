@@ -23,6 +23,7 @@ The tree::
     │   └── DirectoryLocked            another process has the data directory open
     └── ClosedError                    use of a closed connection, table or store
         └── RegionClosed               the region stopped serving (moved, split, reopened); retry
+            └── NotServingRegion       a region-addressed request reached a server without it
 
 Every class carries a stable ``code`` string used on the wire (see
 ``docs/formats/rpc.md`` once the RPC layer exists); codes are never reused.
@@ -42,6 +43,7 @@ __all__ = [
     "InvalidArgument",
     "KeyTooLarge",
     "NotACounter",
+    "NotServingRegion",
     "RegionClosed",
     "StorageError",
     "TableDisabled",
@@ -224,3 +226,12 @@ class RegionClosed(ClosedError):
     """
 
     code = "REGION_CLOSED"
+
+
+@_register
+class NotServingRegion(RegionClosed):
+    """The request named a region this server does not serve (any more): it was split,
+    merged, moved, or never was. Clients drop their cached location and look again
+    (docs/rfcs/0001-region-addressed-requests.md)."""
+
+    code = "NOT_SERVING_REGION"

@@ -44,6 +44,7 @@ from hedgerow.errors import (
     ClosedError,
     CorruptionError,
     InvalidArgument,
+    NotServingRegion,
     RegionClosed,
     TableDisabled,
     TableEnabled,
@@ -828,6 +829,19 @@ class Engine:
                 raise
             time.sleep(0.01)
             return self._retry(lambda: self._table_regions(table).for_row(row).get(row, spec))
+
+    def check_region(self, table: str, region: str, rows: Sequence[bytes]) -> None:
+        """Raise NotServingRegion unless ``region`` of ``table`` is open and holds ``rows``."""
+        tr = self._table_regions(table)
+        for r in tr.regions:
+            if r.info.name == region:
+                if r.closed or not all(r.info.contains(row) for row in rows):
+                    break
+                return
+        raise NotServingRegion(
+            f"region {region} of table {table!r} is not served here "
+            "(split, merged or moved); look it up again"
+        )
 
     def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
         """Several rows in one call: each row's cells in request order (a fresh filter each)."""

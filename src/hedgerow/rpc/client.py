@@ -20,11 +20,12 @@ Hot path: ``get`` (one round trip); bench/bench_rpc.py.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from hedgerow.errors import InvalidArgument
+from hedgerow.errors import InvalidArgument, NotServingRegion
 from hedgerow.model.cell import Cell
 from hedgerow.model.compare import ValueComparison
 from hedgerow.model.mutation import RowMutation
@@ -32,6 +33,7 @@ from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.model.schema import TableDescriptor
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb, unpackb
+from hedgerow.rpc.locator import RegionLocator
 from hedgerow.rpc.transport import Transport
 from hedgerow.rpc.wire_format import MessageType as T
 
@@ -249,6 +251,31 @@ class RpcBackend:
         self.timeout_s = timeout_s
         self.scan_batch_rows = scan_batch_rows
         self.scan_batch_bytes = scan_batch_bytes
+        #: region locations (RFC 0001): gets, multi-gets and mutations are region-addressed
+        self.locator = RegionLocator(lambda table: self._run(Calls.regions(table)))
+
+    def _deadline(self) -> tuple[float, Callable[[], float]]:
+        clock = getattr(self.transport, "clock", None)
+        now: Callable[[], float] = clock.monotonic_s if clock is not None else time.monotonic
+        budget = self.timeout_s
+        if budget is None:
+            budget = float(getattr(self.transport, "timeout_s", 30.0))
+        return now() + budget, now
+
+    def _routed(self, table: str, attempt: Callable[[], R]) -> R:
+        """Run a region-addressed ``attempt``; on NotServingRegion look the table up again
+        and retry with backoff (10 ms doubling to 1 s) until the deadline."""
+        deadline, now = self._deadline()
+        delay = 0.01
+        while True:
+            try:
+                return attempt()
+            except NotServingRegion:
+                self.locator.forget(table)
+                if now() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     def _run(self, c: Call[R]) -> R:
         return c.decode(unpackb(self.transport.call(c.type, c.body(), self.timeout_s)))
@@ -308,7 +335,31 @@ class RpcBackend:
     # ---- writing ----------------------------------------------------------------------
 
     def mutate(self, table: str, mutations: Sequence[RowMutation], durability: Any = None) -> None:
-        self._run(Calls.mutate(table, mutations, durability))
+        """One MUTATE per region (each row's mutation stays atomic); the parts a region no
+        longer serves (split, merged) are regrouped after a fresh lookup and resent."""
+        pending = list(mutations)
+        deadline, now = self._deadline()
+        delay = 0.01
+        while True:
+            failed: list[RowMutation] = []
+            for region, idx in self.locator.group(table, [mu.row for mu in pending]).items():
+                part = tuple(pending[i] for i in idx)
+                req = m.MutateRequest(table, part, _dur(durability), region)
+                try:
+                    self._run(Call(T.MUTATE, req, _none))
+                except NotServingRegion:
+                    failed.extend(part)
+            if not failed:
+                return
+            self.locator.forget(table)
+            if now() + delay > deadline:
+                raise NotServingRegion(
+                    f"table {table!r}: {len(failed)} mutations found no serving region "
+                    "before the deadline"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+            pending = failed
 
     def increment(
         self,
@@ -345,10 +396,26 @@ class RpcBackend:
     # ---- reading ----------------------------------------------------------------------
 
     def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
-        return self._run(Calls.get(table, row, spec))
+        def attempt() -> list[Cell]:
+            region = self.locator.locate(table, row)
+            return self._run(Call(T.GET, m.GetRequest(table, row, spec, region), _cells))
+
+        return self._routed(table, attempt)
 
     def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
-        return self._run(Calls.get_many(table, rows, spec))
+        """One MULTI_GET per region holding some of ``rows``; results in request order."""
+
+        def attempt() -> list[list[Cell]]:
+            out: list[list[Cell]] = [[] for _ in rows]
+            for region, idx in self.locator.group(table, rows).items():
+                part = tuple(rows[i] for i in idx)
+                req = m.MultiGetRequest(table, part, spec, region)
+                got = self._run(Call(T.MULTI_GET, req, _multi_cells))
+                for i, cells in zip(idx, got, strict=True):
+                    out[i] = cells
+            return out
+
+        return self._routed(table, attempt)
 
     def scan(self, table: str, rng: ScanRange, spec: ReadSpec) -> RemoteScanner:
         return RemoteScanner(self, table, rng, spec)

@@ -40,6 +40,27 @@ DEFAULT_LEASE_S = 60.0
 _NIL = packb(None)
 
 
+def _check_region(handler: Any, table: str, region: str | None, rows: Any) -> None:
+    """A region-addressed request (RFC 0001) is served only by that region."""
+    if region is not None:
+        handler.check_region(table, region, rows)
+
+
+def _get(handler: Any, r: m.GetRequest) -> m.CellsResponse:
+    _check_region(handler, r.table, r.region, [r.row])
+    return m.CellsResponse(handler.get(r.table, r.row, r.spec))
+
+
+def _multi_get(handler: Any, r: m.MultiGetRequest) -> m.MultiCellsResponse:
+    _check_region(handler, r.table, r.region, r.rows)
+    return m.MultiCellsResponse(handler.get_many(r.table, r.rows, r.spec))
+
+
+def _mutate(handler: Any, r: m.MutateRequest) -> None:
+    _check_region(handler, r.table, r.region, [x.row for x in r.mutations])
+    handler.mutate(r.table, r.mutations, *_durability(r.durability))
+
+
 class _Scanner:
     __slots__ = ("conn_id", "expires_s", "it", "lock", "table")
 
@@ -122,9 +143,7 @@ class Dispatcher:
                 (handler.merge_regions(r.table, r.region_a, r.region_b),)
             ),
             MessageType.STATUS: lambda r: m.StatusResponse(handler.status()),
-            MessageType.MUTATE: lambda r: handler.mutate(
-                r.table, r.mutations, *_durability(r.durability)
-            ),
+            MessageType.MUTATE: lambda r: _mutate(handler, r),
             MessageType.INCREMENT: lambda r: m.ColumnIntsResponse(
                 handler.increment(r.table, r.row, r.amounts, *_durability(r.durability))
             ),
@@ -144,10 +163,8 @@ class Dispatcher:
                     )
                 )
             ),
-            MessageType.GET: lambda r: m.CellsResponse(handler.get(r.table, r.row, r.spec)),
-            MessageType.MULTI_GET: lambda r: m.MultiCellsResponse(
-                handler.get_many(r.table, r.rows, r.spec)
-            ),
+            MessageType.GET: lambda r: _get(handler, r),
+            MessageType.MULTI_GET: lambda r: _multi_get(handler, r),
         }
 
     # ---- requests ---------------------------------------------------------------------

@@ -92,6 +92,16 @@ def _fields(v: Any, n: int, what: str) -> list[Any]:
     return _list(v, what, n)
 
 
+def _fields_region(v: Any, n: int, what: str) -> tuple[list[Any], str | None]:
+    """``n`` fields plus the optional trailing region name (RFC 0001)."""
+    f = _list(v, what)
+    if len(f) == n:
+        return f, None
+    if len(f) != n + 1:
+        raise ProtocolError(f"{what} must have {n} or {n + 1} fields, got {len(f)}")
+    return f[:n], (None if f[n] is None else _str(f[n], "region"))
+
+
 @dataclass(frozen=True, slots=True)
 class EmptyRequest:
     """A request with no fields (TABLE_NAMES)."""
@@ -349,15 +359,19 @@ class MutateRequest:
     table: str
     mutations: tuple[RowMutation, ...]
     durability: int | None = None
+    region: str | None = None
 
     def to_wire(self) -> Any:
-        return [self.table, [encode_mutation(m) for m in self.mutations], self.durability]
+        out = [self.table, [encode_mutation(m) for m in self.mutations], self.durability]
+        if self.region is not None:
+            out.append(self.region)
+        return out
 
     @classmethod
     def from_wire(cls, v: Any) -> MutateRequest:
-        f = _fields(v, 3, "mutate")
+        f, region = _fields_region(v, 3, "mutate")
         muts = tuple(decode_mutation(m) for m in _list(f[1], "mutations"))
-        return cls(_str(f[0], "table"), muts, _opt_int(f[2], "durability"))
+        return cls(_str(f[0], "table"), muts, _opt_int(f[2], "durability"), region)
 
 
 def _encode_column_map(d: dict[tuple[bytes, bytes], Any]) -> list[list[Any]]:
@@ -492,14 +506,19 @@ class GetRequest:
     table: str
     row: bytes
     spec: ReadSpec
+    #: the region the client believes holds the row (RFC 0001); None: the server routes
+    region: str | None = None
 
     def to_wire(self) -> Any:
-        return [self.table, self.row, encode_read_spec(self.spec)]
+        out = [self.table, self.row, encode_read_spec(self.spec)]
+        if self.region is not None:
+            out.append(self.region)
+        return out
 
     @classmethod
     def from_wire(cls, v: Any) -> GetRequest:
-        f = _fields(v, 3, "get")
-        return cls(_str(f[0], "table"), _bytes(f[1], "row"), decode_read_spec(f[2]))
+        f, region = _fields_region(v, 3, "get")
+        return cls(_str(f[0], "table"), _bytes(f[1], "row"), decode_read_spec(f[2]), region)
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,18 +528,25 @@ class MultiGetRequest:
     table: str
     rows: tuple[bytes, ...]
     spec: ReadSpec
+    region: str | None = None
 
     def to_wire(self) -> Any:
-        return [self.table, list(self.rows), encode_read_spec(self.spec)]
+        out = [self.table, list(self.rows), encode_read_spec(self.spec)]
+        if self.region is not None:
+            out.append(self.region)
+        return out
 
     @classmethod
     def from_wire(cls, v: Any) -> MultiGetRequest:
-        f = _fields(v, 3, "multi get")
+        f, region = _fields_region(v, 3, "multi get")
         rows = f[1]
         if not isinstance(rows, list):
             raise ProtocolError("multi get rows is not an array")
         return cls(
-            _str(f[0], "table"), tuple(_bytes(r, "row") for r in rows), decode_read_spec(f[2])
+            _str(f[0], "table"),
+            tuple(_bytes(r, "row") for r in rows),
+            decode_read_spec(f[2]),
+            region,
         )
 
 
