@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from hedgerow.model.cell import MAX_TIMESTAMP, Cell, KeyType
-from hedgerow.model.filters.base import ReturnCode
+from hedgerow.model.cell import Cell, KeyType
+from hedgerow.model.filters.evaluate import filter_row_cells_for, row_visible
 from hedgerow.model.keys import KEY_SUFFIX_STRUCT, TERM, split_key
 from hedgerow.model.read_spec import ReadSpec
 from hedgerow.model.schema import ColumnFamilyDescriptor
@@ -51,18 +51,11 @@ _DELETE = int(KeyType.DELETE)
 _DELETE_COLUMN = int(KeyType.DELETE_COLUMN)
 _DELETE_FAMILY = int(KeyType.DELETE_FAMILY)
 _DELETE_FAMILY_VERSION = int(KeyType.DELETE_FAMILY_VERSION)
-_MAX_TS = MAX_TIMESTAMP
 _U64 = (1 << 64) - 1
 _ESC_TO = b"\x00\xff"
 _ESC_FROM = b"\x00"
 _unpack_suffix = KEY_SUFFIX_STRUCT.unpack_from
 _new_tuple = tuple.__new__  # Cell(...) without the NamedTuple __new__ frame
-_INCLUDE = ReturnCode.INCLUDE
-_INCLUDE_NEXT_COL = ReturnCode.INCLUDE_AND_NEXT_COL
-_INCLUDE_NEXT_ROW = ReturnCode.INCLUDE_AND_SEEK_NEXT_ROW
-_SKIP = ReturnCode.SKIP
-_NEXT_COL = ReturnCode.NEXT_COL
-_NEXT_ROW = ReturnCode.NEXT_ROW
 
 
 def oldest_unexpired(cf: ColumnFamilyDescriptor, now_ms: int) -> int:
@@ -250,71 +243,14 @@ def apply_row_filter(
 ) -> tuple[list[Cell], bool]:
     """Run one row's cells through a filter; returns (kept cells, stop the scan).
 
-    Mirrors steps 3-6 of ``hedgerow.model.filters.evaluate`` (HBase 2
-    RegionScannerImpl + UserScanQueryMatcher): ``positions`` holds, per family,
-    the first cell key that family's scanner may still return (NEXT_COL,
-    NEXT_ROW and seek hints move it; it persists across rows so a hint into a
-    later row skips the rows between). The caller has checked
+    Steps 3-6 of ``hedgerow.model.filters.evaluate`` (HBase 2 RegionScannerImpl +
+    UserScanQueryMatcher), with this engine's version check (TTL, MIN_VERSIONS,
+    equal-timestamp shadowing) after ``filter_cell``. ``positions`` holds, per family,
+    the first cell key that family's scanner may still return; it persists across
+    rows so a hint into a later row skips the rows between. The caller has checked
     ``filter_all_remaining``, called ``reset`` and ``filter_row_key``.
-    Version limits (with TTL and MIN_VERSIONS) apply after ``filter_cell``.
     """
-    from hedgerow.model.filters.base import HINT_TYPE, cell_key
-
-    filter_cell = filt.filter_cell
-    transform = filt.transform_cell
-    all_remaining = filt.filter_all_remaining
-    kept: list[Cell] = []
-    stop = False
-    for cell in cells:
-        key = cell_key(cell)
-        pos = positions.get(cell.family)
-        if pos is not None and key < pos:
-            continue
-        if all_remaining():
-            stop = True
-            break
-        rc = filter_cell(cell)
-        if rc is _INCLUDE or rc is _INCLUDE_NEXT_COL or rc is _INCLUDE_NEXT_ROW:
-            if counter.accept(cell):
-                kept.append(transform(cell))
-            elif counter.column_done():
-                rc = _NEXT_ROW if rc is _INCLUDE_NEXT_ROW else _NEXT_COL
-        if rc is _INCLUDE or rc is _SKIP:
-            continue
-        if rc is _NEXT_COL or rc is _INCLUDE_NEXT_COL:
-            positions[cell.family] = (
-                cell.row,
-                cell.family,
-                cell.qualifier + b"\x00",
-                -_MAX_TS,
-                -HINT_TYPE,
-            )
-        elif rc is _NEXT_ROW or rc is _INCLUDE_NEXT_ROW:
-            positions[cell.family] = (cell.row + b"\x00", b"", b"", -_MAX_TS, -HINT_TYPE)
-        else:  # SEEK_NEXT_USING_HINT
-            hint = filt.get_next_cell_hint(cell)
-            if hint is not None:
-                hint_key = cell_key(hint)
-                if hint_key > key:
-                    positions[cell.family] = hint_key
-    if filt.has_filter_row():
-        kept = filt.filter_row_cells(kept)
-    if kept and filt.filter_row():
-        kept = []
-    return kept, stop
-
-
-def row_visible(
-    cells: list[Cell], positions: dict[bytes, tuple[bytes, bytes, bytes, int, int]]
-) -> bool:
-    """Whether any cell of the row lies at or after its family's scanner position."""
-    from hedgerow.model.filters.base import cell_key
-
-    for cell in cells:
-        pos = positions.get(cell.family)
-        if pos is None or cell_key(cell) >= pos:
-            return True
-    return False
+    return filter_row_cells_for(filt, row, cells, positions, versions=counter)
 
 
 def retain_for_major_compaction(

@@ -38,6 +38,7 @@ Hot path: the engine's copy of this loop; see bench/bench_filters.py.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from hedgerow.model.cell import MAX_TIMESTAMP, Cell
 from hedgerow.model.filters.base import (
@@ -51,9 +52,12 @@ from hedgerow.model.filters.base import (
 )
 
 __all__ = [
+    "MaxVersions",
     "Row",
+    "VersionCheck",
     "apply_filter_to_rows",
     "filter_row_cells_for",
+    "row_visible",
 ]
 
 Row = tuple[bytes, list[Cell]]
@@ -71,21 +75,71 @@ def _after_row(cell: Cell) -> CellKey:
     return (cell.row + b"\x00", b"", b"", -MAX_TIMESTAMP, -HINT_TYPE)
 
 
+class VersionCheck(Protocol):
+    """Step 5's version limit, applied to each cell a filter included, in cell order."""
+
+    def accept(self, cell: Cell) -> bool:
+        """True keeps the cell; False drops it."""
+        ...
+
+    def column_done(self) -> bool:
+        """After a False from ``accept``: True skips the rest of the cell's column."""
+        ...
+
+
+class MaxVersions:
+    """At most ``max_versions`` included cells per column (``apply_filter_to_rows``).
+
+    The engine uses its own check with the same interface, which also applies TTL,
+    MIN_VERSIONS and equal-timestamp shadowing (hedgerow.region.query_matcher).
+    """
+
+    __slots__ = ("_max", "_column", "_count")
+
+    def __init__(self, max_versions: int) -> None:
+        self._max = max_versions
+        self._column: tuple[bytes, bytes] | None = None
+        self._count = 0
+
+    def accept(self, cell: Cell) -> bool:
+        column = (cell.family, cell.qualifier)
+        if column != self._column:
+            self._column, self._count = column, 0
+        self._count += 1
+        return self._count <= self._max
+
+    def column_done(self) -> bool:
+        return self._count > self._max
+
+
+def row_visible(cells: Sequence[Cell], positions: dict[bytes, CellKey]) -> bool:
+    """Step 4's last rule: is any cell of this row still ahead of its family's position?"""
+    for cell in cells:
+        pos = positions.get(cell.family)
+        if pos is None or cell_key(cell) >= pos:
+            return True
+    return False
+
+
 def filter_row_cells_for(
     filter: Filter,
     row: bytes,
     cells: Sequence[Cell],
     positions: dict[bytes, CellKey],
     max_versions: int | None = None,
+    *,
+    versions: VersionCheck | None = None,
 ) -> tuple[list[Cell], bool]:
     """Run steps 3-6 of the protocol over one row that was not rejected by its key.
 
     ``positions`` maps family -> the first key that family's scanner may return;
-    it is updated in place.  Returns (kept cells, stop_scan) where stop_scan is true
-    when ``filter_all_remaining`` cut the row short.
+    it is updated in place.  Step 5's limit is ``versions`` if given, else
+    ``MaxVersions(max_versions)``, else none.  Returns (kept cells, stop_scan) where
+    stop_scan is true when ``filter_all_remaining`` cut the row short.
     """
+    if versions is None and max_versions is not None:
+        versions = MaxVersions(max_versions)
     kept: list[Cell] = []
-    counts: dict[tuple[bytes, bytes], int] = {}
     stop = False
     for cell in cells:
         key = cell_key(cell)
@@ -97,14 +151,10 @@ def filter_row_cells_for(
             break
         rc = filter.filter_cell(cell)
         if rc in INCLUDE_CODES:
-            if max_versions is not None:
-                column = (cell.family, cell.qualifier)
-                n = counts.get(column, 0) + 1
-                counts[column] = n
-                if n > max_versions:
-                    rc = _RC.NEXT_ROW if rc is _RC.INCLUDE_AND_SEEK_NEXT_ROW else _RC.NEXT_COL
-            if rc in INCLUDE_CODES:
+            if versions is None or versions.accept(cell):
                 kept.append(filter.transform_cell(cell))
+            elif versions.column_done():
+                rc = _RC.NEXT_ROW if rc is _RC.INCLUDE_AND_SEEK_NEXT_ROW else _RC.NEXT_COL
         if rc is _RC.INCLUDE or rc is _RC.SKIP:
             continue
         if rc is _RC.NEXT_COL or rc is _RC.INCLUDE_AND_NEXT_COL:
@@ -145,14 +195,7 @@ def apply_filter_to_rows(
     out: list[Row] = []
     positions: dict[bytes, CellKey] = {}
     for row, cells in rows:
-        # Step 4's last rule: is any cell of this row still ahead of its family's position?
-        visible = False
-        for cell in cells:
-            pos = positions.get(cell.family)
-            if pos is None or cell_key(cell) >= pos:
-                visible = True
-                break
-        if not visible:
+        if not row_visible(cells, positions):
             continue
         if filter.filter_all_remaining():
             break
