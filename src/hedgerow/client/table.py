@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from hedgerow.client.backend import Backend, RegionDescription
-from hedgerow.errors import InvalidArgument, NotACounter
+from hedgerow.errors import InvalidArgument
 from hedgerow.model.cell import MAX_TIMESTAMP, Cell
 from hedgerow.model.compare import ValueComparison, value_comparison
 from hedgerow.model.durability import Durability
@@ -42,6 +42,7 @@ from hedgerow.model.mutation import (
     RowMutation,
     check_row,
     check_timestamp,
+    decode_counter,
 )
 from hedgerow.model.read_spec import Columns, ReadSpec, ScanRange
 from hedgerow.model.schema import TableDescriptor
@@ -759,16 +760,8 @@ def check_and_mutate_request(
 
 def counter_value(column: bytes, value: bytes | None) -> int:
     """A counter cell's value as ``counter_get`` returns it (``column`` is ``b"f:q"``)."""
-    if value is None or value == b"":
-        return 0
-    if len(value) != 8:
-        fam, _, qual = column.partition(b":")
-        raise NotACounter(
-            f"cell {fam.decode('utf-8', 'backslashreplace')}:"
-            f"{qual.decode('utf-8', 'backslashreplace')} is not a counter: "
-            f"it is {len(value)} bytes wide, a counter is 8"
-        )
-    return int.from_bytes(value, "big", signed=True)
+    fam, _, qual = column.partition(b":")
+    return decode_counter(value, fam, qual)
 
 
 def counter_bytes(value: int) -> bytes:

@@ -73,11 +73,13 @@ _RETRIES = 200
 class _TableRegions:
     """The regions of one table, sorted by start key (immutable; replaced on change)."""
 
-    __slots__ = ("regions", "starts")
+    __slots__ = ("regions", "starts", "index")
 
     def __init__(self, regions: list[Region]) -> None:
         self.regions = sorted(regions, key=lambda r: r.info.start_key)
         self.starts = [r.info.start_key for r in self.regions]
+        #: region name -> position in ``regions``
+        self.index = {r.info.name: i for i, r in enumerate(self.regions)}
 
     def for_row(self, row: bytes) -> Region:
         i = bisect.bisect_right(self.starts, row) - 1
@@ -498,10 +500,10 @@ class Engine:
         return RegionEntry(name, start, end)
 
     def _find_region(self, tr: _TableRegions, name: str) -> int:
-        for i, r in enumerate(tr.regions):
-            if r.info.name == name:
-                return i
-        raise InvalidArgument(f"table {tr.regions[0].info.table!r} has no region {name!r}")
+        i = tr.index.get(name)
+        if i is None:
+            raise InvalidArgument(f"table {tr.regions[0].info.table!r} has no region {name!r}")
+        return i
 
     def split_region(
         self, table: str, region_name: str | None = None, split_row: bytes | None = None
@@ -761,6 +763,20 @@ class Engine:
             region.mutate(ms, durability, validated=True)
             self._after_write(region)
 
+    def _row_write(self, table: str, row: bytes, op: Callable[[Region], _T]) -> _T:
+        """A read-modify-write of one row on the region holding it (routed again when that
+        region closes), then the flush check every write gets."""
+        check_row(row)
+        _refuse_meta(table)
+
+        def run() -> _T:
+            region = self._table_regions(table).for_row(row)
+            out = op(region)
+            self._after_write(region)
+            return out
+
+        return self._retry(run)
+
     def increment(
         self,
         table: str,
@@ -768,16 +784,7 @@ class Engine:
         amounts: dict[tuple[bytes, bytes], int],
         durability: Durability = Durability.SYNC_WAL,
     ) -> dict[tuple[bytes, bytes], int]:
-        check_row(row)
-        _refuse_meta(table)
-
-        def run() -> dict[tuple[bytes, bytes], int]:
-            region = self._table_regions(table).for_row(row)
-            out = region.increment(row, amounts, durability)
-            self._after_write(region)
-            return out
-
-        return self._retry(run)
+        return self._row_write(table, row, lambda r: r.increment(row, amounts, durability))
 
     def append(
         self,
@@ -786,16 +793,7 @@ class Engine:
         suffixes: dict[tuple[bytes, bytes], bytes],
         durability: Durability = Durability.SYNC_WAL,
     ) -> dict[tuple[bytes, bytes], bytes]:
-        check_row(row)
-        _refuse_meta(table)
-
-        def run() -> dict[tuple[bytes, bytes], bytes]:
-            region = self._table_regions(table).for_row(row)
-            out = region.append(row, suffixes, durability)
-            self._after_write(region)
-            return out
-
-        return self._retry(run)
+        return self._row_write(table, row, lambda r: r.append(row, suffixes, durability))
 
     def check_and_mutate(
         self,
@@ -807,17 +805,11 @@ class Engine:
         mutation: RowMutation,
         durability: Durability = Durability.SYNC_WAL,
     ) -> bool:
-        check_row(row)
-        _refuse_meta(table)
-
-        def run() -> bool:
-            region = self._table_regions(table).for_row(row)
-            ok = region.check_and_mutate(row, family, qualifier, compare, mutation, durability)
-            if ok:
-                self._after_write(region)
-            return ok
-
-        return self._retry(run)
+        return self._row_write(
+            table,
+            row,
+            lambda r: r.check_and_mutate(row, family, qualifier, compare, mutation, durability),
+        )
 
     # ---- reading -----------------------------------------------------------------------------
     def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
@@ -833,10 +825,10 @@ class Engine:
     def check_region(self, table: str, region: str, rows: Sequence[bytes]) -> None:
         """Raise NotServingRegion unless ``region`` of ``table`` is open and holds ``rows``."""
         tr = self._table_regions(table)
-        for r in tr.regions:
-            if r.info.name == region:
-                if r.closed or not all(r.info.contains(row) for row in rows):
-                    break
+        i = tr.index.get(region)
+        if i is not None:
+            r = tr.regions[i]
+            if not r.closed and all(r.info.contains(row) for row in rows):
                 return
         raise NotServingRegion(
             f"region {region} of table {table!r} is not served here "

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hedgerow.errors import CellTooLarge, InvalidArgument, KeyTooLarge
+from hedgerow.errors import CellTooLarge, InvalidArgument, KeyTooLarge, NotACounter
 from hedgerow.model.cell import MAX_TIMESTAMP
 from hedgerow.model.schema import LIMITS
 
@@ -35,6 +35,7 @@ __all__ = [
     "Put",
     "RowMutation",
     "check_row",
+    "decode_counter",
     "check_timestamp",
 ]
 
@@ -160,3 +161,23 @@ def _where(op: Op) -> str:
     if qual is None:
         return f"family {fam}"
     return f"{fam}:{qual.decode('utf-8', 'backslashreplace')}"
+
+
+def decode_counter(
+    value: bytes | None, family: bytes, qualifier: bytes, row: bytes | None = None
+) -> int:
+    """A counter cell's value: 8 bytes big-endian signed; absent or empty is 0.
+
+    Raises NotACounter naming the cell (and the row, when given) for any other width
+    (HBase: "Field is not a long, it's N bytes wide").
+    """
+    if value is None or value == b"":
+        return 0
+    if len(value) != 8:
+        where = "" if row is None else f" in row {row!r}"
+        raise NotACounter(
+            f"cell {family.decode('utf-8', 'backslashreplace')}:"
+            f"{qualifier.decode('utf-8', 'backslashreplace')}{where} is not a counter: "
+            f"it is {len(value)} bytes wide, a counter is 8"
+        )
+    return int.from_bytes(value, "big", signed=True)

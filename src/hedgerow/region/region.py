@@ -30,7 +30,7 @@ from typing import Any
 
 from hedgerow._internal import failpoints
 from hedgerow._internal.clock import Clock
-from hedgerow.errors import FamilyNotFound, NotACounter, RegionClosed
+from hedgerow.errors import FamilyNotFound, RegionClosed
 from hedgerow.model.cell import Cell, KeyType
 from hedgerow.model.keys import encode_key, row_end, row_of, row_prefix
 from hedgerow.model.mutation import (
@@ -41,6 +41,7 @@ from hedgerow.model.mutation import (
     DeleteVersion,
     Put,
     RowMutation,
+    decode_counter,
 )
 from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.model.schema import TableDescriptor
@@ -411,17 +412,7 @@ class Region:
         """Add to 8-byte big-endian counters atomically; return the new values."""
 
         def compute(old: bytes | None, delta: int, fam: bytes, q: bytes) -> bytes:
-            if old is None or old == b"":
-                cur = 0
-            elif len(old) != 8:
-                raise NotACounter(
-                    f"cell {fam.decode('utf-8', 'backslashreplace')}:"
-                    f"{q.decode('utf-8', 'backslashreplace')} in row {row!r} is not a counter: "
-                    f"it is {len(old)} bytes wide, a counter is 8"
-                )
-            else:
-                cur = int.from_bytes(old, "big", signed=True)
-            new = cur + delta
+            new = decode_counter(old, fam, q, row) + delta
             new = (new + (1 << 63)) % (1 << 64) - (1 << 63)  # Java long wrap-around
             return new.to_bytes(8, "big", signed=True)
 
@@ -893,9 +884,6 @@ class Region:
                 )
                 if not chosen:
                     continue
-                if major and len(chosen) == 1 and not self._worth_major(store, chosen[0]):
-                    store.cancel_compaction(chosen)
-                    continue
                 try:
                     self._compact_store(store, chosen, major)
                 except BaseException:
@@ -905,9 +893,6 @@ class Region:
             if major:
                 self.last_major_compaction_ms = self._clock.now_ms()
         return done
-
-    def _worth_major(self, store: Store, meta: FileMeta) -> bool:
-        return True
 
     def _compact_store(self, store: Store, chosen: list[FileMeta], major: bool) -> None:
         now = self._clock.now_ms()
