@@ -265,17 +265,22 @@ class RpcBackend:
     def _routed(self, table: str, attempt: Callable[[], R]) -> R:
         """Run a region-addressed ``attempt``; on NotServingRegion look the table up again
         and retry with backoff (10 ms doubling to 1 s) until the deadline."""
+        try:  # fast path: the cached location is right, no deadline bookkeeping
+            return attempt()
+        except NotServingRegion as e:
+            last = e
         deadline, now = self._deadline()
         delay = 0.01
         while True:
+            self.locator.forget(table)
+            if now() + delay > deadline:
+                raise last
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
             try:
                 return attempt()
-            except NotServingRegion:
-                self.locator.forget(table)
-                if now() + delay > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
+            except NotServingRegion as e:
+                last = e
 
     def _run(self, c: Call[R]) -> R:
         return c.decode(unpackb(self.transport.call(c.type, c.body(), self.timeout_s)))
@@ -338,9 +343,9 @@ class RpcBackend:
         """One MUTATE per region (each row's mutation stays atomic); the parts a region no
         longer serves (split, merged) are regrouped after a fresh lookup and resent."""
         pending = list(mutations)
-        deadline, now = self._deadline()
-        delay = 0.01
-        while True:
+
+        def attempt() -> None:
+            nonlocal pending
             failed: list[RowMutation] = []
             for region, idx in self.locator.group(table, [mu.row for mu in pending]).items():
                 part = tuple(pending[i] for i in idx)
@@ -349,17 +354,13 @@ class RpcBackend:
                     self._run(Call(T.MUTATE, req, _none))
                 except NotServingRegion:
                     failed.extend(part)
-            if not failed:
-                return
-            self.locator.forget(table)
-            if now() + delay > deadline:
-                raise NotServingRegion(
-                    f"table {table!r}: {len(failed)} mutations found no serving region "
-                    "before the deadline"
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
             pending = failed
+            if failed:
+                raise NotServingRegion(
+                    f"table {table!r}: {len(failed)} mutations found no serving region"
+                )
+
+        self._routed(table, attempt)
 
     def increment(
         self,
