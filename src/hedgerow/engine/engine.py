@@ -111,6 +111,9 @@ class Engine:
         self.fs.makedirs(self.path)
         self._lock_handle: FileLock | None = self.fs.lock(os.path.join(self.path, "LOCK"))
         self._closed = False
+        #: the name clients see for the server hosting this directory's regions
+        #: ("host:port" once a network server serves it)
+        self.server_name = "local"
         self._ddl_lock = threading.RLock()
         self._catalog_path = os.path.join(self.path, "CATALOG")
         self.cache = BlockCache(self.config.block_cache_bytes)
@@ -830,10 +833,37 @@ class Engine:
             r = tr.regions[i]
             if not r.closed and all(r.info.contains(row) for row in rows):
                 return
-        raise NotServingRegion(
-            f"region {region} of table {table!r} is not served here "
-            "(split, merged or moved); look it up again"
-        )
+        raise _not_serving(table, region)
+
+    def region_locations(self, table: str) -> list[tuple[RegionInfo, str]]:
+        """The table's regions in key order, each with the name of the server hosting it."""
+        return [(info, self.server_name) for info in self.regions(table)]
+
+    def scan_region(
+        self, table: str, region: str, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        """Rows of ``rng`` inside one region only (a region-addressed scan, RFC 0001).
+
+        Raises NotServingRegion when the region is not open here, at the call or later
+        when it closes mid-scan (split, merge, alter): the client looks the table up
+        again and resumes after the last row it received.
+        """
+        tr = self._table_regions(table)
+        i = tr.index.get(region)
+        r = tr.regions[i] if i is not None else None
+        if r is None or r.closed:
+            raise _not_serving(table, region)
+        if spec.filter is not None and rng.reverse:
+            spec.filter.set_reversed(True)
+        return self._scan_one_region(r, rng, spec)
+
+    def _scan_one_region(
+        self, region: Region, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        try:
+            yield from region.scan(rng, spec)
+        except RegionClosed:
+            raise _not_serving(region.info.table, region.info.name) from None
 
     def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
         """Several rows in one call: each row's cells in request order (a fresh filter each)."""
@@ -986,6 +1016,13 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _not_serving(table: str, region: str) -> NotServingRegion:
+    return NotServingRegion(
+        f"region {region} of table {table!r} is not served here "
+        "(split, merged or moved); look it up again"
+    )
 
 
 def _refuse_meta(table: str) -> None:
