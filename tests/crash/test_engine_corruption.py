@@ -58,7 +58,7 @@ def test_flipped_byte_in_store_file_data_block(tmp_path: Path) -> None:
             t.put(b"a%02d" % i, {b"cf:q": b"%02d" % i + b"v" * 100})
             t.put(b"n%02d" % i, {b"cf:q": b"%02d" % i + b"w" * 100})
             u.put(b"a%02d" % i, {b"cf:q": b"u%02d" % i})
-        region_dir = c.backend._regions["t"].regions[0].dir  # type: ignore[attr-defined]
+        region_dir = c.backend.region_server.online("t").regions[0].dir  # type: ignore[attr-defined]
     ssts = glob.glob(os.path.join(region_dir, "**", "*.sst"), recursive=True)
     assert len(ssts) == 1, ssts
     sst = ssts[0]

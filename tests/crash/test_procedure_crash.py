@@ -1,4 +1,4 @@
-"""A process killed at each step of a split, a merge, a table creation, alter and truncate.
+"""A process killed at each step of split, merge, create, alter, truncate, delete, disable, enable.
 
 For every failpoint on the way through a multi-step change, a child process
 writes rows (acknowledged at SYNC durability), arms that failpoint with
@@ -53,37 +53,48 @@ CHILD = textwrap.dedent(
     elif action == "delete":
         conn.disable_table("t")
         conn.delete_table("t")
+    elif action == "disable":
+        conn.disable_table("t")
+    elif action == "enable":
+        failpoints.disarm(point)
+        conn.disable_table("t")
+        failpoints.arm(point, "exit")
+        conn.enable_table("t")
     print("finished", flush=True)
     conn.close()
     """
 )
 
 CASES = [
-    ("split", "engine.split.before_close"),
-    ("split", "engine.split.after_daughter"),
-    ("split", "engine.split.before_meta"),
+    ("split", "master.split.before_close"),
+    ("split", "master.split.after_daughter"),
+    ("split", "master.split.before_meta"),
     ("split", "engine.meta.before_write"),
     ("split", "engine.meta.after_write"),
-    ("split", "engine.split.after_meta"),
+    ("split", "master.split.after_meta"),
     ("split", "region.flush.before_manifest"),
-    ("split_mid", "engine.split.after_daughter"),
-    ("split_mid", "engine.split.after_meta"),
-    ("merge", "engine.merge.before_close"),
-    ("merge", "engine.merge.before_meta"),
+    ("split_mid", "master.split.after_daughter"),
+    ("split_mid", "master.split.after_meta"),
+    ("merge", "master.merge.before_close"),
+    ("merge", "master.merge.before_meta"),
     ("merge", "engine.meta.after_write"),
-    ("merge", "engine.merge.after_meta"),
-    ("create", "engine.create_table.before_meta"),
+    ("merge", "master.merge.after_meta"),
+    ("create", "master.create_table.before_meta"),
     ("create", "engine.meta.after_write"),
-    ("create", "engine.create_table.before_catalog"),
+    ("create", "master.create_table.before_catalog"),
     ("create", "engine.catalog.before_rename"),
     ("create", "engine.catalog.after_rename"),
     ("alter", "engine.catalog.before_rename"),
     ("alter", "engine.catalog.after_rename"),
-    ("truncate", "engine.truncate.before_meta"),
+    ("truncate", "master.truncate.before_meta"),
     ("truncate", "engine.meta.after_write"),
-    ("truncate", "engine.truncate.after_meta"),
+    ("truncate", "master.truncate.after_meta"),
     ("delete", "engine.catalog.after_rename"),
-    ("delete", "engine.delete_table.after_catalog"),
+    ("delete", "master.delete_table.after_catalog"),
+    ("disable", "master.disable.before_catalog"),
+    ("disable", "engine.catalog.after_rename"),
+    ("enable", "engine.catalog.after_rename"),
+    ("enable", "master.enable.before_open"),
 ]
 
 

@@ -39,9 +39,9 @@ def test_reads_while_the_parent_is_closed_wait_for_the_daughters(tmp_path: Path)
         seen["waited"] = th.is_alive()
         seen["thread"] = th
 
-    failpoints.arm("engine.split.before_meta", in_the_middle_of_the_split)
+    failpoints.arm("master.split.before_meta", in_the_middle_of_the_split)
     conn.admin().split("t", b"r0150")
-    failpoints.disarm("engine.split.before_meta")
+    failpoints.disarm("master.split.before_meta")
     th = seen["thread"]
     assert isinstance(th, threading.Thread)
     th.join(10)

@@ -30,9 +30,28 @@ def _row(x: bytes | str | None) -> bytes | None:
 def listed_regions(
     regions: Sequence[RegionDescription], status: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """``list_regions``' answer: the status entries of the table's ``regions``."""
-    wanted = {r.name for r in regions}
-    return [r for r in status["regions"] if r["name"] in wanted]
+    """``list_regions``' answer: each of the table's ``regions`` in key order, with its
+    status entry (server, sizes, request counts); a region no server hosts (its table
+    is disabled) is listed with server "" and zero counts."""
+    served = {r["name"]: r for r in status["regions"]}
+    out = []
+    for r in regions:
+        entry = served.get(r.name)
+        if entry is None:
+            entry = {
+                "table": r.table,
+                "name": r.name,
+                "start_key": r.start_key,
+                "end_key": r.end_key,
+                "server": "",
+                "memstore_bytes": 0,
+                "store_file_bytes": 0,
+                "store_files": 0,
+                "read_requests": 0,
+                "write_requests": 0,
+            }
+        out.append(entry)
+    return out
 
 
 class Admin:

@@ -1,7 +1,9 @@
 """The meta table (``hbase:meta``): one row per region, stored as a Hedgerow table.
 
-Role: the engine keeps its region map here (HBase's ``hbase:meta``), in a single
-region of its own; table descriptors and enabled state stay in the small
+Role: the master keeps its region map here (HBase's ``hbase:meta``): which
+regions each table has, which server hosts each and whether it is open. It
+lives in a single region of its own, hosted by the region server like any
+other; table descriptors and enabled state stay in the small
 catalog file (docs/formats/catalog.md), as HBase keeps table descriptors
 outside meta. Every change of a table's region list (create, split, merge,
 truncate, delete) is ONE mutation batch of the meta region: one sequence
@@ -11,13 +13,14 @@ Format: docs/formats/meta.md (authoritative). Summary::
 
     row  := table_name "," start_key "," region_name      (table names never hold ",")
     info:regioninfo := msgpack {"table": str, "name": str, "start_key": bin, "end_key": bin}
-    info:state      := b"OPEN"
-    info:server     := b"<host>:<port>" of the hosting server (b"local" when embedded)
+    info:state      := b"OPEN" | b"CLOSED" (a disabled table's regions are not assigned)
+    info:server     := b"<host>:<port>" of the hosting server (b"local" when embedded;
+                       b"" while CLOSED)
     row b"\\x00hedgerow,next_region_id", column info:value := u64 big-endian
 
 Invariants: the rows of a table tile its key space; region names are never
 reused (the next free id is written in the same batch that uses ids).
-Concurrency: the engine calls it under its DDL lock; reads and writes go
+Concurrency: the master calls it under its DDL lock; reads and writes go
 through the meta Region, which is thread-safe.
 """
 
@@ -40,6 +43,8 @@ __all__ = [
     "META_DESCRIPTOR",
     "META_REGION",
     "META_TABLE",
+    "CLOSED",
+    "OPEN",
     "MetaRegion",
     "MetaTable",
 ]
@@ -53,23 +58,37 @@ META_DESCRIPTOR = TableDescriptor(
 )
 _INFO = b"info"
 _COUNTER_ROW = b"\x00hedgerow,next_region_id"
+#: region states recorded in ``info:state``
+OPEN = "OPEN"
+CLOSED = "CLOSED"
 
 
 class MetaRegion:
     """A region of a table, as meta records it."""
 
-    __slots__ = ("table", "name", "start_key", "end_key")
+    __slots__ = ("table", "name", "start_key", "end_key", "server", "state")
 
-    def __init__(self, table: str, name: str, start_key: bytes, end_key: bytes) -> None:
+    def __init__(
+        self,
+        table: str,
+        name: str,
+        start_key: bytes,
+        end_key: bytes,
+        server: str | None = None,
+        state: str = OPEN,
+    ) -> None:
         self.table = table
         self.name = name
         self.start_key = start_key
         self.end_key = end_key
+        #: the hosting server as meta records it (None: the writer's own server)
+        self.server = server
+        self.state = state
 
     def row(self) -> bytes:
         return self.table.encode() + b"," + self.start_key + b"," + self.name.encode()
 
-    def to_mutation(self, server: bytes) -> RowMutation:
+    def to_mutation(self, server: str) -> RowMutation:
         info = msgpack.packb(
             {
                 "table": self.table,
@@ -83,8 +102,10 @@ class MetaRegion:
             self.row(),
             (
                 Put(_INFO, b"regioninfo", info),
-                Put(_INFO, b"server", server),
-                Put(_INFO, b"state", b"OPEN"),
+                Put(
+                    _INFO, b"server", (self.server if self.server is not None else server).encode()
+                ),
+                Put(_INFO, b"state", self.state.encode()),
             ),
         )
 
@@ -95,7 +116,7 @@ class MetaRegion:
 class MetaTable:
     """Reads and writes the region map kept in the meta region."""
 
-    def __init__(self, region: Region, server: bytes = b"local") -> None:
+    def __init__(self, region: Region, server: str = "local") -> None:
         self.region = region
         self.server = server
 
@@ -103,7 +124,7 @@ class MetaTable:
         """Every table's regions sorted by start key, and the next free region id."""
         tables: dict[str, list[MetaRegion]] = {}
         next_id = 0
-        spec = ReadSpec(columns={_INFO: frozenset([b"regioninfo", b"value"])})
+        spec = ReadSpec(columns={_INFO: frozenset([b"regioninfo", b"value", b"server", b"state"])})
         for row, cells in self.region.scan(ScanRange(), spec):
             values = {c.qualifier: c.value for c in cells}
             if row == _COUNTER_ROW:
@@ -115,7 +136,12 @@ class MetaTable:
             try:
                 d: Any = msgpack.unpackb(raw, raw=False)
                 r = MetaRegion(
-                    str(d["table"]), str(d["name"]), bytes(d["start_key"]), bytes(d["end_key"])
+                    str(d["table"]),
+                    str(d["name"]),
+                    bytes(d["start_key"]),
+                    bytes(d["end_key"]),
+                    values.get(b"server", b"").decode("utf-8", "replace"),
+                    values.get(b"state", OPEN.encode()).decode("utf-8", "replace"),
                 )
             except Exception as e:
                 raise CorruptionError(
@@ -147,3 +173,20 @@ class MetaTable:
             failpoints.hit("engine.meta.after_write")
             # keep the WAL short: meta changes are few and small, flush them at once
             self.region.flush()
+
+    def assign(self, regions: Iterable[MetaRegion], server: str, state: str = OPEN) -> int:
+        """Record where regions are served (or that they are CLOSED, with no server) in
+        one fsync'ed batch; rows that already say so are not rewritten. Returns how many
+        rows changed."""
+        muts = [
+            RowMutation(
+                r.row(),
+                (Put(_INFO, b"server", server.encode()), Put(_INFO, b"state", state.encode())),
+            )
+            for r in regions
+            if r.server != server or r.state != state
+        ]
+        if muts:
+            self.region.mutate(muts, Durability.FSYNC_WAL)
+            self.region.flush()
+        return len(muts)

@@ -1,13 +1,14 @@
 """``hedgerow standalone``: one process serving a data directory to the network.
 
-Role: opens the engine on a data directory, serves it over the internal RPC
+Role: opens the engine on a data directory -- its master (catalog,
+``hbase:meta``, DDL and region procedures, assignment) and its region server
+(WAL, regions, flushes and compactions) -- and serves it over the internal RPC
 protocol (what ``hedgerow.connect("hedgerow://host:port")`` speaks) and over
 HBase's Thrift1 API (happybase), and shuts down cleanly (flush, close the WAL).
-In this first shape the master and region-server roles run inside the engine:
-the engine keeps the catalog (the region map) and hosts every region; requests
-for a region that is splitting or moving are routed again on the server, so
-clients never see it. Later steps move the region map into a meta table and
-let clients route to region servers themselves (docs/design/server.md).
+Once the RPC port is bound, the master records "host:port" in ``hbase:meta``
+as the server of every open region; clients read it with the region list,
+address each request to its region, and look again when a region split or
+moved (RFC 0001, docs/design/server.md).
 Concurrency: the RPC server runs an asyncio loop on its own thread and calls
 the engine from a worker pool; the Thrift gateway runs its own threads; the
 engine is thread-safe.
@@ -71,13 +72,14 @@ class StandaloneServer:
 
         cfg = self.config
         self.engine = Engine(cfg.data, EngineConfig.from_options(self._engine_options))
-        lines = [f"data directory {cfg.data}"]
+        lines = [f"data directory {cfg.data} (master and region server)"]
         try:
             self._rpc = RpcServer(
                 self.engine, host=cfg.host, port=cfg.port, lease_s=cfg.scanner_lease_s
             )
             self.rpc_address = self._rpc.start_in_thread()
             h, p = self.rpc_address
+            self.engine.set_server_name(f"{h}:{p}")
             lines.append(f"Hedgerow RPC on {h}:{p} (hedgerow.connect('hedgerow://{h}:{p}'))")
             if cfg.thrift_port is not None:
                 from hedgerow.gateways.thrift import ThriftServer

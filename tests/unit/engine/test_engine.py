@@ -250,7 +250,7 @@ def split_conn(tmp_path: Path) -> Iterator[hedgerow.Connection]:
 
 def test_pre_split_routes_rows_to_their_regions(split_conn: hedgerow.Connection) -> None:
     engine = split_conn.backend
-    regions = engine._regions["s"].regions  # type: ignore[attr-defined]
+    regions = engine.region_server.online("s").regions  # type: ignore[union-attr]
     assert [(r.info.start_key, r.info.end_key) for r in regions] == [
         (b"", b"g"),
         (b"g", b"p"),

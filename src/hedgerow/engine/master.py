@@ -1,0 +1,604 @@
+"""The master role: table DDL, the region map in ``hbase:meta``, region procedures, assignment.
+
+Role: HBase's HMaster. It keeps the catalog (table descriptors and enabled
+state, docs/formats/catalog.md) and the meta table (every region of every
+table, its hosting server and state, docs/formats/meta.md), and it is the only
+code that changes either. It runs the multi-step procedures of
+docs/design/region-lifecycle.md (create, delete, alter, truncate, enable,
+disable, split, merge) by telling the region server (``RegionServer``) to
+open, close and stop serving regions, and it assigns regions: every region of
+an enabled table is opened on the region server and meta records
+``info:server``/``info:state`` for it; a disabled table's regions are closed
+and recorded CLOSED with no server.
+Recovery (``start``, steps of docs/design/storage.md#recovery): load the
+catalog; let the region server open a fresh WAL and ``hbase:meta``; load the
+region map and drop rows of tables the catalog does not know; open every
+table's regions and remove directories no meta row names; let the region
+server replay the old logs into them; close the regions of disabled tables;
+record the assignment in meta.
+Invariants: each procedure's commit point is one write (a catalog rename or
+one fsync'ed meta batch); a crash before it leaves the old state (new
+directories are orphans removed at open), after it the new one (leftovers are
+cleaned at open). Region names are never reused.
+Concurrency: ``_ddl_lock`` serialises every procedure; the region server's
+online map is switched atomically, so requests route without locking.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from hedgerow._internal import failpoints
+from hedgerow.engine.catalog import Catalog, RegionEntry, TableEntry
+from hedgerow.engine.meta import CLOSED, META_DESCRIPTOR, META_TABLE, OPEN, MetaRegion, MetaTable
+from hedgerow.engine.regionserver import RegionServer, TableRegions, table_dir
+from hedgerow.errors import (
+    CorruptionError,
+    InvalidArgument,
+    RegionClosed,
+    TableDisabled,
+    TableEnabled,
+    TableExists,
+    TableNotFound,
+)
+from hedgerow.model.mutation import check_row
+from hedgerow.model.schema import TableDescriptor
+from hedgerow.region.region import Region, RegionInfo
+from hedgerow.storage import filenames
+from hedgerow.storage.fs import FileSystem
+
+__all__ = ["Master"]
+
+log = logging.getLogger("hedgerow.master")
+
+
+class Master:
+    """Owns the catalog and meta; runs DDL and region procedures on a region server.
+
+    - tables: ``create_table``, ``delete_table``, ``modify_table``, ``truncate_table``,
+      ``enable_table``, ``disable_table``, ``is_table_enabled``, ``table_names``,
+      ``descriptor``
+    - regions: ``regions``, ``region_locations``, ``split_region``, ``merge_regions``,
+      ``assign_all``
+    - maintenance and reporting: ``flush_table``, ``compact_table``, ``status``
+    """
+
+    def __init__(self, root: str, fs: FileSystem, region_server: RegionServer) -> None:
+        self.root = root
+        self.fs = fs
+        self.rs = region_server
+        self.catalog = Catalog()
+        self.meta: MetaTable
+        self._catalog_path = os.path.join(root, "CATALOG")
+        self._ddl_lock = threading.RLock()
+        #: region name -> the server meta says hosts it ("" while closed)
+        self._assignment: dict[str, str] = {}
+        region_server.table_missing = self._table_missing
+        region_server.request_split = self.split_region
+
+    # ---- recovery -----------------------------------------------------------------------
+    def start(self) -> None:
+        fs = self.fs
+        rs = self.rs
+        self.catalog = Catalog.load(fs, self._catalog_path)
+        fs.makedirs(os.path.join(self.root, "tables"))
+        rs.start_wal()
+        self.meta = MetaTable(rs.open_meta(), rs.name)
+        region_map, next_id = self.meta.load()
+        stale = [r for t, rs_ in region_map.items() if t not in self.catalog.tables for r in rs_]
+        if stale:  # a create that crashed before its catalog write, or a finished delete
+            log.warning("removing %d meta rows of tables the catalog does not list", len(stale))
+            self.meta.write(remove=stale)
+        ids = [next_id, self.catalog.next_region_id]
+        for entry in self.catalog.tables.values():
+            rows = region_map.get(entry.descriptor.name, [])
+            if not rows:
+                raise CorruptionError(
+                    f"table {entry.descriptor.name!r} has no regions in hbase:meta",
+                    self._catalog_path,
+                )
+            entry.regions = [RegionEntry(r.name, r.start_key, r.end_key) for r in rows]
+            ids += [int(r.name) + 1 for r in rows if r.name.isdigit()]
+        self.catalog.next_region_id = max(ids)
+        # every region is opened so that the old logs replay into it, even a disabled
+        # table's (its regions are closed again, flushed, below)
+        opened: dict[str, list[Region]] = {}
+        for entry in self.catalog.tables.values():
+            regions = [rs.open_region(entry.descriptor, r, create=False) for r in entry.regions]
+            opened[entry.descriptor.name] = regions
+            for r in regions:
+                r.drop_orphan_families()
+        self._remove_orphans()
+        rs.recover([r for regions in opened.values() for r in regions])
+        for table, regions in opened.items():
+            if self.catalog.tables[table].enabled:
+                rs.set_online(table, regions)
+            else:
+                for r in regions:
+                    rs.close_region(r, flush=True)
+        self._record_assignment(region_map)
+
+    def _record_assignment(self, region_map: dict[str, list[MetaRegion]]) -> None:
+        """Meta says where every region is: OPEN on this server, or CLOSED."""
+        opened: list[MetaRegion] = []
+        closed: list[MetaRegion] = []
+        for table, rows in region_map.items():
+            entry = self.catalog.tables.get(table)
+            if entry is None:
+                continue
+            (opened if entry.enabled else closed).extend(rows)
+        self.meta.assign(opened, self.rs.name, OPEN)
+        self.meta.assign(closed, "", CLOSED)
+        for r in opened:
+            self._assignment[r.name] = self.rs.name
+        for r in closed:
+            self._assignment[r.name] = ""
+
+    def assign_all(self, server_name: str) -> None:
+        """The region server is now known as ``server_name`` (it started listening):
+        record it as the host of every open region."""
+        with self._ddl_lock:
+            self.rs.name = server_name
+            self.meta.server = server_name
+            region_map, _ = self.meta.load()
+            self._record_assignment(region_map)
+
+    def _remove_orphans(self) -> None:
+        tables_dir = os.path.join(self.root, "tables")
+        known = {
+            (table_dir(t.descriptor.name), r.name)
+            for t in self.catalog.tables.values()
+            for r in t.regions
+        }
+        known.add((table_dir(META_TABLE), self.rs.meta_region.info.name))
+        known_tables = {k[0] for k in known}
+        for tdir in self.fs.listdir(tables_dir):
+            tpath = os.path.join(tables_dir, tdir)
+            if tdir not in known_tables:
+                log.warning("removing orphaned table directory %s", tpath)
+                self.fs.rmtree(tpath)
+                continue
+            for rdir in self.fs.listdir(tpath):
+                if (tdir, rdir) not in known:
+                    log.warning("removing orphaned region directory %s/%s", tpath, rdir)
+                    self.fs.rmtree(os.path.join(tpath, rdir))
+
+    # ---- helpers ------------------------------------------------------------------------
+    def _table_missing(self, table: str) -> NoReturn:
+        """Why the region server serves no region of ``table``."""
+        entry = self._entry(table)
+        if not entry.enabled:
+            raise TableDisabled(f"table {table!r} is disabled")
+        # enabled but not (yet) online: a procedure is reopening it; route again
+        raise RegionClosed(f"the regions of table {table!r} are being opened")
+
+    def _entry(self, table: str) -> TableEntry:
+        entry = self.catalog.tables.get(table)
+        if entry is None:
+            raise TableNotFound(f"table {table!r} does not exist")
+        return entry
+
+    def _enabled_entry(self, table: str) -> TableEntry:
+        entry = self._entry(table)
+        if not entry.enabled:
+            raise TableDisabled(f"table {table!r} is disabled")
+        return entry
+
+    def _online(self, table: str) -> TableRegions:
+        tr = self.rs.online(table)
+        if tr is None:
+            self._table_missing(table)
+        return tr
+
+    def _save_catalog(self) -> None:
+        self.catalog.save(self.fs, self._catalog_path)
+
+    def _new_entries(self, split_keys: Sequence[bytes]) -> list[RegionEntry]:
+        bounds = [b"", *split_keys, b""]
+        return [self._new_region_entry(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+    def _new_region_entry(self, start: bytes, end: bytes) -> RegionEntry:
+        name = f"{self.catalog.next_region_id:010d}"
+        self.catalog.next_region_id += 1
+        return RegionEntry(name, start, end)
+
+    def _meta_rows(self, table: str, entries: Sequence[RegionEntry]) -> list[MetaRegion]:
+        return [MetaRegion(table, e.name, e.start_key, e.end_key) for e in entries]
+
+    def _gone(self, table: str, names: Sequence[str]) -> None:
+        """Regions removed for good: their logs and assignment are forgotten, their
+        directories deleted."""
+        for name in names:
+            self.rs.forget_region(name)
+            self._assignment.pop(name, None)
+            self.fs.rmtree(self.rs.region_dir(table, name))
+
+    # ---- tables -------------------------------------------------------------------------
+    def table_names(self) -> list[str]:
+        return sorted(self.catalog.tables)
+
+    def descriptor(self, table: str) -> TableDescriptor:
+        if table == META_TABLE:
+            return META_DESCRIPTOR
+        return self._entry(table).descriptor
+
+    def is_table_enabled(self, table: str) -> bool:
+        return self._entry(table).enabled
+
+    def regions(self, table: str) -> list[RegionInfo]:
+        entry = self._entry(table)
+        return [RegionInfo(table, e.name, e.start_key, e.end_key) for e in entry.regions]
+
+    def region_locations(self, table: str) -> list[tuple[RegionInfo, str]]:
+        """The table's regions in key order, each with its hosting server ("" if closed)."""
+        return [(info, self._assignment.get(info.name, "")) for info in self.regions(table)]
+
+    def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None:
+        """Create a table, pre-split into regions at ``split_keys`` (crash-safe)."""
+        keys = sorted(set(split_keys))
+        for k in keys:
+            check_row(k)
+        with self._ddl_lock:
+            if desc.name in self.catalog.tables:
+                raise TableExists(f"table {desc.name!r} already exists")
+            entries = self._new_entries(keys)
+            # region directories, then their meta rows, then the catalog: the catalog
+            # write is the commit point (meta rows of an uncommitted table are removed
+            # at open, and so are its directories)
+            regions = [self.rs.open_region(desc, e, create=True) for e in entries]
+            try:
+                failpoints.hit("master.create_table.before_meta")
+                self.meta.write(
+                    add=self._meta_rows(desc.name, entries),
+                    next_region_id=self.catalog.next_region_id,
+                )
+                failpoints.hit("master.create_table.before_catalog")
+                self.catalog.tables[desc.name] = TableEntry(desc, True, entries)
+                try:
+                    self._save_catalog()
+                except BaseException:
+                    del self.catalog.tables[desc.name]
+                    raise
+            except BaseException:
+                for r in regions:
+                    self.rs.close_region(r, flush=False)
+                raise
+            self.rs.set_online(desc.name, regions)
+            for e in entries:
+                self._assignment[e.name] = self.rs.name
+
+    def delete_table(self, table: str) -> None:
+        """Delete a disabled table: the catalog write commits, then meta and files go."""
+        with self._ddl_lock:
+            entry = self._entry(table)
+            if entry.enabled:
+                raise TableEnabled(f"table {table!r} is enabled; disable it first")
+            del self.catalog.tables[table]
+            self._save_catalog()  # commit point; the meta rows below are cleanup
+            failpoints.hit("master.delete_table.after_catalog")
+            self.meta.write(remove=self._meta_rows(table, entry.regions))
+            self._gone(table, [e.name for e in entry.regions])
+            self.fs.rmtree(os.path.join(self.root, "tables", table_dir(table)))
+
+    def modify_table(self, desc: TableDescriptor) -> None:
+        """Replace a table's column families: add, change options of, or delete families.
+
+        An enabled table's regions are flushed, closed and reopened with the new
+        descriptor (requests to the table pause meanwhile, as when HBase reopens
+        regions). The catalog write is the commit point; files of deleted families are
+        removed when the regions open again (after a crash, at the next open).
+        """
+        with self._ddl_lock:
+            entry = self._entry(desc.name)
+            old = self.rs.online(desc.name) if entry.enabled else None
+            if old is not None:
+                for r in old.regions:
+                    self.rs.close_region(r, flush=True)
+            previous = entry.descriptor
+            entry.descriptor = desc
+            try:
+                self._save_catalog()
+            except BaseException:
+                entry.descriptor = previous
+                if old is not None:
+                    self._open_online(entry)
+                raise
+            if old is not None:
+                self._open_online(entry)
+
+    def _open_online(self, entry: TableEntry) -> None:
+        desc = entry.descriptor
+        regions = [self.rs.open_region(desc, e, create=False) for e in entry.regions]
+        for r in regions:
+            r.drop_orphan_families()
+        self.rs.set_online(desc.name, regions)
+
+    def truncate_table(self, table: str, *, preserve_splits: bool = True) -> None:
+        """Remove every row of a table, keeping its families (and region splits if asked).
+
+        Like HBase's ``truncate``/``truncate_preserve``: new empty regions replace the
+        old ones in one meta batch (the commit point); the old region directories are
+        deleted after it.
+        """
+        with self._ddl_lock:
+            entry = self._entry(table)
+            old = self.rs.online(table) if entry.enabled else None
+            keys = [e.start_key for e in entry.regions[1:]] if preserve_splits else []
+            entries = self._new_entries(keys)
+            regions = [self.rs.open_region(entry.descriptor, e, create=True) for e in entries]
+            old_entries = entry.regions
+            rows = self._meta_rows(table, entries)
+            if not entry.enabled:
+                for row in rows:
+                    row.server, row.state = "", CLOSED
+            try:
+                failpoints.hit("master.truncate.before_meta")
+                self.meta.write(
+                    add=rows,
+                    remove=self._meta_rows(table, old_entries),
+                    next_region_id=self.catalog.next_region_id,
+                )
+            except BaseException:
+                for r in regions:
+                    self.rs.close_region(r, flush=False)
+                raise
+            failpoints.hit("master.truncate.after_meta")
+            entry.regions = entries
+            if entry.enabled:
+                self.rs.set_online(table, regions)
+            else:
+                for r in regions:
+                    self.rs.close_region(r, flush=False)
+            for e in entries:
+                self._assignment[e.name] = self.rs.name if entry.enabled else ""
+            if old is not None:
+                for r in old.regions:
+                    self.rs.close_region(r, flush=False)
+            self._gone(table, [e.name for e in old_entries])
+
+    def enable_table(self, table: str) -> None:
+        """Commit the enabled state, then open and assign the table's regions."""
+        with self._ddl_lock:
+            entry = self._entry(table)
+            if entry.enabled:
+                # HBase: TableNotDisabledException
+                raise TableEnabled(f"table {table!r} is already enabled")
+            entry.enabled = True
+            try:
+                self._save_catalog()
+            except BaseException:
+                entry.enabled = False
+                raise
+            failpoints.hit("master.enable.before_open")
+            self._open_online(entry)
+            self.meta.assign(self._meta_rows(table, entry.regions), self.rs.name, OPEN)
+            for e in entry.regions:
+                self._assignment[e.name] = self.rs.name
+
+    def disable_table(self, table: str) -> None:
+        """Flush and close the table's regions, then commit the disabled state (HBase
+        unassigns a disabled table's regions; requests get TableDisabled)."""
+        with self._ddl_lock:
+            entry = self._entry(table)
+            if not entry.enabled:
+                # HBase: TableNotEnabledException
+                raise TableDisabled(f"table {table!r} is already disabled")
+            tr = self.rs.online(table)
+            if tr is not None:
+                for r in tr.regions:
+                    self.rs.close_region(r, flush=True)
+            failpoints.hit("master.disable.before_catalog")
+            entry.enabled = False
+            try:
+                self._save_catalog()
+            except BaseException:
+                entry.enabled = True
+                self._open_online(entry)
+                raise
+            self.rs.set_offline(table)
+            self.meta.assign(self._meta_rows(table, entry.regions), "", CLOSED)
+            for e in entry.regions:
+                self._assignment[e.name] = ""
+
+    # ---- split and merge ----------------------------------------------------------------
+    def _find_region(self, tr: TableRegions, name: str) -> int:
+        i = tr.index.get(name)
+        if i is None:
+            raise InvalidArgument(f"table {tr.regions[0].info.table!r} has no region {name!r}")
+        return i
+
+    def split_region(
+        self, table: str, region_name: str | None = None, split_row: bytes | None = None
+    ) -> tuple[str, str]:
+        """Split a region in two at ``split_row`` (default: its middle row).
+
+        Without ``region_name`` the region holding ``split_row`` is split, or, when no
+        row is given either, the largest region. Steps (docs/design/region-lifecycle.md):
+        flush and close the parent; create both daughters' directories with links to
+        the parent's store files; one meta batch replaces the parent by the daughters
+        (the commit point); open and assign the daughters; delete the parent's
+        directory. A crash before the meta batch leaves the parent (daughter
+        directories are orphans removed at open); after it, the daughters. Returns
+        the daughters' names.
+        """
+        rs = self.rs
+        with self._ddl_lock:
+            entry = self._enabled_entry(table)
+            tr = self._online(table)
+            if region_name is not None:
+                idx = self._find_region(tr, region_name)
+            elif split_row is not None:
+                idx = tr.regions.index(tr.for_row(split_row))
+            else:
+                idx = max(range(len(tr.regions)), key=lambda i: tr.regions[i].size_bytes())
+            parent = tr.regions[idx]
+            info = parent.info
+            if parent.has_references():
+                rs.compact_region(parent, major=False)
+            if parent.has_references():
+                raise InvalidArgument(
+                    f"region {info.name} still shares store files with its sibling from an "
+                    "earlier split; compact it first"
+                )
+            if split_row is None:
+                parent.flush()
+                split_row = parent.mid_row()
+                if split_row is None:
+                    raise InvalidArgument(f"region {info.name} has no middle row to split at")
+            check_row(split_row)
+            if split_row <= info.start_key or (info.end_key and split_row >= info.end_key):
+                raise InvalidArgument(
+                    f"split row {split_row!r} is not inside region {info.name} "
+                    f"[{info.start_key!r}, {info.end_key!r})"
+                )
+            failpoints.hit("master.split.before_close")
+            rs.close_region(parent, flush=True)
+            try:
+                files = parent.store_files_snapshot
+                left = self._new_region_entry(info.start_key, split_row)
+                right = self._new_region_entry(split_row, info.end_key)
+                for d in (left, right):
+                    Region.create_from_files(
+                        self.fs,
+                        rs.region_dir(table, d.name),
+                        RegionInfo(table, d.name, d.start_key, d.end_key),
+                        files,
+                        parent.flushed_seq,
+                        filenames.store_file_path,
+                    )
+                    failpoints.hit("master.split.after_daughter")
+                failpoints.hit("master.split.before_meta")
+                self.meta.write(
+                    add=self._meta_rows(table, (left, right)),
+                    remove=self._meta_rows(table, [_entry_of(info)]),
+                    next_region_id=self.catalog.next_region_id,
+                )
+            except BaseException:
+                self._reopen_after_failure(entry, tr, idx)
+                raise
+            failpoints.hit("master.split.after_meta")
+            regions_before = entry.regions
+            entry.regions = [*regions_before[:idx], left, right, *regions_before[idx + 1 :]]
+            daughters = [rs.open_region(entry.descriptor, e, create=False) for e in (left, right)]
+            rs.set_online(table, [*tr.regions[:idx], *daughters, *tr.regions[idx + 1 :]])
+            for d in (left, right):
+                self._assignment[d.name] = rs.name
+            self._gone(table, [info.name])
+            log.info(
+                "split region %s of %s at %r into %s and %s",
+                info.name,
+                table,
+                split_row,
+                left.name,
+                right.name,
+            )
+            for daughter in daughters:
+                rs.request_compaction(daughter)
+            return left.name, right.name
+
+    def merge_regions(self, table: str, region_a: str, region_b: str) -> str:
+        """Merge two adjacent regions into one; returns the new region's name.
+
+        Both must be free of files shared from an earlier split (they are compacted
+        first if not). Steps mirror ``split_region``: flush and close both, create the
+        merged directory with links to both regions' files, one meta batch (commit
+        point), open and assign, delete the old directories.
+        """
+        rs = self.rs
+        with self._ddl_lock:
+            entry = self._enabled_entry(table)
+            tr = self._online(table)
+            ia, ib = sorted((self._find_region(tr, region_a), self._find_region(tr, region_b)))
+            if ib != ia + 1:
+                raise InvalidArgument(
+                    f"regions {region_a} and {region_b} of table {table!r} are not adjacent"
+                )
+            a, b = tr.regions[ia], tr.regions[ib]
+            for r in (a, b):
+                if r.has_references():
+                    rs.compact_region(r, major=False)
+                if r.has_references():
+                    raise InvalidArgument(
+                        f"region {r.info.name} still shares store files with a sibling"
+                    )
+            failpoints.hit("master.merge.before_close")
+            rs.close_region(a, flush=True)
+            rs.close_region(b, flush=True)
+            try:
+                merged = self._new_region_entry(a.info.start_key, b.info.end_key)
+                files: dict[bytes, list[tuple[Any, str]]] = {}
+                for r in (a, b):
+                    for fam, lst in r.store_files_snapshot.items():
+                        files.setdefault(fam, []).extend(lst)
+                Region.create_from_files(
+                    self.fs,
+                    rs.region_dir(table, merged.name),
+                    RegionInfo(table, merged.name, merged.start_key, merged.end_key),
+                    files,
+                    max(a.flushed_seq, b.flushed_seq),
+                    filenames.store_file_path,
+                )
+                failpoints.hit("master.merge.before_meta")
+                self.meta.write(
+                    add=self._meta_rows(table, [merged]),
+                    remove=self._meta_rows(table, [_entry_of(a.info), _entry_of(b.info)]),
+                    next_region_id=self.catalog.next_region_id,
+                )
+            except BaseException:
+                self._reopen_after_failure(entry, tr, ia, ib)
+                raise
+            failpoints.hit("master.merge.after_meta")
+            regions_before = entry.regions
+            entry.regions = [*regions_before[:ia], merged, *regions_before[ib + 1 :]]
+            region = rs.open_region(entry.descriptor, merged, create=False)
+            rs.set_online(table, [*tr.regions[:ia], region, *tr.regions[ib + 1 :]])
+            self._assignment[merged.name] = rs.name
+            self._gone(table, [a.info.name, b.info.name])
+            return merged.name
+
+    def _reopen_after_failure(self, entry: TableEntry, tr: TableRegions, *indexes: int) -> None:
+        """A split or merge failed before its commit: serve the old regions again."""
+        known = {e.name: e for e in entry.regions}
+        regions = list(tr.regions)
+        for i in indexes:
+            old = tr.regions[i]
+            e = known.get(old.info.name)
+            if old.closed and e is not None:
+                regions[i] = self.rs.open_region(entry.descriptor, e, create=False)
+        self.rs.set_online(entry.descriptor.name, regions)
+        self._remove_orphans()
+
+    # ---- maintenance and reporting ------------------------------------------------------
+    def flush_table(self, table: str) -> None:
+        self._entry(table)
+        tr = self.rs.online(table)
+        for r in tr.regions if tr is not None else ():
+            r.flush()
+
+    def compact_table(self, table: str, *, major: bool = False) -> None:
+        """Flush, then compact every online region of the table (synchronously)."""
+        self._entry(table)
+        tr = self.rs.online(table)
+        for r in tr.regions if tr is not None else ():
+            if major:
+                r.flush()
+            self.rs.compact_region(r, major=major)
+
+    def status(self) -> dict[str, Any]:
+        """Cluster status: servers (with request counts), tables, regions, cache."""
+        return {
+            "master": {"path": self.root, "tables": len(self.catalog.tables)},
+            "servers": [self.rs.status()],
+            "tables": len(self.catalog.tables),
+            "disabled_tables": sorted(t for t, e in self.catalog.tables.items() if not e.enabled),
+            "regions": self.rs.region_metrics(),
+            "block_cache": self.rs.cache.stats(),
+        }
+
+
+def _entry_of(info: RegionInfo) -> RegionEntry:
+    return RegionEntry(info.name, info.start_key, info.end_key)

@@ -1,0 +1,654 @@
+"""The region server role: hosts regions and serves their reads and writes.
+
+Role: HBase's HRegionServer. It owns what every hosted region shares: one
+write-ahead log (group commit across concurrent writers, docs/formats/wal.md),
+the block cache, and the background flush and compaction threads. It keeps the
+map of *online* regions (per table, sorted by start key) and routes each row
+to the region whose range holds it. It does not decide which regions exist:
+the master (``hedgerow.engine.master``) opens and closes regions on it
+(``open_region``, ``set_online``, ``set_offline``, ``close_region``) while
+running DDL and split/merge procedures, and the server asks the master back
+through two callbacks: ``table_missing`` (why a table has no online regions:
+unknown or disabled) and ``request_split`` (a region outgrew
+``region_split_bytes``; HBase's RS-initiated split request to the master).
+Recovery (called by the master at open, docs/design/storage.md#recovery):
+``start_wal`` numbers a fresh log above every file left behind;
+``open_meta`` opens ``hbase:meta`` and replays its edits; after the master
+opened the user regions, ``recover`` replays the old logs into them, flushes
+what was replayed, deletes the old logs and starts the background threads.
+Invariants: a request only ever touches an online region; a region closed
+under a request raises ``RegionClosed`` and the request is routed again
+(every 10 ms, up to 200 times) against the new region list, so callers never
+see a split. ``_online`` is replaced copy-on-write, so readers route without
+locking.
+Concurrency: thread-safe; writes take only the region's short update lock.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import dataclasses
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NoReturn, TypeVar
+
+from hedgerow._internal.clock import Clock
+from hedgerow.engine.catalog import RegionEntry
+from hedgerow.engine.config import EngineConfig
+from hedgerow.engine.meta import META_DESCRIPTOR, META_REGION, META_TABLE
+from hedgerow.errors import (
+    ClosedError,
+    InvalidArgument,
+    NotServingRegion,
+    RegionClosed,
+    TableDisabled,
+    TableNotFound,
+)
+from hedgerow.model.cell import Cell
+from hedgerow.model.mutation import RowMutation, check_row
+from hedgerow.model.read_spec import ReadSpec, ScanRange
+from hedgerow.model.schema import TableDescriptor
+from hedgerow.region.region import Region, RegionInfo
+from hedgerow.storage import filenames
+from hedgerow.storage.block_cache import BlockCache
+from hedgerow.storage.fs import FileSystem
+from hedgerow.storage.wal import Durability, WriteAheadLog, read_wal_dir
+
+__all__ = ["RegionServer", "TableRegions", "table_dir"]
+
+log = logging.getLogger("hedgerow.regionserver")
+
+_T = TypeVar("_T")
+#: how often a request is routed again when its region closed under it
+_RETRIES = 200
+
+
+class TableRegions:
+    """The online regions of one table, sorted by start key (immutable; replaced on change)."""
+
+    __slots__ = ("regions", "starts", "index")
+
+    def __init__(self, regions: list[Region]) -> None:
+        self.regions = sorted(regions, key=lambda r: r.info.start_key)
+        self.starts = [r.info.start_key for r in self.regions]
+        #: region name -> position in ``regions``
+        self.index = {r.info.name: i for i, r in enumerate(self.regions)}
+
+    def for_row(self, row: bytes) -> Region:
+        i = bisect.bisect_right(self.starts, row) - 1
+        return self.regions[max(i, 0)]
+
+
+def _no_table(table: str) -> NoReturn:
+    raise TableNotFound(f"table {table!r} does not exist")
+
+
+class RegionServer:
+    """Hosts regions of many tables. Methods by purpose:
+
+    - region hosting (called by the master): ``start_wal``, ``open_meta``,
+      ``open_region``, ``recover``, ``online``, ``set_online``, ``set_offline``,
+      ``close_region``, ``forget_region``, ``compact_region``, ``request_compaction``
+    - writing: ``mutate``, ``increment``, ``append``, ``check_and_mutate``
+    - reading: ``get``, ``get_many``, ``scan``, ``scan_region``, ``check_region``
+    - reporting and shutdown: ``status``, ``requests``, ``close``
+    """
+
+    def __init__(
+        self,
+        root: str,
+        config: EngineConfig,
+        clock: Clock,
+        fs: FileSystem,
+        *,
+        name: str = "local",
+    ) -> None:
+        self.root = root
+        self.config = config
+        self.clock = clock
+        self.fs = fs
+        #: how clients and meta name this server ("local" embedded, "host:port" when served)
+        self.name = name
+        #: when this server started, in ms (HBase's server start code)
+        self.start_code = clock.now_ms()
+        self.cache = BlockCache(config.block_cache_bytes)
+        self.wal: WriteAheadLog
+        self.meta_region: Region
+        #: set by the master: raises why ``table`` has no online regions here
+        self.table_missing: Callable[[str], NoReturn] = _no_table
+        #: set by the master: split this region (table, region name)
+        self.request_split: Callable[[str, str], object] | None = None
+        self._online: dict[str, TableRegions] = {}
+        self._closed = False
+        self._flush_queue: queue.Queue[Region | None] = queue.Queue()
+        self._compact_queue: queue.Queue[Region | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._pending: set[tuple[str, str]] = set()
+        self._pending_lock = threading.Lock()
+        self._bg_error: BaseException | None = None
+        self._wal_first_new = 0
+
+    # ---- hosting regions (the master's side) ----------------------------------------------
+    @property
+    def wal_dir(self) -> str:
+        return os.path.join(self.root, "wal")
+
+    def start_wal(self) -> None:
+        """Open a fresh WAL file numbered above every file an earlier process left."""
+        self.fs.makedirs(self.wal_dir)
+        self.wal = WriteAheadLog(self.fs, self.wal_dir, roll_size_bytes=self.config.wal_roll_bytes)
+        first_new = filenames.parse_file_name(os.path.basename(self.wal.current_file))
+        assert first_new is not None
+        self._wal_first_new = first_new[1]
+
+    def open_meta(self) -> Region:
+        """Open ``hbase:meta`` and replay its edits from the old logs (recovery step 2)."""
+        region = self.open_region(META_DESCRIPTOR, RegionEntry(META_REGION, b"", b""), create=True)
+        replayed = False
+        for _path, _offset, edit in read_wal_dir(
+            self.fs, self.wal_dir, skip_corruption=self.config.skip_corrupt_wal
+        ):
+            if edit.region == META_REGION and region.replay(edit):
+                replayed = True
+        if replayed:
+            region.flush()
+        self.meta_region = region
+        return region
+
+    def region_dir(self, table: str, region_name: str) -> str:
+        return os.path.join(self.root, "tables", table_dir(table), region_name)
+
+    def open_region(self, desc: TableDescriptor, entry: RegionEntry, *, create: bool) -> Region:
+        """Open (or create) one region; it serves nothing until ``set_online``."""
+        info = RegionInfo(desc.name, entry.name, entry.start_key, entry.end_key)
+        region = Region.open(
+            self.fs,
+            self.region_dir(desc.name, entry.name),
+            info,
+            desc,
+            self.wal,
+            self.cache,
+            self.clock,
+            lambda region_dir, family, n: filenames.store_file_path(region_dir, family, n),
+            create=create,
+            max_cell_bytes=self.config.max_cell_bytes,
+        )
+        region.before_write = self._before_write  # type: ignore[attr-defined]
+        return region
+
+    def recover(self, regions: Sequence[Region]) -> None:
+        """Replay the old logs into ``regions``, make that durable, drop the old logs,
+        then start background work (recovery steps 4 and 5)."""
+        by_name = {r.info.name: r for r in regions}
+        replayed: set[str] = set()
+        for _path, _offset, edit in read_wal_dir(
+            self.fs, self.wal_dir, skip_corruption=self.config.skip_corrupt_wal
+        ):
+            region = by_name.get(edit.region)
+            if region is not None and region.replay(edit):
+                replayed.add(edit.region)
+        self.wal.mark_flushed(META_REGION, self.meta_region.flushed_seq)
+        for r in regions:
+            self.wal.mark_flushed(r.info.name, r.flushed_seq)
+        for name in sorted(replayed):
+            by_name[name].flush()
+        self.wal.delete_files_before(self._wal_first_new)
+        # daughters of a split that crashed before compacting them rewrite their shared
+        # files; stores left with many files by the last run are compacted (HBase's
+        # compaction checker); both in the background when background work is on
+        for r in regions:
+            if r.has_references() or (
+                self.config.background and r.needs_compaction(self.config.compaction_min_files)
+            ):
+                self.request_compaction(r)
+        if self.config.background:
+            for kind in ("flush", "compact"):
+                t = threading.Thread(
+                    target=self._worker, args=(kind,), name=f"hedgerow-{kind}", daemon=True
+                )
+                t.start()
+                self._threads.append(t)
+
+    def online(self, table: str) -> TableRegions | None:
+        """The table's online regions, or None when none is served here."""
+        return self._online.get(table)
+
+    def online_tables(self) -> dict[str, TableRegions]:
+        return dict(self._online)
+
+    def set_online(self, table: str, regions: list[Region]) -> TableRegions:
+        """Serve exactly ``regions`` for ``table`` from now on (one atomic switch)."""
+        tr = TableRegions(regions)
+        self._online[table] = tr
+        return tr
+
+    def set_offline(self, table: str) -> TableRegions | None:
+        """Stop routing to the table's regions (they stay open until closed)."""
+        return self._online.pop(table, None)
+
+    def close_region(self, region: Region, *, flush: bool) -> None:
+        region.close(flush=flush)
+
+    def forget_region(self, region_name: str) -> None:
+        """A region is gone for good (split, merged, truncated, deleted): its WAL edits
+        no longer keep log files alive."""
+        self.wal.forget_region(region_name)
+
+    # ---- background work ------------------------------------------------------------------
+    def _worker(self, kind: str) -> None:
+        q = self._flush_queue if kind == "flush" else self._compact_queue
+        while True:
+            region = q.get()
+            if region is None:
+                return
+            with self._pending_lock:
+                self._pending.discard((kind, region.info.name))
+            if region.closed:
+                continue
+            try:
+                if kind == "flush":
+                    region.flush()
+                    self._maybe_compact(region)
+                else:
+                    self.compact_region(region, major=False)
+                    self._maybe_split(region)
+            except BaseException as e:  # keep serving; report on the next call
+                log.exception("background %s of region %s failed", kind, region.info.name)
+                self._bg_error = e
+
+    def request_compaction(self, region: Region) -> None:
+        self._request("compact", region)
+
+    def _request(self, kind: str, region: Region) -> None:
+        if not self.config.background:
+            if kind == "flush":
+                region.flush()
+                self._maybe_compact(region)
+            else:
+                self.compact_region(region, major=False)
+                self._maybe_split(region)
+            return
+        key = (kind, region.info.name)
+        with self._pending_lock:
+            if key in self._pending:
+                return
+            self._pending.add(key)
+        (self._flush_queue if kind == "flush" else self._compact_queue).put(region)
+
+    def _maybe_compact(self, region: Region) -> None:
+        if region.needs_compaction(self.config.compaction_min_files) or region.has_references():
+            self._request("compact", region)
+        else:
+            self._maybe_split(region)
+
+    def _maybe_split(self, region: Region) -> None:
+        limit = self.config.region_split_bytes
+        if (
+            self.request_split is None
+            or limit <= 0
+            or region.closed
+            or region.has_references()
+            or region.size_bytes() < limit
+        ):
+            return
+        try:
+            self.request_split(region.info.table, region.info.name)
+        except (RegionClosed, TableNotFound, TableDisabled):
+            pass  # the table changed meanwhile
+        except InvalidArgument as e:
+            log.info("region %s not split: %s", region.info.name, e)
+
+    def compact_region(self, region: Region, *, major: bool) -> None:
+        """Compact one region now (major when asked or when the periodic major is due)."""
+        cfg = self.config
+        period = cfg.major_compaction_period_s
+        if (
+            not major
+            and period > 0
+            and self.clock.now_ms() - region.last_major_compaction_ms > period * 1000
+            and region.last_major_compaction_ms > 0
+        ):
+            major = True
+        region.compact(
+            major=major,
+            min_files=cfg.compaction_min_files,
+            max_files=cfg.compaction_max_files,
+            ratio=cfg.compaction_ratio,
+        )
+        if region.last_major_compaction_ms == 0:
+            region.last_major_compaction_ms = self.clock.now_ms()
+
+    def _before_write(self, region: Region) -> None:
+        limit = self.config.flush_size_bytes * self.config.blocking_multiplier
+        if region.memstore_size() < limit:
+            return
+        if not self.config.background:
+            region.flush()
+            return
+        self._request("flush", region)
+        with region._size_cond:
+            while region.memstore_size() >= limit and not self._closed:
+                self._request("flush", region)
+                region._size_cond.wait(0.1)
+
+    def _after_write(self, region: Region) -> None:
+        if region.needs_flush(self.config.flush_size_bytes):
+            self._request("flush", region)
+
+    def raise_background_error(self) -> None:
+        err = self._bg_error
+        if err is not None:
+            self._bg_error = None
+            raise InvalidArgument(f"a background flush or compaction failed: {err}") from err
+
+    # ---- routing -------------------------------------------------------------------------
+    def check_open(self) -> None:
+        if self._closed:
+            raise ClosedError(f"the data directory {self.root} has been closed")
+
+    def _table_regions(self, table: str) -> TableRegions:
+        tr = self._online.get(table)
+        if tr is None or self._closed:
+            self.check_open()
+            if table == META_TABLE:
+                return TableRegions([self.meta_region])
+            self.table_missing(table)
+        return tr
+
+    def _retry(self, fn: Callable[[], _T]) -> _T:
+        """Run ``fn``, routing again when its region closed under it (split, alter, ...)."""
+        for _ in range(_RETRIES):
+            try:
+                return fn()
+            except RegionClosed:
+                if self._closed:
+                    raise
+                time.sleep(0.01)
+        return fn()
+
+    def check_region(self, table: str, region: str, rows: Sequence[bytes]) -> None:
+        """Raise NotServingRegion unless ``region`` of ``table`` is open and holds ``rows``."""
+        tr = self._table_regions(table)
+        i = tr.index.get(region)
+        if i is not None:
+            r = tr.regions[i]
+            if not r.closed and all(r.info.contains(row) for row in rows):
+                return
+        raise not_serving(table, region)
+
+    # ---- writing -------------------------------------------------------------------------
+    def mutate(
+        self,
+        table: str,
+        mutations: Sequence[RowMutation],
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> None:
+        """Apply row mutations; atomic per row (and per region batch)."""
+        try:  # fast path: no closure, no retry loop
+            self._mutate(table, mutations, durability)
+        except RegionClosed:
+            if self._closed:
+                raise
+            time.sleep(0.01)
+            self._retry(lambda: self._mutate(table, mutations, durability))
+
+    def _mutate(
+        self,
+        table: str,
+        mutations: Sequence[RowMutation],
+        durability: Durability,
+    ) -> None:
+        refuse_meta(table)
+        self.raise_background_error()
+        tr = self._table_regions(table)
+        for m in mutations:
+            check_row(m.row)
+        if len(tr.regions) == 1:
+            groups = {0: list(mutations)}
+        else:
+            groups = {}
+            for m in mutations:
+                i = bisect.bisect_right(tr.starts, m.row) - 1
+                groups.setdefault(max(i, 0), []).append(m)
+        # validate everything before writing anything
+        for i, ms in groups.items():
+            tr.regions[i].validate(ms)
+        for i, ms in groups.items():
+            region = tr.regions[i]
+            region.mutate(ms, durability, validated=True)
+            self._after_write(region)
+
+    def _row_write(self, table: str, row: bytes, op: Callable[[Region], _T]) -> _T:
+        """A read-modify-write of one row on the region holding it (routed again when that
+        region closes), then the flush check every write gets."""
+        check_row(row)
+        refuse_meta(table)
+
+        def run() -> _T:
+            region = self._table_regions(table).for_row(row)
+            out = op(region)
+            self._after_write(region)
+            return out
+
+        return self._retry(run)
+
+    def increment(
+        self,
+        table: str,
+        row: bytes,
+        amounts: dict[tuple[bytes, bytes], int],
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> dict[tuple[bytes, bytes], int]:
+        return self._row_write(table, row, lambda r: r.increment(row, amounts, durability))
+
+    def append(
+        self,
+        table: str,
+        row: bytes,
+        suffixes: dict[tuple[bytes, bytes], bytes],
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> dict[tuple[bytes, bytes], bytes]:
+        return self._row_write(table, row, lambda r: r.append(row, suffixes, durability))
+
+    def check_and_mutate(
+        self,
+        table: str,
+        row: bytes,
+        family: bytes,
+        qualifier: bytes,
+        compare: Callable[[bytes | None], bool],
+        mutation: RowMutation,
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> bool:
+        return self._row_write(
+            table,
+            row,
+            lambda r: r.check_and_mutate(row, family, qualifier, compare, mutation, durability),
+        )
+
+    # ---- reading -------------------------------------------------------------------------
+    def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
+        check_row(row)
+        try:  # fast path: no closure, no retry loop
+            return self._table_regions(table).for_row(row).get(row, spec)
+        except RegionClosed:
+            if self._closed:
+                raise
+            time.sleep(0.01)
+            return self._get_one(table, row, spec)
+
+    def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
+        """Several rows in one call: each row's cells in request order (a fresh filter each)."""
+        for row in rows:
+            check_row(row)
+        proto = spec.filter
+        out: list[list[Cell]] = []
+        for row in rows:
+            s = spec if proto is None else dataclasses.replace(spec, filter=copy.deepcopy(proto))
+            out.append(self._get_one(table, row, s))
+        return out
+
+    def _get_one(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
+        return self._retry(lambda: self._table_regions(table).for_row(row).get(row, spec))
+
+    def scan(
+        self, table: str, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        """Rows of the table in ``rng``, across regions, in order.
+
+        If a region closes mid-scan (split, merge, alter, truncate), the scan resumes
+        after the last row it returned, on the regions that replaced it.
+        """
+        self._table_regions(table)  # a missing or disabled table fails here, not at next()
+        if spec.filter is not None and rng.reverse:
+            spec.filter.set_reversed(True)
+        return self._scan_retrying(table, rng, spec)
+
+    def _scan_retrying(
+        self, table: str, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        last: bytes | None = None
+        for attempt in range(_RETRIES + 1):
+            cur = rng
+            if last is not None:
+                cur = ScanRange(last, False, rng.stop, rng.stop_inclusive, rng.reverse, rng.extra)
+            try:
+                for row, cells in self._scan(table, cur, spec):
+                    last = row
+                    yield row, cells
+                return
+            except RegionClosed:
+                if self._closed or attempt == _RETRIES:
+                    raise
+                time.sleep(0.01)
+
+    def _scan(
+        self, table: str, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        tr = self._table_regions(table)
+        regions = tr.regions if not rng.reverse else tr.regions[::-1]
+        for region in regions:
+            info = region.info
+            if not rng.reverse:
+                if rng.stop is not None and info.start_key and info.start_key > rng.stop:
+                    break
+                if rng.start is not None and info.end_key and info.end_key <= rng.start:
+                    continue
+            else:
+                if rng.start and info.start_key and info.start_key > rng.start:
+                    continue
+                if rng.stop is not None and info.end_key and info.end_key <= rng.stop:
+                    break
+            yield from region.scan(rng, spec)
+            filt = spec.filter
+            if filt is not None and filt.filter_all_remaining():
+                return
+
+    def scan_region(
+        self, table: str, region: str, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        """Rows of ``rng`` inside one region only (a region-addressed scan, RFC 0001).
+
+        Raises NotServingRegion when the region is not open here, at the call or later
+        when it closes mid-scan (split, merge, alter): the client looks the table up
+        again and resumes after the last row it received.
+        """
+        tr = self._table_regions(table)
+        i = tr.index.get(region)
+        r = tr.regions[i] if i is not None else None
+        if r is None or r.closed:
+            raise not_serving(table, region)
+        if spec.filter is not None and rng.reverse:
+            spec.filter.set_reversed(True)
+        return self._scan_one_region(r, rng, spec)
+
+    def _scan_one_region(
+        self, region: Region, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        try:
+            yield from region.scan(rng, spec)
+        except RegionClosed:
+            raise not_serving(region.info.table, region.info.name) from None
+
+    # ---- reporting -----------------------------------------------------------------------
+    def region_metrics(self) -> list[dict[str, Any]]:
+        """One dict per online user region: range, sizes and request counts."""
+        out = []
+        for table, tr in sorted(self._online.items()):
+            for r in tr.regions:
+                out.append(
+                    {
+                        "table": table,
+                        "name": r.info.name,
+                        "start_key": r.info.start_key,
+                        "end_key": r.info.end_key,
+                        "server": self.name,
+                        "memstore_bytes": r.memstore_size(),
+                        "store_file_bytes": r.size_bytes(),
+                        "store_files": sum(s.file_count() for s in r.stores.values()),
+                        "read_requests": r.read_requests,
+                        "write_requests": r.write_requests,
+                    }
+                )
+        return out
+
+    def status(self) -> dict[str, Any]:
+        """This server as the cluster status lists it (HBase's ServerMetrics)."""
+        regions = self.region_metrics()
+        return {
+            "name": self.name,
+            "start_code": self.start_code,
+            "path": self.root,
+            "regions": len(regions),
+            "read_requests": sum(r["read_requests"] for r in regions),
+            "write_requests": sum(r["write_requests"] for r in regions),
+            "memstore_bytes": sum(r["memstore_bytes"] for r in regions),
+            "store_file_bytes": sum(r["store_file_bytes"] for r in regions),
+        }
+
+    # ---- shutdown ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop background work, flush and close every region and meta, close the WAL."""
+        if self._closed:
+            return
+        try:
+            if self._threads:
+                self._flush_queue.put(None)
+                self._compact_queue.put(None)
+                for t in self._threads:
+                    t.join()
+            for tr in self._online.values():
+                for r in tr.regions:
+                    r.close(flush=True)
+            if hasattr(self, "meta_region"):
+                self.meta_region.close(flush=True)
+            if hasattr(self, "wal"):
+                self.wal.close()
+        finally:
+            self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+def not_serving(table: str, region: str) -> NotServingRegion:
+    return NotServingRegion(
+        f"region {region} of table {table!r} is not served here "
+        "(split, merged or moved); look it up again"
+    )
+
+
+def refuse_meta(table: str) -> None:
+    if table == META_TABLE:
+        raise InvalidArgument(f"{META_TABLE} is maintained by Hedgerow and is read-only")
+
+
+def table_dir(table: str) -> str:
+    """A table's directory name under ``tables/`` (``:`` is not portable in file names)."""
+    return table.replace(":", "%3A")
