@@ -4,7 +4,8 @@ Each ``transcripts/*.txt`` file is one session in a fresh data directory.
 Lines starting with ``> `` are input (consecutive ones are fed together, so
 multi-line commands and y/n answers work as in a piped script); every other
 line is the exact expected output, with ``Took N.NNNN seconds`` written as
-``Took <t> seconds`` and wall-clock cell timestamps (13+ digits) as ``<ts>``.
+``Took <t> seconds``, wall-clock cell timestamps (13+ digits) as ``<ts>`` and the
+region server's name in ``status`` as ``<server>``.
 Errors do not stop the session here (as in the interactive shell).
 Regenerate after an intended output change with
 ``HEDGEROW_UPDATE_TRANSCRIPTS=1 pytest tests/shell`` and review the diff.
@@ -30,10 +31,12 @@ FILES = sorted(HERE.glob("*.txt"))
 
 _TOOK = re.compile(r"^Took \d+\.\d{4} seconds$", re.M)
 _TS = re.compile(r"(?<![0-9])\d{13,}(?![0-9])")
+#: the region server's name: "local" embedded, "127.0.0.1:<port>" behind hedgerow standalone
+_SERVER = re.compile(r"(?<=active master:  )\S+|(?<=^    )(?:local|127\.0\.0\.1:\d+)(?= )", re.M)
 
 
 def mask(text: str) -> str:
-    return _TS.sub("<ts>", _TOOK.sub("Took <t> seconds", text))
+    return _SERVER.sub("<server>", _TS.sub("<ts>", _TOOK.sub("Took <t> seconds", text)))
 
 
 def run_transcript(path: Path, data_dir: str, backend: str = "embedded") -> str:

@@ -19,18 +19,19 @@ if TYPE_CHECKING:
 __all__: list[str] = []
 
 
-def _region_counts(sh: Shell) -> dict[str, int]:
-    return {t: len(sh.connection.table(t).regions()) for t in sh.table_names()}
+def _mb(n: int) -> int:
+    return n // (1024 * 1024)
 
 
 @command(
     "status",
     "general",
-    """Show the store's status: 'summary' (default), 'simple' or 'detailed'.
+    """Show the cluster's status: 'summary' (default), 'simple' or 'detailed'.
   hbase> status
   hbase> status 'simple'
   hbase> status 'detailed'
-The embedded backend is one process: one master, one server, no dead servers.""",
+'simple' lists each region server with its start code, online regions and request
+counts; 'detailed' adds the names of its regions.""",
     0,
     1,
 )
@@ -38,24 +39,38 @@ def _status(sh: Shell, args: list[Any]) -> None:
     kind = as_name(args[0], "status format") if args else "summary"
     if kind not in ("summary", "simple", "detailed"):
         raise ShellArgumentError(f"status format must be 'summary', 'simple' or 'detailed': {kind}")
-    counts = _region_counts(sh)
-    regions = sum(counts.values())
+    st = sh.connection.admin().status()
+    servers = st["servers"]
+    regions = st["regions"]
+    load = len(regions) / max(len(servers), 1)
     f = sh.fmt
     f.line(
-        f"1 active master, 0 backup masters, 1 servers, 0 dead, {float(regions):.4f} average load"
+        f"1 active master, 0 backup masters, {len(servers)} servers, 0 dead, "
+        f"{load:.4f} average load"
     )
     if kind == "summary":
         return
-    f.line("active master:  embedded")
-    f.line("1 live servers")
-    f.line("    embedded")
-    f.line(f"        numberOfTables={len(counts)}, numberOfRegions={regions}")
-    if kind == "detailed":
-        for table in counts:
-            for r in sh.connection.table(table).regions():
-                f.line(f'        "{r["name"].decode("latin-1")}"')
+    # the master runs in the first server's process (hedgerow standalone)
+    f.line(f"active master:  {servers[0]['name'] if servers else 'none'}")
+    f.line(f"{len(servers)} live servers")
+    for srv in servers:
+        mine = [r for r in regions if r["server"] == srv["name"]]
+        f.line(f"    {srv['name']} {srv['start_code']}")
+        f.line(
+            f"        numberOfTables={len({r['table'] for r in mine})}, "
+            f"numberOfOnlineRegions={srv['regions']}, "
+            f"storefileSizeMB={_mb(srv['store_file_bytes'])}, "
+            f"memstoreSizeMB={_mb(srv['memstore_bytes'])}, "
+            f"readRequestsCount={srv['read_requests']}, "
+            f"writeRequestsCount={srv['write_requests']}"
+        )
+        if kind == "detailed":
+            for r in mine:
+                row = f"{r['table']},{r['start_key'].decode('latin-1')},{r['name']}"
+                f.line(f'        "{row}"')
     f.line("0 dead servers")
-    f.line(f"Aggregate load: 0, regions: {regions}")
+    total = sum(s["read_requests"] + s["write_requests"] for s in servers)
+    f.line(f"Aggregate load: {total}, regions: {len(regions)}")
 
 
 @command(
