@@ -56,13 +56,14 @@ OPS = int(os.environ.get("HEDGEROW_MODEL_OPS", "2600"))
 
 
 class Runner:
-    def __init__(self, seed: int, path: str) -> None:
+    def __init__(self, seed: int, path: str, **extra: Any) -> None:
+        self.opts = {**ENGINE_OPTS, **extra}
         self.rng = random.Random(seed)
         self.seed = seed
         self.path = path
         self.clock = ManualClock(1_700_000_000_000)
         self.model = Model({f: m for f, (_, m) in FAMILIES.items()})
-        self.conn = hedgerow.connect(path, clock=self.clock, **ENGINE_OPTS)
+        self.conn = hedgerow.connect(path, clock=self.clock, **self.opts)
         self.conn.create_table("t", {f.decode(): o for f, (o, _) in FAMILIES.items()})
         self.t = self.conn.table("t")
         self.step = 0
@@ -373,7 +374,7 @@ class Runner:
         else:
             self.log.append("close and reopen")
             self.conn.close()
-            self.conn = hedgerow.connect(self.path, clock=self.clock, **ENGINE_OPTS)
+            self.conn = hedgerow.connect(self.path, clock=self.clock, **self.opts)
             self.t = self.conn.table("t")
 
     def run(self, n: int) -> None:
@@ -398,7 +399,7 @@ class Runner:
         # final full comparison, then once more after reopen
         self.op_full_compare()
         self.conn.close()
-        self.conn = hedgerow.connect(self.path, clock=self.clock, **ENGINE_OPTS)
+        self.conn = hedgerow.connect(self.path, clock=self.clock, **self.opts)
         self.t = self.conn.table("t")
         self.op_full_compare()
         self.conn.close()
@@ -414,3 +415,9 @@ class Runner:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_engine_matches_model(seed: int, tmp_path: Any) -> None:
     Runner(seed, str(tmp_path / "db")).run(OPS)
+
+
+def test_engine_matches_model_with_compactions_in_a_worker_process(tmp_path: Any) -> None:
+    """The same operations with every compaction run by a worker process
+    (``compaction_processes``, as hedgerow standalone runs them)."""
+    Runner(SEEDS[0] + 100, str(tmp_path / "db"), compaction_processes=1).run(OPS)

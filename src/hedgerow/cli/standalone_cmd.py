@@ -67,7 +67,8 @@ def add_parser(sub: Any) -> None:
         action="append",
         default=[],
         metavar="OPTION=VALUE",
-        help="an engine option, e.g. --set flush_size_bytes=67108864 (repeatable)",
+        help="an engine option, e.g. --set flush_size_bytes=67108864 (repeatable); "
+        "compactions run in a worker process unless --set compaction_processes=0",
     )
 
 

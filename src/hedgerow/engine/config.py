@@ -43,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     "background": True,
     # Recovery: skip (loudly) over a corrupt WAL region instead of refusing to open.
     "skip_corrupt_wal": False,
+    # Worker processes that run compactions' merge-and-rewrite loop off the serving
+    # process's GIL (hedgerow.region.compaction); 0 compacts on the background thread.
+    # hedgerow standalone uses 1.
+    "compaction_processes": 0,
 }
 
 
@@ -60,6 +64,7 @@ class EngineConfig:
     max_cell_bytes: int = DEFAULTS["max_cell_bytes"]
     background: bool = DEFAULTS["background"]
     skip_corrupt_wal: bool = DEFAULTS["skip_corrupt_wal"]
+    compaction_processes: int = DEFAULTS["compaction_processes"]
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> EngineConfig:
@@ -94,6 +99,7 @@ _RULES: dict[str, tuple[type, float]] = {
     "max_cell_bytes": (int, 1),
     "background": (bool, 0),
     "skip_corrupt_wal": (bool, 0),
+    "compaction_processes": (int, 0),
 }
 
 

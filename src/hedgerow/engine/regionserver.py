@@ -2,7 +2,8 @@
 
 Role: HBase's HRegionServer. It owns what every hosted region shares: one
 write-ahead log (group commit across concurrent writers, docs/formats/wal.md),
-the block cache, and the background flush and compaction threads. It keeps the
+the block cache, the background flush and compaction threads and, with the
+``compaction_processes`` option, the worker processes compactions run in. It keeps the
 map of *online* regions (per table, sorted by start key) and routes each row
 to the region whose range holds it. It does not decide which regions exist:
 the master (``hedgerow.engine.master``) opens and closes regions on it
@@ -53,6 +54,7 @@ from hedgerow.model.cell import Cell
 from hedgerow.model.mutation import RowMutation, check_row
 from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.model.schema import TableDescriptor
+from hedgerow.region.compaction import CompactionPool
 from hedgerow.region.region import Region, RegionInfo
 from hedgerow.storage import filenames
 from hedgerow.storage.block_cache import BlockCache
@@ -117,6 +119,9 @@ class RegionServer:
         #: when this server started, in ms (HBase's server start code)
         self.start_code = clock.now_ms()
         self.cache = BlockCache(config.block_cache_bytes)
+        self.compaction_pool = (
+            CompactionPool(config.compaction_processes) if config.compaction_processes else None
+        )
         self.wal: WriteAheadLog
         self.meta_region: Region
         #: set by the master: raises why ``table`` has no online regions here
@@ -179,6 +184,7 @@ class RegionServer:
             max_cell_bytes=self.config.max_cell_bytes,
         )
         region.before_write = self._before_write  # type: ignore[attr-defined]
+        region.compaction_pool = self.compaction_pool
         return region
 
     def recover(self, regions: Sequence[Region]) -> None:
@@ -631,6 +637,8 @@ class RegionServer:
                 self.wal.close()
         finally:
             self._closed = True
+            if self.compaction_pool is not None:
+                self.compaction_pool.close()
 
     @property
     def closed(self) -> bool:

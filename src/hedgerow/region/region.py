@@ -45,13 +45,13 @@ from hedgerow.model.mutation import (
 )
 from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.model.schema import TableDescriptor
+from hedgerow.region.compaction import CompactionJob, CompactionPool, compaction_entries
 from hedgerow.region.mvcc import MVCC
 from hedgerow.region.query_matcher import (
     VersionCounter,
     apply_row_filter,
     oldest_unexpired,
     resolve_family,
-    retain_for_major_compaction,
     row_visible,
 )
 from hedgerow.storage import filenames
@@ -174,6 +174,8 @@ class Region:
         self.last_major_compaction_ms = 0
         # counters
         self.read_requests = 0
+        #: worker processes for compactions (None: compact on the calling thread)
+        self.compaction_pool: CompactionPool | None = None
         self.write_requests = 0
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -896,14 +898,26 @@ class Region:
 
     def _compact_store(self, store: Store, chosen: list[FileMeta], major: bool) -> None:
         now = self._clock.now_ms()
-        entries = store.compaction_input(chosen, *self.key_bounds())
-        cf = store.cf
-        if major:
-            entries = retain_for_major_compaction(entries, cf, now)
-        elif cf.ttl_ms is not None and cf.min_versions == 0:
-            entries = _drop_expired(entries, now - cf.ttl_ms)
         number = self._manifest.allocate_file_number()
-        meta = store.write_file(entries, number, now)
+        pool = self.compaction_pool
+        if pool is None:
+            entries = store.compaction_input(chosen, *self.key_bounds())
+            entries = compaction_entries(entries, store.cf, major=major, now_ms=now)
+            meta = store.write_file(entries, number, now)
+        else:  # the merge loop runs in a worker process, off this process's GIL
+            start, stop = self.key_bounds()
+            meta = pool.run(
+                CompactionJob(
+                    tuple(store.paths_of(chosen)),
+                    start,
+                    stop,
+                    store.cf,
+                    major,
+                    now,
+                    store.file_path(number),
+                    number,
+                )
+            )
         failpoints.hit("region.compaction.before_manifest")
         self._manifest.apply(
             VersionEdit(
@@ -914,16 +928,6 @@ class Region:
         )
         failpoints.hit("region.compaction.after_manifest")
         store.install([meta] if meta else [], [m.file_number for m in chosen])
-
-
-def _drop_expired(
-    entries: Iterator[tuple[bytes, bytes]], oldest: int
-) -> Iterator[tuple[bytes, bytes]]:
-    from hedgerow.model.keys import split_key
-
-    for key, value in entries:
-        if split_key(key)[2] >= oldest:
-            yield key, value
 
 
 def _merge_rows(

@@ -71,7 +71,9 @@ class StandaloneServer:
         from hedgerow.rpc import RpcServer
 
         cfg = self.config
-        self.engine = Engine(cfg.data, EngineConfig.from_options(self._engine_options))
+        # compactions run in a worker process: requests never wait for their merge loop
+        options = {"compaction_processes": 1, **self._engine_options}
+        self.engine = Engine(cfg.data, EngineConfig.from_options(options))
         lines = [f"data directory {cfg.data} (master and region server)"]
         try:
             self._rpc = RpcServer(

@@ -33,7 +33,7 @@ from hedgerow.storage.sstable_reader import SSTableReader
 from hedgerow.storage.sstable_writer import SSTableWriter
 from hedgerow.storage.version_edit import FileMeta
 
-__all__ = ["Store", "StoreFile"]
+__all__ = ["Store", "StoreFile", "write_store_file"]
 
 log = logging.getLogger("hedgerow.store")
 
@@ -310,43 +310,16 @@ class Store:
     def write_file(self, entries: Entries, file_number: int, created_ms: int) -> FileMeta | None:
         """Write ``entries`` (key order) as store file ``file_number``; None if empty."""
         path = self._path_for(self.family, file_number)
-        self.fs.makedirs(path.rsplit("/", 1)[0])
-        writer = SSTableWriter(
-            self.fs,
-            path,
-            family=self.family,
-            block_size_bytes=self.cf.block_size,
-            compression=self.cf.compression,
-            bloom_filter_type=self.cf.bloom_filter_type,
-            created_ms=created_ms,
-        )
-        n = 0
-        try:
-            add = writer.add
-            for key, value in entries:
-                add(key, value)
-                n += 1
-                if not n & 511:
-                    yield_gil()  # background work: let request threads in (_internal/gil.py)
-            if n == 0:
-                writer.abandon()
-                return None
-            props = writer.finish()
-        except BaseException:
-            writer.abandon()
-            raise
-        return FileMeta(
-            family=self.family,
-            file_number=file_number,
-            size_bytes=props.file_size,
-            entries=props.entries,
-            first_key=props.first_key,
-            last_key=props.last_key,
-            min_seq=props.min_seq,
-            max_seq=props.max_seq,
-            min_ts=props.min_ts,
-            max_ts=props.max_ts,
-        )
+        return write_store_file(self.fs, path, self.cf, entries, file_number, created_ms)
+
+    def file_path(self, file_number: int) -> str:
+        return self._path_for(self.family, file_number)
+
+    def paths_of(self, chosen: list[FileMeta]) -> list[str]:
+        """The paths of the chosen files (a compaction in a worker process reads them)."""
+        numbers = {m.file_number for m in chosen}
+        with self._lock:
+            return [f.path for f in self._files if f.meta.file_number in numbers]
 
     def install(
         self,
@@ -485,3 +458,53 @@ def _merged(its: list[Entries]) -> Entries:
 def _file_id(region_dir: str, family: bytes, number: int) -> int:
     # stable per process; the block cache keys blocks by (file_id, offset)
     return hash((region_dir, family, number)) & ((1 << 62) - 1)
+
+
+def write_store_file(
+    fs: FileSystem,
+    path: str,
+    cf: ColumnFamilyDescriptor,
+    entries: Entries,
+    file_number: int,
+    created_ms: int,
+) -> FileMeta | None:
+    """Write ``entries`` (key order) as the store file at ``path`` with the family's block
+    size, compression and bloom type; None (and no file) if there are none. Used by
+    flushes and compactions, in the serving process or a compaction worker process."""
+    fs.makedirs(path.rsplit("/", 1)[0])
+    writer = SSTableWriter(
+        fs,
+        path,
+        family=cf.name,
+        block_size_bytes=cf.block_size,
+        compression=cf.compression,
+        bloom_filter_type=cf.bloom_filter_type,
+        created_ms=created_ms,
+    )
+    n = 0
+    try:
+        add = writer.add
+        for key, value in entries:
+            add(key, value)
+            n += 1
+            if not n & 511:
+                yield_gil()  # background work: let request threads in (_internal/gil.py)
+        if n == 0:
+            writer.abandon()
+            return None
+        props = writer.finish()
+    except BaseException:
+        writer.abandon()
+        raise
+    return FileMeta(
+        family=cf.name,
+        file_number=file_number,
+        size_bytes=props.file_size,
+        entries=props.entries,
+        first_key=props.first_key,
+        last_key=props.last_key,
+        min_seq=props.min_seq,
+        max_seq=props.max_seq,
+        min_ts=props.min_ts,
+        max_ts=props.max_ts,
+    )
