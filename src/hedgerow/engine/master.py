@@ -32,7 +32,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from hedgerow._internal import failpoints
+from hedgerow._internal import failpoints, invariants
 from hedgerow.engine.catalog import Catalog, RegionEntry, TableEntry
 from hedgerow.engine.meta import CLOSED, META_DESCRIPTOR, META_TABLE, OPEN, MetaRegion, MetaTable
 from hedgerow.engine.regionserver import RegionServer, TableRegions, table_dir
@@ -51,7 +51,7 @@ from hedgerow.region.region import Region, RegionInfo
 from hedgerow.storage import filenames
 from hedgerow.storage.fs import FileSystem
 
-__all__ = ["Master"]
+__all__ = ["Master", "tiling_problem"]
 
 log = logging.getLogger("hedgerow.master")
 
@@ -102,6 +102,13 @@ class Master:
                     self._catalog_path,
                 )
             entry.regions = [RegionEntry(r.name, r.start_key, r.end_key) for r in rows]
+            problem = tiling_problem(entry.regions)
+            if problem is not None:
+                raise CorruptionError(
+                    f"hbase:meta: table {entry.descriptor.name!r} does not tile its key "
+                    f"space: {problem}",
+                    rs.region_dir(META_TABLE, rs.meta_region.info.name),
+                )
             ids += [int(r.name) + 1 for r in rows if r.name.isdigit()]
         self.catalog.next_region_id = max(ids)
         # every region is opened so that the old logs replay into it, even a disabled
@@ -251,6 +258,7 @@ class Master:
             # at open, and so are its directories)
             regions = [self.rs.open_region(desc, e, create=True) for e in entries]
             try:
+                _check_tiling(desc.name, entries)
                 failpoints.hit("master.create_table.before_meta")
                 self.meta.write(
                     add=self._meta_rows(desc.name, entries),
@@ -336,6 +344,7 @@ class Master:
                 for row in rows:
                     row.server, row.state = "", CLOSED
             try:
+                _check_tiling(table, entries)
                 failpoints.hit("master.truncate.before_meta")
                 self.meta.write(
                     add=rows,
@@ -471,6 +480,7 @@ class Master:
                         filenames.store_file_path,
                     )
                     failpoints.hit("master.split.after_daughter")
+                _check_tiling(table, [*entry.regions[:idx], left, right, *entry.regions[idx + 1 :]])
                 failpoints.hit("master.split.before_meta")
                 self.meta.write(
                     add=self._meta_rows(table, (left, right)),
@@ -542,6 +552,7 @@ class Master:
                     max(a.flushed_seq, b.flushed_seq),
                     filenames.store_file_path,
                 )
+                _check_tiling(table, [*entry.regions[:ia], merged, *entry.regions[ib + 1 :]])
                 failpoints.hit("master.merge.before_meta")
                 self.meta.write(
                     add=self._meta_rows(table, [merged]),
@@ -598,6 +609,36 @@ class Master:
             "regions": self.rs.region_metrics(),
             "block_cache": self.rs.cache.stats(),
         }
+
+
+def tiling_problem(entries: Sequence[RegionEntry]) -> str | None:
+    """What keeps ``entries`` (sorted by start key) from tiling the key space, or None.
+
+    Rationale: the region server routes a row by bisecting the start keys and a scan
+    visits each region once, so the regions of a table must cover ``[b"", b"")``
+    exactly: a gap loses the rows in it and an overlap returns them twice. Every
+    procedure's meta commit must keep this true.
+    """
+    if not entries:
+        return "no regions"
+    if entries[0].start_key != b"":
+        return f"the first region {entries[0].name} starts at {entries[0].start_key!r}, not b''"
+    if entries[-1].end_key != b"":
+        return f"the last region {entries[-1].name} ends at {entries[-1].end_key!r}, not b''"
+    for a, b in zip(entries, entries[1:], strict=False):
+        if a.end_key != b.start_key:
+            return (
+                f"region {a.name} ends at {a.end_key!r} but the next, {b.name}, "
+                f"starts at {b.start_key!r}"
+            )
+    return None
+
+
+def _check_tiling(table: str, entries: Sequence[RegionEntry]) -> None:
+    """Before a meta commit (when invariants are on): the new region list tiles."""
+    if invariants.ENABLED:
+        problem = tiling_problem(entries)
+        assert problem is None, f"table {table!r} would not tile its key space: {problem}"
 
 
 def _entry_of(info: RegionInfo) -> RegionEntry:

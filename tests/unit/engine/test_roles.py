@@ -167,3 +167,29 @@ def test_standalone_records_its_address_as_the_region_server(tmp_path: Path) -> 
             conn.close()
     finally:
         srv.stop()
+
+
+def test_tiling_problem_names_gaps_and_overlaps() -> None:
+    from hedgerow.engine.catalog import RegionEntry
+    from hedgerow.engine.master import tiling_problem
+
+    ok = [RegionEntry("1", b"", b"k"), RegionEntry("2", b"k", b"")]
+    assert tiling_problem(ok) is None
+    assert tiling_problem([]) == "no regions"
+    gap = [RegionEntry("1", b"", b"k"), RegionEntry("2", b"m", b"")]
+    assert "region 1 ends at b'k' but the next, 2, starts at b'm'" in str(tiling_problem(gap))
+    assert "starts at b'a'" in str(tiling_problem([RegionEntry("1", b"a", b"")]))
+    assert "ends at b'z'" in str(tiling_problem([RegionEntry("1", b"", b"z")]))
+
+
+def test_meta_that_does_not_tile_refuses_the_open(tmp_path: Path) -> None:
+    from hedgerow.engine.meta import MetaRegion
+
+    path = str(tmp_path / "db")
+    with Engine(path) as e:
+        e.create_table(_desc(), [b"k", b"q"])
+        middle = e.regions("t")[1]
+        # what a buggy procedure could leave: the middle region's row gone from meta
+        e.meta.write(remove=[MetaRegion("t", middle.name, middle.start_key, middle.end_key)])
+    with pytest.raises(hedgerow.CorruptionError, match="does not tile its key space"):
+        Engine(path)
