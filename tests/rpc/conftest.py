@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from hedgerow.errors import CorruptionError, FilterSyntaxError, TableNotFound
+from hedgerow.errors import CorruptionError, FilterSyntaxError, NotServingRegion, TableNotFound
 from hedgerow.model.cell import Cell, KeyType
 from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.rpc import RpcServer, SocketTransport
+from hedgerow.rpc import messages as m
 
 
 def cell(row: bytes, value: bytes = b"v") -> Cell:
@@ -30,6 +31,19 @@ class FakeHandler:
 
     def table_names(self) -> list[str]:
         return ["t"]
+
+    # one region covering table "t", as region-addressed clients (RFC 0001) expect
+    def regions(self, table: str) -> list[m.RegionInfo]:
+        if table != "t":
+            raise TableNotFound(f"table {table!r} does not exist")
+        return [m.RegionInfo("t", "0000000001", b"", b"")]
+
+    def region_locations(self, table: str) -> list[tuple[m.RegionInfo, str]]:
+        return [(r, "fake:0") for r in self.regions(table)]
+
+    def check_region(self, table: str, region: str, rows: Any) -> None:
+        if region != "0000000001":
+            raise NotServingRegion(f"region {region} is not served here")
 
     def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
         with self.lock:

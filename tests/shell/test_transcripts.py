@@ -5,7 +5,7 @@ Lines starting with ``> `` are input (consecutive ones are fed together, so
 multi-line commands and y/n answers work as in a piped script); every other
 line is the exact expected output, with ``Took N.NNNN seconds`` written as
 ``Took <t> seconds``, wall-clock cell timestamps (13+ digits) as ``<ts>`` and the
-region server's name in ``status`` as ``<server>``.
+region server's name in ``status`` and ``list_regions`` as ``<server>``.
 Errors do not stop the session here (as in the interactive shell).
 Regenerate after an intended output change with
 ``HEDGEROW_UPDATE_TRANSCRIPTS=1 pytest tests/shell`` and review the diff.
@@ -35,7 +35,12 @@ _TS = re.compile(r"(?<![0-9])\d{13,}(?![0-9])")
 _SERVER = re.compile(r"(?<=active master:  )\S+|(?<=^    )(?:local|127\.0\.0\.1:\d+)(?= )", re.M)
 
 
+#: list_regions' SERVER_NAME column (11 wide: the header is the widest entry)
+_SERVER_CELL = re.compile(r"^ +(?:local|127\.0\.0\.1) \|", re.M)
+
+
 def mask(text: str) -> str:
+    text = _SERVER_CELL.sub(" " + "<server>".rjust(11) + " |", text)
     return _SERVER.sub("<server>", _TS.sub("<ts>", _TOOK.sub("Took <t> seconds", text)))
 
 

@@ -88,6 +88,7 @@ class AsyncBackend(Protocol):
     async def disable_table(self, table: str) -> None: ...
     async def is_table_enabled(self, table: str) -> bool: ...
     async def regions(self, table: str) -> Sequence[RegionDescription]: ...
+    async def region_locations(self, table: str) -> Sequence[tuple[RegionDescription, str]]: ...
     async def flush_table(self, table: str) -> None: ...
     async def split_region(
         self, table: str, region_name: str | None = None, split_row: bytes | None = None
@@ -176,6 +177,9 @@ class ThreadedBackend:
 
     async def regions(self, table: str) -> Sequence[RegionDescription]:
         return await self._run(self.backend.regions, table)
+
+    async def region_locations(self, table: str) -> Sequence[tuple[RegionDescription, str]]:
+        return await self._run(self.backend.region_locations, table)
 
     async def flush_table(self, table: str) -> None:
         await self._run(self.backend.flush_table, table)
@@ -392,7 +396,7 @@ class AsyncTable:
         return families_dict(await self._backend.descriptor(self.name))
 
     async def regions(self) -> list[dict[str, Any]]:
-        return region_dicts(self.name, await self._backend.regions(self.name))
+        return region_dicts(self.name, await self._backend.region_locations(self.name))
 
     # ---- reading -----------------------------------------------------------------
     async def row(

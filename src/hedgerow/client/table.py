@@ -213,7 +213,7 @@ class Table:
 
     def regions(self) -> list[dict[str, Any]]:
         """The table's regions in key order (happybase's shape)."""
-        return region_dicts(self.name, self._backend.regions(self.name))
+        return region_dicts(self.name, self._backend.region_locations(self.name))
 
     # ---- reading -----------------------------------------------------------------
     def row(
@@ -510,20 +510,30 @@ def families_dict(desc: TableDescriptor) -> dict[bytes, dict[str, Any]]:
     return out
 
 
-def region_dicts(table: str, regions: Sequence[RegionDescription]) -> list[dict[str, Any]]:
-    """``regions()``'s answer (happybase's shape)."""
-    return [
-        {
-            "start_key": r.start_key,
-            "end_key": r.end_key,
-            "id": i,
-            "name": f"{table},{r.start_key.decode('latin-1')},{r.name}".encode("latin-1"),
-            "version": 1,
-            "server_name": b"localhost",
-            "port": 0,
-        }
-        for i, r in enumerate(regions)
-    ]
+def region_dicts(
+    table: str, located: Sequence[tuple[RegionDescription, str]]
+) -> list[dict[str, Any]]:
+    """``regions()``'s answer in happybase's shape: ``id`` is the region's number,
+    ``server_name``/``port`` the hosting server as ``hbase:meta`` records it ("host:port"
+    behind hedgerow standalone, b"local" with port 0 when embedded, b"" with port 0
+    while the table is disabled)."""
+    out = []
+    for r, server in located:
+        host, _, port = server.rpartition(":")
+        if not host or not port.isdigit():
+            host, port = server, "0"
+        out.append(
+            {
+                "start_key": r.start_key,
+                "end_key": r.end_key,
+                "id": int(r.name) if r.name.isdigit() else 0,
+                "name": f"{table},{r.start_key.decode('latin-1')},{r.name}".encode("latin-1"),
+                "version": 1,
+                "server_name": host.encode(),
+                "port": int(port),
+            }
+        )
+    return out
 
 
 def row_spec(columns: Iterable[bytes | str] | None, timestamp: int | None, filter: Any) -> ReadSpec:

@@ -237,11 +237,15 @@ class Master:
         return self._entry(table).enabled
 
     def regions(self, table: str) -> list[RegionInfo]:
+        if table == META_TABLE:  # one region, never split, hosted by the region server
+            return [self.rs.meta_region.info]
         entry = self._entry(table)
         return [RegionInfo(table, e.name, e.start_key, e.end_key) for e in entry.regions]
 
     def region_locations(self, table: str) -> list[tuple[RegionInfo, str]]:
         """The table's regions in key order, each with its hosting server ("" if closed)."""
+        if table == META_TABLE:
+            return [(self.rs.meta_region.info, self.rs.name)]
         return [(info, self._assignment.get(info.name, "")) for info in self.regions(table)]
 
     def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None:

@@ -2,8 +2,10 @@
 
 Role: what ``hedgerow.aio.connect("hedgerow://...")`` gives ``AsyncConnection``;
 every method is the ``async`` twin of the ``RpcBackend`` method of the same
-name, built from the same ``Calls`` (rpc/client.py), so requests, answers and
-errors are identical.
+name, built from the same ``Calls`` (rpc/client.py) and routed by the same
+rules (rpc/locator.py: region-addressed calls, a location cache refreshed on
+NOT_SERVING_REGION, backoff until the deadline, per-region parts sent at once
+with ``asyncio.gather``), so requests, answers and errors are identical.
 Format: messages per docs/formats/rpc.md#messages.
 Invariants: a scan (``async for row, cells in backend.scan(...)``) opens its
 server scanner on the first ``__anext__``, pulls one batch at a time, and
@@ -17,16 +19,27 @@ one coroutine at a time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from hedgerow.errors import NotServingRegion
 from hedgerow.model.cell import Cell
 from hedgerow.model.mutation import RowMutation
 from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.model.schema import TableDescriptor
 from hedgerow.rpc import messages as m
-from hedgerow.rpc.client import Call, Calls, ScanCursor, close_notice
+from hedgerow.rpc.client import (
+    Call,
+    Calls,
+    ScanCursor,
+    close_notice,
+    mutation_row,
+    region_locations,
+    row_itself,
+)
 from hedgerow.rpc.codec import unpackb
+from hedgerow.rpc.locator import Backoff, FanOut, RegionLocator, TableLocations
 from hedgerow.rpc.transport import AsyncTransport
 from hedgerow.rpc.wire_format import MessageType as T
 
@@ -54,9 +67,58 @@ class AsyncRpcBackend:
         self.timeout_s = timeout_s
         self.scan_batch_rows = scan_batch_rows
         self.scan_batch_bytes = scan_batch_bytes
+        #: region locations (RFC 0001): every data call names its region
+        self.locator = RegionLocator()
 
     async def _run(self, c: Call[R]) -> R:
         return c.decode(unpackb(await self.transport.call(c.type, c.body(), self.timeout_s)))
+
+    def _deadline(self) -> tuple[float, Callable[[], float]]:
+        clock = getattr(self.transport, "clock", None)
+        now: Callable[[], float] = clock.monotonic_s if clock is not None else time.monotonic
+        budget = self.timeout_s
+        if budget is None:
+            budget = float(getattr(self.transport, "timeout_s", 30.0))
+        return now() + budget, now
+
+    async def _locations(self, table: str) -> TableLocations:
+        loc = self.locator.cached(table)
+        if loc is None:
+            regions: list[m.RegionInfo] = await self._run(Calls.regions(table))
+            loc = self.locator.install(table, regions)
+        return loc
+
+    async def _routed(self, table: str, attempt: Callable[[TableLocations], Awaitable[R]]) -> R:
+        """``RpcBackend._routed``, awaiting: retry on NotServingRegion with fresh
+        locations and backoff until the deadline."""
+        try:
+            return await attempt(await self._locations(table))
+        except NotServingRegion as e:
+            last = e
+        backoff = Backoff(*self._deadline())
+        while True:
+            self.locator.forget(table)
+            delay = backoff.next_delay()
+            if delay is None:
+                raise last
+            await asyncio.sleep(delay)
+            try:
+                return await attempt(await self._locations(table))
+            except NotServingRegion as e:
+                last = e
+
+    async def _fan_out(
+        self, table: str, fan: FanOut[Any], build: Callable[[str, list[Any]], Call[Any]]
+    ) -> None:
+        """One call per region, all in flight at once; refused parts are regrouped."""
+
+        async def attempt(loc: TableLocations) -> None:
+            parts = fan.parts(loc)
+            calls = [build(region, fan.part_items(idx)) for region, idx in parts]
+            answers = await asyncio.gather(*(self._run(c) for c in calls), return_exceptions=True)
+            fan.settle(parts, answers)
+
+        await self._routed(table, attempt)
 
     # ---- tables -----------------------------------------------------------------------
 
@@ -90,6 +152,12 @@ class AsyncRpcBackend:
     async def regions(self, table: str) -> list[m.RegionInfo]:
         return await self._run(Calls.regions(table))
 
+    async def region_locations(self, table: str) -> list[tuple[m.RegionInfo, str]]:
+        """The table's regions with their hosting servers (also refreshes the cache)."""
+        regions: list[m.RegionInfo] = await self._run(Calls.regions(table))
+        self.locator.install(table, regions)
+        return region_locations(regions)
+
     async def flush_table(self, table: str) -> None:
         await self._run(Calls.flush_table(table))
 
@@ -112,7 +180,10 @@ class AsyncRpcBackend:
     async def mutate(
         self, table: str, mutations: Sequence[RowMutation], durability: Any = None
     ) -> None:
-        await self._run(Calls.mutate(table, mutations, durability))
+        fan = FanOut(mutations, mutation_row)
+        await self._fan_out(
+            table, fan, lambda region, part: Calls.mutate_part(table, part, durability, region)
+        )
 
     async def increment(
         self,
@@ -121,7 +192,12 @@ class AsyncRpcBackend:
         amounts: dict[tuple[bytes, bytes], int],
         durability: Any = None,
     ) -> dict[tuple[bytes, bytes], int]:
-        return await self._run(Calls.increment(table, row, amounts, durability))
+        return await self._routed(
+            table,
+            lambda loc: self._run(
+                Calls.increment(table, row, amounts, durability, loc.locate(row))
+            ),
+        )
 
     async def append(
         self,
@@ -130,7 +206,10 @@ class AsyncRpcBackend:
         suffixes: dict[tuple[bytes, bytes], bytes],
         durability: Any = None,
     ) -> dict[tuple[bytes, bytes], bytes]:
-        return await self._run(Calls.append(table, row, suffixes, durability))
+        return await self._routed(
+            table,
+            lambda loc: self._run(Calls.append(table, row, suffixes, durability, loc.locate(row))),
+        )
 
     async def check_and_mutate(
         self,
@@ -142,17 +221,32 @@ class AsyncRpcBackend:
         mutation: RowMutation,
         durability: Any = None,
     ) -> bool:
-        return await self._run(
-            Calls.check_and_mutate(table, row, family, qualifier, compare, mutation, durability)
+        return await self._routed(
+            table,
+            lambda loc: self._run(
+                Calls.check_and_mutate(
+                    table, row, family, qualifier, compare, mutation, durability, loc.locate(row)
+                )
+            ),
         )
 
     # ---- reading ----------------------------------------------------------------------
 
     async def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
-        return await self._run(Calls.get(table, row, spec))
+        return await self._routed(
+            table, lambda loc: self._run(Calls.get(table, row, spec, loc.locate(row)))
+        )
 
     async def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
-        return await self._run(Calls.get_many(table, rows, spec))
+        fan = FanOut(rows, row_itself)
+        await self._fan_out(
+            table, fan, lambda region, part: Calls.get_many(table, part, spec, region)
+        )
+        out: list[list[Cell]] = [[] for _ in rows]
+        for idx, got in fan.in_order():
+            for i, cells in zip(idx, got, strict=True):
+                out[i] = cells
+        return out
 
     def scan(self, table: str, rng: ScanRange, spec: ReadSpec) -> AsyncRemoteScanner:
         """Rows in ``rng``: ``async for row, cells in backend.scan(...)`` (no I/O until then)."""
@@ -177,18 +271,29 @@ class AsyncRemoteScanner(ScanCursor, AsyncIterator[tuple[bytes, list[Cell]]]):
 
     async def __anext__(self) -> tuple[bytes, list[Cell]]:
         while not self.buffered():
-            call = self.next_call()
-            if call is None:
-                raise StopAsyncIteration
             if self._loop is None:
                 self._loop = asyncio.get_running_loop()
-            try:
-                resp = await self._backend._run(call)
-            except BaseException:
-                self.failed(call)
-                raise
+            if self.opening():
+                resp = await self._backend._routed(self.table, self._open)
+            else:
+                call = self.next_call()
+                if call is None:
+                    raise StopAsyncIteration
+                try:
+                    resp = await self._backend._run(call)
+                except BaseException:
+                    self.failed(call)
+                    raise
             self.got(resp)
         return self.pop()
+
+    async def _open(self, loc: TableLocations) -> m.ScanBatchResponse:
+        call = self.open_call(self.first_region(loc))
+        try:
+            return await self._backend._run(call)
+        except BaseException:
+            self.failed(call)
+            raise
 
     async def aclose(self) -> None:
         """Close the server scanner now (idempotent)."""

@@ -20,6 +20,7 @@ Hot path: ``get`` (one round trip); bench/bench_rpc.py.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.model.schema import TableDescriptor
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb, unpackb
-from hedgerow.rpc.locator import RegionLocator
+from hedgerow.rpc.locator import Backoff, FanOut, RegionLocator, TableLocations
 from hedgerow.rpc.transport import Transport
 from hedgerow.rpc.wire_format import MessageType as T
 
@@ -188,16 +189,24 @@ class Calls:
 
     @staticmethod
     def increment(
-        table: str, row: bytes, amounts: dict[tuple[bytes, bytes], int], durability: Any = None
+        table: str,
+        row: bytes,
+        amounts: dict[tuple[bytes, bytes], int],
+        durability: Any = None,
+        region: str | None = None,
     ) -> Call[dict[tuple[bytes, bytes], int]]:
-        req = m.IncrementRequest(table, row, dict(amounts), _dur(durability))
+        req = m.IncrementRequest(table, row, dict(amounts), _dur(durability), region)
         return Call(T.INCREMENT, req, _ints)
 
     @staticmethod
     def append(
-        table: str, row: bytes, suffixes: dict[tuple[bytes, bytes], bytes], durability: Any = None
+        table: str,
+        row: bytes,
+        suffixes: dict[tuple[bytes, bytes], bytes],
+        durability: Any = None,
+        region: str | None = None,
     ) -> Call[dict[tuple[bytes, bytes], bytes]]:
-        req = m.AppendRequest(table, row, dict(suffixes), _dur(durability))
+        req = m.AppendRequest(table, row, dict(suffixes), _dur(durability), region)
         return Call(T.APPEND, req, _bytes)
 
     @staticmethod
@@ -209,6 +218,7 @@ class Calls:
         compare: Callable[[bytes | None], bool],
         mutation: RowMutation,
         durability: Any = None,
+        region: str | None = None,
     ) -> Call[bool]:
         if not isinstance(compare, ValueComparison):
             raise InvalidArgument(
@@ -216,17 +226,48 @@ class Calls:
                 "(value_comparison(expected, op)); an arbitrary callable cannot be sent"
             )
         req = m.CheckAndMutateRequest(
-            table, row, family, qualifier, compare.op, compare.expected, mutation, _dur(durability)
+            table,
+            row,
+            family,
+            qualifier,
+            compare.op,
+            compare.expected,
+            mutation,
+            _dur(durability),
+            region,
         )
         return Call(T.CHECK_AND_MUTATE, req, _bool)
 
     @staticmethod
-    def get(table: str, row: bytes, spec: ReadSpec) -> Call[list[Cell]]:
-        return Call(T.GET, m.GetRequest(table, row, spec), _cells)
+    def get(table: str, row: bytes, spec: ReadSpec, region: str | None = None) -> Call[list[Cell]]:
+        return Call(T.GET, m.GetRequest(table, row, spec, region), _cells)
 
     @staticmethod
-    def get_many(table: str, rows: Sequence[bytes], spec: ReadSpec) -> Call[list[list[Cell]]]:
-        return Call(T.MULTI_GET, m.MultiGetRequest(table, tuple(rows), spec), _multi_cells)
+    def get_many(
+        table: str, rows: Sequence[bytes], spec: ReadSpec, region: str | None = None
+    ) -> Call[list[list[Cell]]]:
+        req = m.MultiGetRequest(table, tuple(rows), spec, region)
+        return Call(T.MULTI_GET, req, _multi_cells)
+
+    @staticmethod
+    def mutate_part(
+        table: str, mutations: Sequence[RowMutation], durability: Any, region: str
+    ) -> Call[None]:
+        req = m.MutateRequest(table, tuple(mutations), _dur(durability), region)
+        return Call(T.MUTATE, req, _none)
+
+
+def region_locations(regions: Sequence[m.RegionInfo]) -> list[tuple[m.RegionInfo, str]]:
+    """REGIONS' answer as (region, hosting server) pairs ("" when the server is unknown)."""
+    return [(r, r.server or "") for r in regions]
+
+
+def mutation_row(mu: RowMutation) -> bytes:
+    return mu.row
+
+
+def row_itself(row: bytes) -> bytes:
+    return row
 
 
 class RpcBackend:
@@ -251,8 +292,8 @@ class RpcBackend:
         self.timeout_s = timeout_s
         self.scan_batch_rows = scan_batch_rows
         self.scan_batch_bytes = scan_batch_bytes
-        #: region locations (RFC 0001): gets, multi-gets and mutations are region-addressed
-        self.locator = RegionLocator(lambda table: self._run(Calls.regions(table)))
+        #: region locations (RFC 0001): every data call names its region
+        self.locator = RegionLocator()
 
     def _deadline(self) -> tuple[float, Callable[[], float]]:
         clock = getattr(self.transport, "clock", None)
@@ -262,25 +303,59 @@ class RpcBackend:
             budget = float(getattr(self.transport, "timeout_s", 30.0))
         return now() + budget, now
 
-    def _routed(self, table: str, attempt: Callable[[], R]) -> R:
-        """Run a region-addressed ``attempt``; on NotServingRegion look the table up again
-        and retry with backoff (10 ms doubling to 1 s) until the deadline."""
+    def _locations(self, table: str) -> TableLocations:
+        """The table's cached locations (one REGIONS call on a miss)."""
+        loc = self.locator.cached(table)
+        if loc is None:
+            regions: list[m.RegionInfo] = self._run(Calls.regions(table))
+            loc = self.locator.install(table, regions)
+        return loc
+
+    def _routed(self, table: str, attempt: Callable[[TableLocations], R]) -> R:
+        """Run a region-addressed ``attempt`` with the table's locations; on
+        NotServingRegion look the table up again and retry with backoff (10 ms doubling
+        to 1 s) until the deadline."""
         try:  # fast path: the cached location is right, no deadline bookkeeping
-            return attempt()
+            return attempt(self._locations(table))
         except NotServingRegion as e:
             last = e
-        deadline, now = self._deadline()
-        delay = 0.01
+        backoff = Backoff(*self._deadline())
         while True:
             self.locator.forget(table)
-            if now() + delay > deadline:
+            delay = backoff.next_delay()
+            if delay is None:
                 raise last
             time.sleep(delay)
-            delay = min(delay * 2, 1.0)
             try:
-                return attempt()
+                return attempt(self._locations(table))
             except NotServingRegion as e:
                 last = e
+
+    def _fan_out(
+        self, table: str, fan: FanOut[Any], build: Callable[[str, list[Any]], Call[R]]
+    ) -> None:
+        """Send one call per region at once (``build(region, items)``); the parts a
+        region refused are regrouped with fresh locations and sent again."""
+
+        def attempt(loc: TableLocations) -> None:
+            parts = fan.parts(loc)
+            calls = [build(region, fan.part_items(idx)) for region, idx in parts]
+            if len(calls) == 1:  # one region: a plain call
+                try:
+                    answers: list[Any] = [self._run(calls[0])]
+                except NotServingRegion as e:
+                    answers = [e]
+            else:
+                bodies = [(c.type, c.body()) for c in calls]
+                answers = [
+                    a if isinstance(a, BaseException) else c.decode(unpackb(a))
+                    for c, a in zip(
+                        calls, self.transport.call_many(bodies, self.timeout_s), strict=True
+                    )
+                ]
+            fan.settle(parts, answers)
+
+        self._routed(table, attempt)
 
     def _run(self, c: Call[R]) -> R:
         return c.decode(unpackb(self.transport.call(c.type, c.body(), self.timeout_s)))
@@ -320,6 +395,12 @@ class RpcBackend:
     def regions(self, table: str) -> list[m.RegionInfo]:
         return self._run(Calls.regions(table))
 
+    def region_locations(self, table: str) -> list[tuple[m.RegionInfo, str]]:
+        """The table's regions with their hosting servers (also refreshes the cache)."""
+        regions = self._run(Calls.regions(table))
+        self.locator.install(table, regions)
+        return region_locations(regions)
+
     def flush_table(self, table: str) -> None:
         self._run(Calls.flush_table(table))
 
@@ -340,27 +421,12 @@ class RpcBackend:
     # ---- writing ----------------------------------------------------------------------
 
     def mutate(self, table: str, mutations: Sequence[RowMutation], durability: Any = None) -> None:
-        """One MUTATE per region (each row's mutation stays atomic); the parts a region no
-        longer serves (split, merged) are regrouped after a fresh lookup and resent."""
-        pending = list(mutations)
-
-        def attempt() -> None:
-            nonlocal pending
-            failed: list[RowMutation] = []
-            for region, idx in self.locator.group(table, [mu.row for mu in pending]).items():
-                part = tuple(pending[i] for i in idx)
-                req = m.MutateRequest(table, part, _dur(durability), region)
-                try:
-                    self._run(Call(T.MUTATE, req, _none))
-                except NotServingRegion:
-                    failed.extend(part)
-            pending = failed
-            if failed:
-                raise NotServingRegion(
-                    f"table {table!r}: {len(failed)} mutations found no serving region"
-                )
-
-        self._routed(table, attempt)
+        """One MUTATE per region, sent at once (each row's mutation stays atomic); the
+        parts a region no longer serves (split, merged) are regrouped and resent."""
+        fan = FanOut(mutations, mutation_row)
+        self._fan_out(
+            table, fan, lambda region, part: Calls.mutate_part(table, part, durability, region)
+        )
 
     def increment(
         self,
@@ -369,7 +435,12 @@ class RpcBackend:
         amounts: dict[tuple[bytes, bytes], int],
         durability: Any = None,
     ) -> dict[tuple[bytes, bytes], int]:
-        return self._run(Calls.increment(table, row, amounts, durability))
+        return self._routed(
+            table,
+            lambda loc: self._run(
+                Calls.increment(table, row, amounts, durability, loc.locate(row))
+            ),
+        )
 
     def append(
         self,
@@ -378,7 +449,10 @@ class RpcBackend:
         suffixes: dict[tuple[bytes, bytes], bytes],
         durability: Any = None,
     ) -> dict[tuple[bytes, bytes], bytes]:
-        return self._run(Calls.append(table, row, suffixes, durability))
+        return self._routed(
+            table,
+            lambda loc: self._run(Calls.append(table, row, suffixes, durability, loc.locate(row))),
+        )
 
     def check_and_mutate(
         self,
@@ -390,33 +464,32 @@ class RpcBackend:
         mutation: RowMutation,
         durability: Any = None,
     ) -> bool:
-        return self._run(
-            Calls.check_and_mutate(table, row, family, qualifier, compare, mutation, durability)
+        return self._routed(
+            table,
+            lambda loc: self._run(
+                Calls.check_and_mutate(
+                    table, row, family, qualifier, compare, mutation, durability, loc.locate(row)
+                )
+            ),
         )
 
     # ---- reading ----------------------------------------------------------------------
 
     def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
-        def attempt() -> list[Cell]:
-            region = self.locator.locate(table, row)
-            return self._run(Call(T.GET, m.GetRequest(table, row, spec, region), _cells))
-
-        return self._routed(table, attempt)
+        return self._routed(
+            table, lambda loc: self._run(Calls.get(table, row, spec, loc.locate(row)))
+        )
 
     def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
-        """One MULTI_GET per region holding some of ``rows``; results in request order."""
-
-        def attempt() -> list[list[Cell]]:
-            out: list[list[Cell]] = [[] for _ in rows]
-            for region, idx in self.locator.group(table, rows).items():
-                part = tuple(rows[i] for i in idx)
-                req = m.MultiGetRequest(table, part, spec, region)
-                got = self._run(Call(T.MULTI_GET, req, _multi_cells))
-                for i, cells in zip(idx, got, strict=True):
-                    out[i] = cells
-            return out
-
-        return self._routed(table, attempt)
+        """One MULTI_GET per region holding some of ``rows``, sent at once; results in
+        request order."""
+        fan = FanOut(rows, row_itself)
+        self._fan_out(table, fan, lambda region, part: Calls.get_many(table, part, spec, region))
+        out: list[list[Cell]] = [[] for _ in rows]
+        for idx, got in fan.in_order():
+            for i, cells in zip(idx, got, strict=True):
+                out[i] = cells
+        return out
 
     def scan(self, table: str, rng: ScanRange, spec: ReadSpec) -> RemoteScanner:
         return RemoteScanner(self, table, rng, spec)
@@ -436,6 +509,7 @@ class ScanCursor:
     def __init__(
         self, table: str, rng: ScanRange, spec: ReadSpec, batch_rows: int, batch_bytes: int
     ) -> None:
+        self.table = table
         self._req = m.OpenScannerRequest(table, rng, spec, batch_rows, batch_bytes)
         self._batch_rows = batch_rows
         self._batch_bytes = batch_bytes
@@ -453,12 +527,26 @@ class ScanCursor:
         self._pos += 1
         return item
 
+    def opening(self) -> bool:
+        """True while the scanner is still to be opened (the next call is an open)."""
+        return self._more and not self._started
+
+    def first_region(self, loc: TableLocations) -> str:
+        """The region holding the scan's first row, which the open names (RFC 0001)."""
+        start = self._req.rng.start
+        if not start:
+            return loc.last() if self._req.rng.reverse else loc.locate(b"")
+        return loc.locate(start)
+
+    def open_call(self, region: str | None) -> Call[m.ScanBatchResponse]:
+        self._started = True
+        return Call(T.OPEN_SCANNER, dataclasses.replace(self._req, region=region), _scan_batch)
+
     def next_call(self) -> Call[m.ScanBatchResponse] | None:
         if not self._more:
             return None
         if not self._started:
-            self._started = True
-            return Call(T.OPEN_SCANNER, self._req, _scan_batch)
+            return self.open_call(None)
         assert self._id is not None
         req = m.ScannerNextRequest(self._id, self._batch_rows, self._batch_bytes)
         return Call(T.SCANNER_NEXT, req, _scan_batch)
@@ -509,16 +597,28 @@ class RemoteScanner(ScanCursor, Iterator[tuple[bytes, list[Cell]]]):
 
     def __next__(self) -> tuple[bytes, list[Cell]]:
         while not self.buffered():
-            call = self.next_call()
-            if call is None:
-                raise StopIteration
-            try:
-                resp = self._backend._run(call)
-            except BaseException:
-                self.failed(call)
-                raise
+            if self.opening():
+                # region-addressed open: refused after a split, looked up again, retried
+                resp = self._backend._routed(self.table, self._open)
+            else:
+                call = self.next_call()
+                if call is None:
+                    raise StopIteration
+                try:
+                    resp = self._backend._run(call)
+                except BaseException:
+                    self.failed(call)
+                    raise
             self.got(resp)
         return self.pop()
+
+    def _open(self, loc: TableLocations) -> m.ScanBatchResponse:
+        call = self.open_call(self.first_region(loc))
+        try:
+            return self._backend._run(call)
+        except BaseException:
+            self.failed(call)
+            raise
 
     def close(self) -> None:
         """Close the server scanner now (idempotent)."""

@@ -46,6 +46,29 @@ def _check_region(handler: Any, table: str, region: str | None, rows: Any) -> No
         handler.check_region(table, region, rows)
 
 
+def _increment(handler: Any, r: m.IncrementRequest) -> m.ColumnIntsResponse:
+    _check_region(handler, r.table, r.region, [r.row])
+    return m.ColumnIntsResponse(
+        handler.increment(r.table, r.row, r.amounts, *_durability(r.durability))
+    )
+
+
+def _append(handler: Any, r: m.AppendRequest) -> m.ColumnBytesResponse:
+    _check_region(handler, r.table, r.region, [r.row])
+    return m.ColumnBytesResponse(
+        handler.append(r.table, r.row, r.suffixes, *_durability(r.durability))
+    )
+
+
+def _check_and_mutate(handler: Any, r: m.CheckAndMutateRequest) -> m.BoolResponse:
+    _check_region(handler, r.table, r.region, [r.row])
+    compare = value_comparison(r.expected, r.op)
+    done = handler.check_and_mutate(
+        r.table, r.row, r.family, r.qualifier, compare, r.mutation, *_durability(r.durability)
+    )
+    return m.BoolResponse(bool(done))
+
+
 def _get(handler: Any, r: m.GetRequest) -> m.CellsResponse:
     _check_region(handler, r.table, r.region, [r.row])
     return m.CellsResponse(handler.get(r.table, r.row, r.spec))
@@ -130,8 +153,8 @@ class Dispatcher:
             ),
             MessageType.REGIONS: lambda r: m.RegionsResponse(
                 tuple(
-                    m.RegionInfo(x.table, x.name, x.start_key, x.end_key)
-                    for x in handler.regions(r.table)
+                    m.RegionInfo(x.table, x.name, x.start_key, x.end_key, server)
+                    for x, server in handler.region_locations(r.table)
                 )
             ),
             MessageType.FLUSH_TABLE: lambda r: handler.flush_table(r.table),
@@ -144,25 +167,9 @@ class Dispatcher:
             ),
             MessageType.STATUS: lambda r: m.StatusResponse(handler.status()),
             MessageType.MUTATE: lambda r: _mutate(handler, r),
-            MessageType.INCREMENT: lambda r: m.ColumnIntsResponse(
-                handler.increment(r.table, r.row, r.amounts, *_durability(r.durability))
-            ),
-            MessageType.APPEND: lambda r: m.ColumnBytesResponse(
-                handler.append(r.table, r.row, r.suffixes, *_durability(r.durability))
-            ),
-            MessageType.CHECK_AND_MUTATE: lambda r: m.BoolResponse(
-                bool(
-                    handler.check_and_mutate(
-                        r.table,
-                        r.row,
-                        r.family,
-                        r.qualifier,
-                        value_comparison(r.expected, r.op),
-                        r.mutation,
-                        *_durability(r.durability),
-                    )
-                )
-            ),
+            MessageType.INCREMENT: lambda r: _increment(handler, r),
+            MessageType.APPEND: lambda r: _append(handler, r),
+            MessageType.CHECK_AND_MUTATE: lambda r: _check_and_mutate(handler, r),
             MessageType.GET: lambda r: _get(handler, r),
             MessageType.MULTI_GET: lambda r: _multi_get(handler, r),
         }
@@ -199,6 +206,11 @@ class Dispatcher:
             return len(self._scanners)
 
     def _open_scanner(self, req: m.OpenScannerRequest, conn_id: int) -> m.ScanBatchResponse:
+        # a region-addressed open (RFC 0001): the named region must hold the first row;
+        # the scan then runs over every following region this server hosts (all of
+        # them in hedgerow standalone), surviving splits on the server side
+        first = req.rng.start
+        _check_region(self.handler, req.table, req.region, [first] if first else [])
         it = iter(self.handler.scan(req.table, req.rng, req.spec))
         sc = _Scanner(it, conn_id, req.table)
         sid = next(self._ids)

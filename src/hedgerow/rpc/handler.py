@@ -37,7 +37,7 @@ class Handler(Protocol):
 
     Tables: table_names, descriptor, create_table, delete_table, modify_table,
     truncate_table, enable_table, disable_table, is_table_enabled, regions,
-    flush_table, compact_table.  Writing: mutate, increment, append,
+    region_locations, flush_table, compact_table.  Writing: mutate, increment, append,
     check_and_mutate.  Reading: get, scan.
     """
 
@@ -51,6 +51,10 @@ class Handler(Protocol):
     def disable_table(self, table: str) -> None: ...
     def is_table_enabled(self, table: str) -> bool: ...
     def regions(self, table: str) -> Sequence[RegionLike]: ...
+    def region_locations(self, table: str) -> Sequence[tuple[RegionLike, str]]:
+        """The table's regions in key order, each with the server hosting it (REGIONS)."""
+        ...
+
     def flush_table(self, table: str) -> None: ...
     def compact_table(self, table: str, *, major: bool = False) -> None: ...
     def split_region(

@@ -1,79 +1,162 @@
-"""Client-side region locations: which region holds a row, cached per table (RFC 0001).
+"""Client-side region locations and the routing rules both RPC clients share (RFC 0001).
 
-Role: ``RpcBackend`` asks ``locate(table, row)`` before a get, multi-get or
-mutation and sends the request addressed to that region; a
-``NotServingRegion`` answer makes it ``forget(table)`` and look again (the
-table's regions are re-read with one REGIONS call, which the server answers
-from ``hbase:meta``). HBase's client does the same with its MetaCache.
+Role: ``RpcBackend`` and ``AsyncRpcBackend`` keep a ``RegionLocator``: each
+table's regions, read with one REGIONS call (answered from ``hbase:meta``) and
+cached as sorted ranges, as HBase's client does with its MetaCache. Every data
+call names the region it believes holds its row(s); a ``NotServingRegion``
+answer makes the client ``forget`` the table, wait (``Backoff``) and try again
+with fresh locations until its deadline. A multi-row call is split per region
+by ``FanOut``, its parts are sent at once, and only the parts a region refused
+are regrouped and sent again. The two clients differ only in how they wait.
 Invariants: a cached table's ranges are sorted by start key and tile the key
 space as of the moment they were read.
-Concurrency: one lock guards the cache; lookups are a bisect.
+Concurrency: one lock guards the cache; lookups are a bisect. A ``FanOut``
+belongs to one call.
 """
 
 from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
-__all__ = ["RegionLocator"]
+from hedgerow.errors import NotServingRegion
+
+__all__ = ["Backoff", "FanOut", "RegionLocator", "TableLocations"]
+
+X = TypeVar("X")
+
+#: the first wait after a refusal, and the longest (HBase's client pauses 100 ms and
+#: backs off; a split here takes tens of milliseconds, so start lower)
+BACKOFF_FIRST_S = 0.01
+BACKOFF_MAX_S = 1.0
 
 
-class _TableLocations:
-    __slots__ = ("starts", "names", "ends")
+class TableLocations:
+    """One table's regions as read from REGIONS: sorted ranges with names and servers."""
+
+    __slots__ = ("starts", "names", "ends", "servers")
 
     def __init__(self, regions: Sequence[Any]) -> None:
         ordered = sorted(regions, key=lambda r: r.start_key)
-        self.starts = [r.start_key for r in ordered]
-        self.names = [r.name for r in ordered]
-        self.ends = [r.end_key for r in ordered]
+        self.starts: list[bytes] = [r.start_key for r in ordered]
+        self.names: list[str] = [str(r.name) for r in ordered]
+        self.ends: list[bytes] = [r.end_key for r in ordered]
+        self.servers: list[str | None] = [getattr(r, "server", None) for r in ordered]
 
     def locate(self, row: bytes) -> str:
+        """The name of the region holding ``row``."""
         i = max(bisect.bisect_right(self.starts, row) - 1, 0)
-        return str(self.names[i])
+        return self.names[i]
+
+    def last(self) -> str:
+        """The region holding the table's last rows (where a reverse scan from the end starts)."""
+        return self.names[-1]
+
+    def group(self, rows: Sequence[bytes], positions: Sequence[int]) -> list[tuple[str, list[int]]]:
+        """``positions`` (indexes into ``rows``) grouped by region, regions in key order."""
+        starts = self.starts
+        out: dict[int, list[int]] = {}
+        for i in positions:
+            out.setdefault(max(bisect.bisect_right(starts, rows[i]) - 1, 0), []).append(i)
+        return [(self.names[r], out[r]) for r in sorted(out)]
 
 
 class RegionLocator:
     """Cached region locations of every table a client used.
 
-    ``fetch(table)`` returns the table's regions (objects with ``name``,
-    ``start_key``, ``end_key``); it is called on the first use of a table and after
-    every ``forget``. ``lookups`` and ``refreshes`` count for tests and stats.
+    The client fetches a table's regions itself (blocking or awaiting) and hands
+    them to ``install``; ``cached`` answers from memory. ``lookups`` and
+    ``refreshes`` count for tests and stats.
     """
 
-    def __init__(self, fetch: Callable[[str], Sequence[Any]]) -> None:
-        self._fetch = fetch
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tables: dict[str, _TableLocations] = {}  # guarded by self._lock
+        self._tables: dict[str, TableLocations] = {}  # guarded by self._lock
         self.lookups = 0
         self.refreshes = 0
 
-    def _table(self, table: str) -> _TableLocations:
-        with self._lock:
-            loc = self._tables.get(table)
-        if loc is None:
-            loc = _TableLocations(self._fetch(table))
-            with self._lock:
-                self._tables[table] = loc
-                self.refreshes += 1
-        return loc
-
-    def locate(self, table: str, row: bytes) -> str:
-        """The name of the region holding ``row`` (1 REGIONS call on a cache miss)."""
+    def cached(self, table: str) -> TableLocations | None:
         self.lookups += 1
-        return self._table(table).locate(row)
+        with self._lock:
+            return self._tables.get(table)
 
-    def group(self, table: str, rows: Sequence[bytes]) -> dict[str, list[int]]:
-        """Positions of ``rows`` grouped by region, regions in key order."""
-        loc = self._table(table)
-        self.lookups += len(rows)
-        out: dict[str, list[int]] = {}
-        for i, row in enumerate(rows):
-            out.setdefault(loc.locate(row), []).append(i)
-        return out
+    def install(self, table: str, regions: Sequence[Any]) -> TableLocations:
+        loc = TableLocations(regions)
+        if not loc.names:
+            raise NotServingRegion(f"table {table!r} has no regions to address")
+        with self._lock:
+            self._tables[table] = loc
+            self.refreshes += 1
+        return loc
 
     def forget(self, table: str) -> None:
         """Drop a table's cached locations (after NotServingRegion or a DDL change)."""
         with self._lock:
             self._tables.pop(table, None)
+
+
+class Backoff:
+    """Waits between attempts after a refusal: 10 ms doubling to 1 s, within a deadline.
+
+    >>> b = Backoff(deadline=1.0, now=lambda: 0.0)
+    >>> [b.next_delay() for _ in range(3)]
+    [0.01, 0.02, 0.04]
+    """
+
+    def __init__(self, deadline: float, now: Callable[[], float]) -> None:
+        self.deadline = deadline
+        self.now = now
+        self._delay = BACKOFF_FIRST_S
+
+    def next_delay(self) -> float | None:
+        """How long to wait before the next attempt; None when that would pass the deadline."""
+        delay = self._delay
+        if self.now() + delay > self.deadline:
+            return None
+        self._delay = min(delay * 2, BACKOFF_MAX_S)
+        return delay
+
+
+class FanOut(Generic[X]):
+    """The items of one multi-row call (rows of a multi-get, mutations of a batch),
+    split into one part per region, with the parts still to send.
+
+    ``parts(loc)`` groups what is pending by region; ``settle`` takes each part's
+    answer (a result, or the exception it raised), keeps the results, puts the parts a
+    region refused back into pending and re-raises any other error.
+    """
+
+    def __init__(self, items: Sequence[X], row_of: Callable[[X], bytes]) -> None:
+        self.items = items
+        self.rows = [row_of(x) for x in items]
+        self.pending: list[int] = list(range(len(items)))
+        self.results: list[tuple[list[int], Any]] = []
+
+    def parts(self, loc: TableLocations) -> list[tuple[str, list[int]]]:
+        return loc.group(self.rows, self.pending)
+
+    def part_items(self, idx: Sequence[int]) -> list[X]:
+        return [self.items[i] for i in idx]
+
+    def settle(self, parts: Sequence[tuple[str, list[int]]], answers: Sequence[Any]) -> None:
+        """Record the answers of ``parts``; raise NotServingRegion if any part was refused
+        (the caller looks the table up again and sends ``parts`` once more)."""
+        refused: list[int] = []
+        error: BaseException | None = None
+        for (_region, idx), answer in zip(parts, answers, strict=True):
+            if isinstance(answer, NotServingRegion):
+                refused.extend(idx)
+            elif isinstance(answer, BaseException):
+                error = error or answer
+            else:
+                self.results.append((idx, answer))
+        self.pending = sorted(refused)
+        if error is not None:
+            raise error
+        if refused:
+            raise NotServingRegion(f"{len(refused)} rows found no serving region; look again")
+
+    def in_order(self) -> Iterator[tuple[list[int], Any]]:
+        return iter(self.results)

@@ -94,12 +94,17 @@ def _fields(v: Any, n: int, what: str) -> list[Any]:
 
 def _fields_region(v: Any, n: int, what: str) -> tuple[list[Any], str | None]:
     """``n`` fields plus the optional trailing region name (RFC 0001)."""
+    return _fields_opt(v, n, what, "region")
+
+
+def _fields_opt(v: Any, n: int, what: str, extra: str) -> tuple[list[Any], str | None]:
+    """``n`` fields plus an optional trailing string field named ``extra``."""
     f = _list(v, what)
     if len(f) == n:
         return f, None
     if len(f) != n + 1:
         raise ProtocolError(f"{what} must have {n} or {n + 1} fields, got {len(f)}")
-    return f[:n], (None if f[n] is None else _str(f[n], "region"))
+    return f[:n], (None if f[n] is None else _str(f[n], extra))
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +329,8 @@ class RegionInfo:
     name: str
     start_key: bytes
     end_key: bytes
+    #: the hosting server, "host:port" ("local" embedded, "" while closed); None: unknown
+    server: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,19 +338,26 @@ class RegionsResponse:
     regions: tuple[RegionInfo, ...]
 
     def to_wire(self) -> Any:
-        return [[r.table, r.name, r.start_key, r.end_key] for r in self.regions]
+        out = []
+        for r in self.regions:
+            w: list[Any] = [r.table, r.name, r.start_key, r.end_key]
+            if r.server is not None:
+                w.append(r.server)
+            out.append(w)
+        return out
 
     @classmethod
     def from_wire(cls, v: Any) -> RegionsResponse:
         out = []
         for r in _list(v, "regions"):
-            r = _list(r, "region", 4)
+            f, server = _fields_opt(r, 4, "region", "server")
             out.append(
                 RegionInfo(
-                    _str(r[0], "table"),
-                    _str(r[1], "region name"),
-                    _bytes(r[2], "start key"),
-                    _bytes(r[3], "end key"),
+                    _str(f[0], "table"),
+                    _str(f[1], "region name"),
+                    _bytes(f[2], "start key"),
+                    _bytes(f[3], "end key"),
+                    server,
                 )
             )
         return cls(tuple(out))
@@ -394,18 +408,23 @@ class IncrementRequest:
     row: bytes
     amounts: dict[tuple[bytes, bytes], int]
     durability: int | None = None
+    region: str | None = None
 
     def to_wire(self) -> Any:
-        return [self.table, self.row, _encode_column_map(self.amounts), self.durability]
+        out = [self.table, self.row, _encode_column_map(self.amounts), self.durability]
+        if self.region is not None:
+            out.append(self.region)
+        return out
 
     @classmethod
     def from_wire(cls, v: Any) -> IncrementRequest:
-        f = _fields(v, 4, "increment")
+        f, region = _fields_region(v, 4, "increment")
         return cls(
             _str(f[0], "table"),
             _bytes(f[1], "row"),
             _decode_column_map(f[2], int, "amounts"),
             _opt_int(f[3], "durability"),
+            region,
         )
 
 
@@ -415,18 +434,23 @@ class AppendRequest:
     row: bytes
     suffixes: dict[tuple[bytes, bytes], bytes]
     durability: int | None = None
+    region: str | None = None
 
     def to_wire(self) -> Any:
-        return [self.table, self.row, _encode_column_map(self.suffixes), self.durability]
+        out = [self.table, self.row, _encode_column_map(self.suffixes), self.durability]
+        if self.region is not None:
+            out.append(self.region)
+        return out
 
     @classmethod
     def from_wire(cls, v: Any) -> AppendRequest:
-        f = _fields(v, 4, "append")
+        f, region = _fields_region(v, 4, "append")
         return cls(
             _str(f[0], "table"),
             _bytes(f[1], "row"),
             _decode_column_map(f[2], bytes, "suffixes"),
             _opt_int(f[3], "durability"),
+            region,
         )
 
 
@@ -470,9 +494,10 @@ class CheckAndMutateRequest:
     expected: bytes | None
     mutation: RowMutation
     durability: int | None = None
+    region: str | None = None
 
     def to_wire(self) -> Any:
-        return [
+        out = [
             self.table,
             self.row,
             self.family,
@@ -482,10 +507,13 @@ class CheckAndMutateRequest:
             encode_mutation(self.mutation),
             self.durability,
         ]
+        if self.region is not None:
+            out.append(self.region)
+        return out
 
     @classmethod
     def from_wire(cls, v: Any) -> CheckAndMutateRequest:
-        f = _fields(v, 8, "check and mutate")
+        f, region = _fields_region(v, 8, "check and mutate")
         return cls(
             _str(f[0], "table"),
             _bytes(f[1], "row"),
@@ -495,6 +523,7 @@ class CheckAndMutateRequest:
             _opt_bytes(f[5], "expected value"),
             decode_mutation(f[6]),
             _opt_int(f[7], "durability"),
+            region,
         )
 
 
@@ -591,25 +620,31 @@ class OpenScannerRequest:
     spec: ReadSpec
     batch_rows: int = 100
     batch_bytes: int = 1 << 20
+    #: the region holding the scan's first row (RFC 0001); None: the server routes
+    region: str | None = None
 
     def to_wire(self) -> Any:
-        return [
+        out = [
             self.table,
             encode_scan_range(self.rng),
             encode_read_spec(self.spec),
             self.batch_rows,
             self.batch_bytes,
         ]
+        if self.region is not None:
+            out.append(self.region)
+        return out
 
     @classmethod
     def from_wire(cls, v: Any) -> OpenScannerRequest:
-        f = _fields(v, 5, "open scanner")
+        f, region = _fields_region(v, 5, "open scanner")
         return cls(
             _str(f[0], "table"),
             decode_scan_range(f[1]),
             decode_read_spec(f[2]),
             _positive(f[3], "batch_rows"),
             _positive(f[4], "batch_bytes"),
+            region,
         )
 
 

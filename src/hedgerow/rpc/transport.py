@@ -23,6 +23,7 @@ import collections
 import itertools
 import socket
 import threading
+from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 from hedgerow._internal.clock import Clock, SystemClock
@@ -58,6 +59,13 @@ class Transport(Protocol):
 
     def notify(self, msg_type: int, body: bytes) -> None:
         """Send a request whose answer nobody waits for (best effort; safe in finalizers)."""
+        ...
+
+    def call_many(
+        self, calls: Sequence[tuple[int, bytes]], timeout_s: float | None = None
+    ) -> list[bytes | HedgerowError]:
+        """Send every request at once and wait for all; each answer's body or its error
+        (not raised), in order (one region-addressed part per region, RFC 0001)."""
         ...
 
     def close(self) -> None: ...
@@ -124,6 +132,18 @@ class InMemoryTransport:
             self.dispatcher.handle(msg_type, body, 0)
         except Exception:
             pass
+
+    def call_many(
+        self, calls: Sequence[tuple[int, bytes]], timeout_s: float | None = None
+    ) -> list[bytes | HedgerowError]:
+        """One after another in the caller's thread (there is no wire to overlap)."""
+        out: list[bytes | HedgerowError] = []
+        for msg_type, body in calls:
+            try:
+                out.append(self.call(msg_type, body, timeout_s))
+            except HedgerowError as exc:
+                out.append(exc)
+        return out
 
     def close(self) -> None:
         self._closed = True
@@ -351,6 +371,56 @@ class SocketTransport:
         if w.error is not None:
             raise w.error
         return _answer(w.flags, w.body)
+
+    def call_many(
+        self, calls: Sequence[tuple[int, bytes]], timeout_s: float | None = None
+    ) -> list[bytes | HedgerowError]:
+        """Send every request in one write, then wait for all answers (they may come
+        back in any order); each answer's body or its error, in request order. One
+        deadline covers them all."""
+        now = self.clock.monotonic_s()
+        deadline = now + (self.timeout_s if timeout_s is None else timeout_s)
+        conn = self._conn
+        if conn is None or conn.broken is not None:
+            conn = self._connect(deadline)
+        if self._oneway:
+            self._flush_oneway(conn)
+        ids: list[int] = []
+        waiters: list[_Waiter] = []
+        frames = []
+        timeout_ms = _timeout_ms(deadline - now)
+        for msg_type, body in calls:
+            rid = self._next_id()
+            w = _Waiter()
+            conn.pending[rid] = w
+            ids.append(rid)
+            waiters.append(w)
+            frames.append(encode_frame(msg_type, 0, rid, timeout_ms, body))
+        if conn.broken is not None:
+            for rid in ids:
+                conn.pending.pop(rid, None)
+            raise conn.broken
+        self._send(conn, b"".join(frames))
+        out: list[bytes | HedgerowError] = []
+        for rid, w in zip(ids, waiters, strict=True):
+            if not w.lock.acquire(timeout=max(0.0, deadline - self.clock.monotonic_s())):
+                if conn.pending.pop(rid, None) is not None:
+                    out.append(
+                        DeadlineExceeded(
+                            f"no answer from {self._where} to request {rid} "
+                            f"within {deadline - now:.3g} s"
+                        )
+                    )
+                    continue
+                w.lock.acquire()  # answered in the same instant: take it
+            if w.error is not None:
+                out.append(w.error)
+                continue
+            try:
+                out.append(_answer(w.flags, w.body))
+            except HedgerowError as exc:
+                out.append(exc)
+        return out
 
     def _flush_oneway(self, conn: _SocketConn) -> None:
         while self._oneway:

@@ -623,7 +623,11 @@ def test_regions_with_split_keys(conn: hedgerow.Connection) -> None:
         (b"m", b""),
     ]
     assert all(isinstance(r["name"], bytes) for r in regs)
-    assert [r["id"] for r in regs] == [0, 1, 2]
+    # the id is the region's number (HBase: its region id), the name ends with it
+    assert [r["id"] for r in regs] == [int(r["name"].rsplit(b",", 1)[1]) for r in regs]
+    assert len({r["id"] for r in regs}) == 3
+    # embedded: meta names the serving process "local"
+    assert {(r["server_name"], r["port"]) for r in regs} == {(b"local", 0)}
 
 
 def test_tables_returns_bytes(conn: hedgerow.Connection) -> None:
