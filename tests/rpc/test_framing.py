@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 
 from hedgerow.rpc.codes import FrameTooLarge, ProtocolError, UnsupportedVersion
 from hedgerow.rpc.framing import Frame, FrameDecoder, encode_frame, encode_preamble
-from hedgerow.rpc.wire_format import HEADER_SIZE, MAGIC, FrameFlag
+from hedgerow.rpc.wire_format import (
+    HEADER_SIZE,
+    MAGIC,
+    MIN_PROTOCOL_VERSION,
+    PROTOCOL_VERSION,
+    FrameFlag,
+)
 
 FRAMES = [
     Frame(30, 0, 1, 500, b"\x93\xa1t\xc4\x01r\xc0"),
@@ -25,7 +31,7 @@ STREAM = encode_preamble() + b"".join(
 def test_decodes_whole_stream() -> None:
     d = FrameDecoder()
     assert d.feed(STREAM) == FRAMES
-    assert d.preamble is not None and d.preamble.version == 1
+    assert d.preamble is not None and d.preamble.version == PROTOCOL_VERSION == 2
     assert d.buffered == 0
 
 
@@ -48,8 +54,17 @@ def test_bad_magic() -> None:
 
 
 def test_unknown_version_names_both_versions() -> None:
-    with pytest.raises(UnsupportedVersion, match="version 7.*version 1"):
+    with pytest.raises(UnsupportedVersion, match="version 7.*versions 1 to 2"):
         FrameDecoder().feed(struct.pack(">4sHH", MAGIC, 7, 0))
+    with pytest.raises(UnsupportedVersion, match="version 0"):
+        FrameDecoder().feed(struct.pack(">4sHH", MAGIC, 0, 0))
+
+
+def test_every_version_from_the_oldest_is_accepted() -> None:
+    for v in range(MIN_PROTOCOL_VERSION, PROTOCOL_VERSION + 1):
+        d = FrameDecoder()
+        d.feed(encode_preamble(v))
+        assert d.preamble is not None and d.preamble.version == v
 
 
 def test_unknown_handshake_flags_refused() -> None:

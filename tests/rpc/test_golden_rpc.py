@@ -25,6 +25,14 @@ UPDATE = os.environ.get("HEDGEROW_UPDATE_GOLDEN", "") not in ("", "0")
 def _cases() -> dict[str, bytes]:
     req = m.GetRequest("t", b"row1", ReadSpec())
     resp = m.CellsResponse([Cell(b"row1", b"cf", "q\u00e9".encode(), 1000, KeyType.PUT, b"", 0)])
+    # protocol version 2 (RFC 0001): a region-addressed get and REGIONS with servers
+    addressed = m.GetRequest("t", b"row1", ReadSpec(), "0000000002")
+    regions = m.RegionsResponse(
+        (
+            m.RegionInfo("t", "0000000002", b"", b"m", "127.0.0.1:16000"),
+            m.RegionInfo("t", "0000000003", b"m", b"", "127.0.0.1:16000"),
+        )
+    )
     return {
         "preamble.hex": encode_preamble(),
         "get_request.hex": encode_frame(MessageType.GET, 0, 7, 250, packb(req.to_wire())),
@@ -38,7 +46,16 @@ def _cases() -> dict[str, bytes]:
             0,
             packb({"code": "TABLE_NOT_FOUND", "message": "table 'x' does not exist", "fields": {}}),
         ),
+        "get_request_region.hex": encode_frame(
+            MessageType.GET, 0, 9, 250, packb(addressed.to_wire())
+        ),
+        "regions_response.hex": encode_frame(
+            MessageType.REGIONS, int(FrameFlag.RESPONSE), 10, 0, packb(regions.to_wire())
+        ),
     }
+
+
+_TYPES = {"regions_response.hex": MessageType.REGIONS}
 
 
 def _hex(data: bytes) -> str:
@@ -55,4 +72,26 @@ def test_golden(name: str) -> None:
     assert bytes.fromhex(path.read_text().replace("\n", " ")) == data
     if name != "preamble.hex":
         (frame,) = FrameDecoder(expect_preamble=False).feed(data)
-        assert frame.type == MessageType.GET
+        assert frame.type == _TYPES.get(name, MessageType.GET)
+
+
+def test_region_fields_round_trip_and_old_bodies_still_decode() -> None:
+    """Version-2 bodies carry the optional region/server; version-1 bodies (one element
+    shorter) decode with None."""
+    from hedgerow.model.mutation import Put, RowMutation
+    from hedgerow.model.read_spec import ScanRange
+
+    mut = RowMutation(b"r", (Put(b"cf", b"q", b"v"),))
+    for req in (
+        m.IncrementRequest("t", b"r", {(b"cf", b"n"): 1}, None, "0000000002"),
+        m.AppendRequest("t", b"r", {(b"cf", b"a"): b"x"}, None, "0000000002"),
+        m.CheckAndMutateRequest("t", b"r", b"cf", b"q", "=", None, mut, None, "0000000002"),
+        m.OpenScannerRequest("t", ScanRange(), ReadSpec(), 10, 1000, "0000000002"),
+    ):
+        wire = req.to_wire()
+        assert type(req).from_wire(wire) == req
+        old = type(req).from_wire(wire[:-1])
+        assert old.region is None  # type: ignore[attr-defined]
+    info = m.RegionsResponse((m.RegionInfo("t", "1", b"", b"", "h:1"),))
+    assert m.RegionsResponse.from_wire(info.to_wire()) == info
+    assert m.RegionsResponse.from_wire([["t", "1", b"", b""]]).regions[0].server is None

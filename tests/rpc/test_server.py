@@ -23,12 +23,17 @@ from hedgerow.rpc import (
     ScannerExpired,
     SocketTransport,
     UnknownMessageType,
-    UnsupportedVersion,
 )
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb, unpackb
-from hedgerow.rpc.framing import FrameDecoder, encode_frame, encode_preamble
-from hedgerow.rpc.wire_format import MAGIC, FrameFlag, MessageType
+from hedgerow.rpc.framing import Frame, FrameDecoder, encode_frame, encode_preamble
+from hedgerow.rpc.wire_format import (
+    MAGIC,
+    MIN_PROTOCOL_VERSION,
+    PROTOCOL_VERSION,
+    FrameFlag,
+    MessageType,
+)
 
 from .conftest import FakeHandler, wait_until
 
@@ -206,18 +211,34 @@ def test_bad_body_and_unknown_type_get_error_replies_connection_stays(server: Rp
 
 
 def test_client_refuses_server_of_another_version(server: RpcServer) -> None:
-    """A client that speaks another version gets an error naming both versions."""
+    """A peer of a version outside the server's range gets an error naming both."""
     with socket.create_connection((server.host, server.port)) as s:
-        s.sendall(struct.pack(">4sHH", MAGIC, 2, 0))
+        s.sendall(struct.pack(">4sHH", MAGIC, PROTOCOL_VERSION + 1, 0))
         s.settimeout(5)
         data = s.recv(65536)
         while more := s.recv(65536):
             data += more
-    with pytest.raises(UnsupportedVersion, match="version 1.*version 2|version 2.*version 1"):
-        # our decoder speaks 1; pretend we are a v2 peer reading a v1 server's answer
-        frames = FrameDecoder().feed(data)
-        err = unpackb(frames[0].body)
-        raise UnsupportedVersion(err["message"])
+    frames = FrameDecoder().feed(data)
+    err = unpackb(frames[0].body)
+    assert err["code"] == "UNSUPPORTED_VERSION"
+    assert f"version {PROTOCOL_VERSION + 1}" in err["message"]
+    assert f"versions {MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}" in err["message"]
+
+
+@pytest.mark.parametrize("version", range(MIN_PROTOCOL_VERSION, PROTOCOL_VERSION + 1))
+def test_server_answers_with_the_version_the_client_speaks(server: RpcServer, version: int) -> None:
+    """A version-1 client (no region fields) is still served: the server's preamble
+    answers with the lower version, and requests work."""
+    with socket.create_connection((server.host, server.port)) as s:
+        s.sendall(encode_preamble(version))
+        s.sendall(encode_frame(int(MessageType.TABLE_NAMES), 0, 5, 1000, packb(None)))
+        s.settimeout(5)
+        d = FrameDecoder()
+        frames: list[Frame] = []
+        while not frames:
+            frames = d.feed(s.recv(65536))
+    assert d.preamble is not None and d.preamble.version == version
+    assert unpackb(frames[0].body) == ["t"]
 
 
 def test_scanner_streams_in_batches_and_closes(server: RpcServer, handler: FakeHandler) -> None:

@@ -33,13 +33,14 @@ from hedgerow.rpc.client import (
     Call,
     Calls,
     ScanCursor,
+    addresses_regions,
     close_notice,
     mutation_row,
     region_locations,
     row_itself,
 )
 from hedgerow.rpc.codec import unpackb
-from hedgerow.rpc.locator import Backoff, FanOut, RegionLocator, TableLocations
+from hedgerow.rpc.locator import UNADDRESSED, Backoff, FanOut, RegionLocator, TableLocations
 from hedgerow.rpc.transport import AsyncTransport
 from hedgerow.rpc.wire_format import MessageType as T
 
@@ -82,9 +83,13 @@ class AsyncRpcBackend:
         return now() + budget, now
 
     async def _locations(self, table: str) -> TableLocations:
+        if not addresses_regions(self.transport):
+            return UNADDRESSED
         loc = self.locator.cached(table)
         if loc is None:
             regions: list[m.RegionInfo] = await self._run(Calls.regions(table))
+            if not addresses_regions(self.transport):
+                return UNADDRESSED
             loc = self.locator.install(table, regions)
         return loc
 
@@ -108,7 +113,7 @@ class AsyncRpcBackend:
                 last = e
 
     async def _fan_out(
-        self, table: str, fan: FanOut[Any], build: Callable[[str, list[Any]], Call[Any]]
+        self, table: str, fan: FanOut[Any], build: Callable[[str | None, list[Any]], Call[Any]]
     ) -> None:
         """One call per region, all in flight at once; refused parts are regrouped."""
 

@@ -34,7 +34,7 @@ from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.model.schema import TableDescriptor
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb, unpackb
-from hedgerow.rpc.locator import Backoff, FanOut, RegionLocator, TableLocations
+from hedgerow.rpc.locator import UNADDRESSED, Backoff, FanOut, RegionLocator, TableLocations
 from hedgerow.rpc.transport import Transport
 from hedgerow.rpc.wire_format import MessageType as T
 
@@ -251,10 +251,17 @@ class Calls:
 
     @staticmethod
     def mutate_part(
-        table: str, mutations: Sequence[RowMutation], durability: Any, region: str
+        table: str, mutations: Sequence[RowMutation], durability: Any, region: str | None
     ) -> Call[None]:
         req = m.MutateRequest(table, tuple(mutations), _dur(durability), region)
         return Call(T.MUTATE, req, _none)
+
+
+def addresses_regions(transport: Any) -> bool:
+    """Whether requests may name regions: the server speaks protocol version 2 or more
+    (unknown before the first connection: assume so; the first REGIONS call tells)."""
+    version = getattr(transport, "protocol_version", None)
+    return version is None or version >= 2
 
 
 def region_locations(regions: Sequence[m.RegionInfo]) -> list[tuple[m.RegionInfo, str]]:
@@ -305,9 +312,13 @@ class RpcBackend:
 
     def _locations(self, table: str) -> TableLocations:
         """The table's cached locations (one REGIONS call on a miss)."""
+        if not addresses_regions(self.transport):
+            return UNADDRESSED
         loc = self.locator.cached(table)
         if loc is None:
             regions: list[m.RegionInfo] = self._run(Calls.regions(table))
+            if not addresses_regions(self.transport):  # learnt at this first connection
+                return UNADDRESSED
             loc = self.locator.install(table, regions)
         return loc
 
@@ -332,7 +343,7 @@ class RpcBackend:
                 last = e
 
     def _fan_out(
-        self, table: str, fan: FanOut[Any], build: Callable[[str, list[Any]], Call[R]]
+        self, table: str, fan: FanOut[Any], build: Callable[[str | None, list[Any]], Call[R]]
     ) -> None:
         """Send one call per region at once (``build(region, items)``); the parts a
         region refused are regrouped with fresh locations and sent again."""
@@ -531,7 +542,7 @@ class ScanCursor:
         """True while the scanner is still to be opened (the next call is an open)."""
         return self._more and not self._started
 
-    def first_region(self, loc: TableLocations) -> str:
+    def first_region(self, loc: TableLocations) -> str | None:
         """The region holding the scan's first row, which the open names (RFC 0001)."""
         start = self._req.rng.start
         if not start:

@@ -24,6 +24,7 @@ from hedgerow.rpc.wire_format import (
     HEADER_SIZE,
     KNOWN_FRAME_FLAGS,
     MAGIC,
+    MIN_PROTOCOL_VERSION,
     PREAMBLE,
     PREAMBLE_SIZE,
     PROTOCOL_VERSION,
@@ -120,11 +121,11 @@ class FrameDecoder:
             magic, version, flags = PREAMBLE.unpack_from(buf, 0)
             if magic != MAGIC:
                 raise self._fail(ProtocolError(f"bad magic {magic!r}, expected {MAGIC!r}"))
-            if version != PROTOCOL_VERSION:
+            if not MIN_PROTOCOL_VERSION <= version <= PROTOCOL_VERSION:
                 raise self._fail(
                     UnsupportedVersion(
-                        f"peer speaks RPC protocol version {version}; "
-                        f"this end speaks version {PROTOCOL_VERSION}"
+                        f"peer speaks RPC protocol version {version}; this end speaks "
+                        f"versions {MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}"
                     )
                 )
             if flags & ~self.accepted_flags:

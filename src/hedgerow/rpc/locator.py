@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from hedgerow.errors import NotServingRegion
 
-__all__ = ["Backoff", "FanOut", "RegionLocator", "TableLocations"]
+__all__ = ["UNADDRESSED", "Backoff", "FanOut", "RegionLocator", "TableLocations"]
 
 X = TypeVar("X")
 
@@ -45,22 +45,47 @@ class TableLocations:
         self.ends: list[bytes] = [r.end_key for r in ordered]
         self.servers: list[str | None] = [getattr(r, "server", None) for r in ordered]
 
-    def locate(self, row: bytes) -> str:
-        """The name of the region holding ``row``."""
+    def locate(self, row: bytes) -> str | None:
+        """The name of the region holding ``row`` (None: send the request unaddressed)."""
         i = max(bisect.bisect_right(self.starts, row) - 1, 0)
         return self.names[i]
 
-    def last(self) -> str:
+    def last(self) -> str | None:
         """The region holding the table's last rows (where a reverse scan from the end starts)."""
         return self.names[-1]
 
-    def group(self, rows: Sequence[bytes], positions: Sequence[int]) -> list[tuple[str, list[int]]]:
+    def group(
+        self, rows: Sequence[bytes], positions: Sequence[int]
+    ) -> list[tuple[str | None, list[int]]]:
         """``positions`` (indexes into ``rows``) grouped by region, regions in key order."""
         starts = self.starts
         out: dict[int, list[int]] = {}
         for i in positions:
             out.setdefault(max(bisect.bisect_right(starts, rows[i]) - 1, 0), []).append(i)
         return [(self.names[r], out[r]) for r in sorted(out)]
+
+
+class _Unaddressed(TableLocations):
+    """For a server that speaks protocol version 1: requests name no region and the
+    server routes them itself (and retries splits on its side)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    def locate(self, row: bytes) -> str | None:
+        return None
+
+    def last(self) -> str | None:
+        return None
+
+    def group(
+        self, rows: Sequence[bytes], positions: Sequence[int]
+    ) -> list[tuple[str | None, list[int]]]:
+        return [(None, list(positions))] if positions else []
+
+
+#: the locations used with a version-1 server (no region addressing)
+UNADDRESSED: TableLocations = _Unaddressed()
 
 
 class RegionLocator:
@@ -134,13 +159,13 @@ class FanOut(Generic[X]):
         self.pending: list[int] = list(range(len(items)))
         self.results: list[tuple[list[int], Any]] = []
 
-    def parts(self, loc: TableLocations) -> list[tuple[str, list[int]]]:
+    def parts(self, loc: TableLocations) -> list[tuple[str | None, list[int]]]:
         return loc.group(self.rows, self.pending)
 
     def part_items(self, idx: Sequence[int]) -> list[X]:
         return [self.items[i] for i in idx]
 
-    def settle(self, parts: Sequence[tuple[str, list[int]]], answers: Sequence[Any]) -> None:
+    def settle(self, parts: Sequence[tuple[str | None, list[int]]], answers: Sequence[Any]) -> None:
         """Record the answers of ``parts``; raise NotServingRegion if any part was refused
         (the caller looks the table up again and sends ``parts`` once more)."""
         refused: list[int] = []

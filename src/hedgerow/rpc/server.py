@@ -41,7 +41,12 @@ from hedgerow.rpc.dispatch import DEFAULT_LEASE_S, Dispatcher
 from hedgerow.rpc.framing import Frame, FrameDecoder, encode_frame, encode_preamble
 from hedgerow.rpc.handler import Handler
 from hedgerow.rpc.messages import CALLS
-from hedgerow.rpc.wire_format import DEFAULT_MAX_FRAME_BYTES, FrameFlag, MessageType
+from hedgerow.rpc.wire_format import (
+    DEFAULT_MAX_FRAME_BYTES,
+    PROTOCOL_VERSION,
+    FrameFlag,
+    MessageType,
+)
 
 __all__ = ["RpcServer", "new_event_loop"]
 
@@ -113,7 +118,8 @@ class _Connection(asyncio.Protocol):
             return
         if not self.handshaken and self.decoder.preamble is not None:
             self.handshaken = True
-            self._write(encode_preamble())
+            # answer with the version both ends speak: the lower of the two
+            self._write(encode_preamble(min(self.decoder.preamble.version, PROTOCOL_VERSION)))
         for f in frames:
             self._start(f)
 

@@ -33,7 +33,12 @@ from hedgerow.rpc.codes import ConnectionLost, DeadlineExceeded, ProtocolError
 from hedgerow.rpc.dispatch import DEFAULT_LEASE_S, Dispatcher
 from hedgerow.rpc.framing import Frame, FrameDecoder, encode_frame, encode_preamble
 from hedgerow.rpc.handler import Handler
-from hedgerow.rpc.wire_format import DEFAULT_MAX_FRAME_BYTES, MAX_REQUEST_ID, FrameFlag
+from hedgerow.rpc.wire_format import (
+    DEFAULT_MAX_FRAME_BYTES,
+    MAX_REQUEST_ID,
+    PROTOCOL_VERSION,
+    FrameFlag,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -116,6 +121,8 @@ class InMemoryTransport:
     ) -> None:
         self.dispatcher = Dispatcher(handler, lease_s=lease_s, clock=clock)
         self._closed = False
+        #: no handshake in memory: both ends are this code
+        self.protocol_version: int | None = PROTOCOL_VERSION
 
     def call(self, msg_type: int, body: bytes, timeout_s: float | None = None) -> bytes:
         if self._closed:
@@ -324,6 +331,15 @@ class SocketTransport:
             conn.reader.start()
             self._conn = conn
             return conn
+
+    @property
+    def protocol_version(self) -> int | None:
+        """The protocol version agreed with the server (the server's preamble), or None
+        before the first connection."""
+        conn = self._conn
+        if conn is None or conn.decoder.preamble is None:
+            return None
+        return conn.decoder.preamble.version
 
     def _next_id(self) -> int:
         rid = next(self._ids) & MAX_REQUEST_ID
@@ -572,6 +588,15 @@ class AsyncSocketTransport:
                 raise ConnectionLost(f"cannot connect to {self._where}: {exc}") from None
             self._conn = conn
             return conn
+
+    @property
+    def protocol_version(self) -> int | None:
+        """The protocol version agreed with the server (the server's preamble), or None
+        before the first connection."""
+        conn = self._conn
+        if conn is None or conn.decoder.preamble is None:
+            return None
+        return conn.decoder.preamble.version
 
     async def call(self, msg_type: int, body: bytes, timeout_s: float | None = None) -> bytes:
         now = self.clock.monotonic_s()

@@ -27,6 +27,7 @@ __all__ = [
     "MAX_REQUEST_ID",
     "PREAMBLE",
     "PREAMBLE_SIZE",
+    "MIN_PROTOCOL_VERSION",
     "PROTOCOL_VERSION",
     "FrameFlag",
     "HandshakeFlag",
@@ -38,9 +39,14 @@ __all__ = [
 #: packet dump and distinct from HBase's "HBas" RPC preamble and from "HTTP"/TLS
 #: ClientHello (0x16 0x03), so a wrong client on the port is recognised at once.
 MAGIC = b"HRPC"
-#: Protocol version both ends send in the preamble; a server closes connections of
-#: another version with an UNSUPPORTED_VERSION error frame.
-PROTOCOL_VERSION = 1
+#: The newest protocol version this end speaks, sent in its preamble. Version 2 (RFC 0001)
+#: added the optional region and server fields; a server answers a client's preamble
+#: with the lower of the two versions, and the client addresses regions only when that
+#: is 2 or more. A peer outside MIN_PROTOCOL_VERSION..PROTOCOL_VERSION gets an
+#: UNSUPPORTED_VERSION error frame and the connection is closed.
+PROTOCOL_VERSION = 2
+#: The oldest version still spoken (version-1 clients are served as before).
+MIN_PROTOCOL_VERSION = 1
 
 #: magic:4s version:u16 flags:u16
 PREAMBLE = struct.Struct(">4sHH")
