@@ -64,7 +64,7 @@ class Engine:
     - regions: ``regions``, ``region_locations``, ``split_region``, ``merge_regions``,
       ``check_region``, ``set_server_name``
     - writing: ``mutate``, ``increment``, ``append``, ``check_and_mutate``
-    - reading: ``get``, ``get_many``, ``scan``, ``scan_region``
+    - reading: ``get``, ``get_many``, ``scan``
     - maintenance and reporting: ``flush_table``, ``compact_table``, ``status``,
       ``stats``, ``close``
     """
@@ -226,12 +226,6 @@ class Engine:
     ) -> Iterator[tuple[bytes, list[Cell]]]:
         """Rows of the table in ``rng``, across regions, in order (splits are invisible)."""
         return self.region_server.scan(table, rng, spec)
-
-    def scan_region(
-        self, table: str, region: str, rng: ScanRange, spec: ReadSpec
-    ) -> Iterator[tuple[bytes, list[Cell]]]:
-        """Rows of ``rng`` inside one region only (see ``RegionServer.scan_region``)."""
-        return self.region_server.scan_region(table, region, rng, spec)
 
     # ---- maintenance and reporting ----------------------------------------------------------
     def flush_table(self, table: str) -> None:

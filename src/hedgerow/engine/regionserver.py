@@ -97,7 +97,7 @@ class RegionServer:
       ``open_region``, ``recover``, ``online``, ``set_online``, ``set_offline``,
       ``close_region``, ``forget_region``, ``compact_region``, ``request_compaction``
     - writing: ``mutate``, ``increment``, ``append``, ``check_and_mutate``
-    - reading: ``get``, ``get_many``, ``scan``, ``scan_region``, ``check_region``
+    - reading: ``get``, ``get_many``, ``scan``, ``check_region``
     - reporting and shutdown: ``status``, ``requests``, ``close``
     """
 
@@ -554,32 +554,6 @@ class RegionServer:
             filt = spec.filter
             if filt is not None and filt.filter_all_remaining():
                 return
-
-    def scan_region(
-        self, table: str, region: str, rng: ScanRange, spec: ReadSpec
-    ) -> Iterator[tuple[bytes, list[Cell]]]:
-        """Rows of ``rng`` inside one region only (a region-addressed scan, RFC 0001).
-
-        Raises NotServingRegion when the region is not open here, at the call or later
-        when it closes mid-scan (split, merge, alter): the client looks the table up
-        again and resumes after the last row it received.
-        """
-        tr = self._table_regions(table)
-        i = tr.index.get(region)
-        r = tr.regions[i] if i is not None else None
-        if r is None or r.closed:
-            raise not_serving(table, region)
-        if spec.filter is not None and rng.reverse:
-            spec.filter.set_reversed(True)
-        return self._scan_one_region(r, rng, spec)
-
-    def _scan_one_region(
-        self, region: Region, rng: ScanRange, spec: ReadSpec
-    ) -> Iterator[tuple[bytes, list[Cell]]]:
-        try:
-            yield from region.scan(rng, spec)
-        except RegionClosed:
-            raise not_serving(region.info.table, region.info.name) from None
 
     # ---- reporting -----------------------------------------------------------------------
     def region_metrics(self) -> list[dict[str, Any]]:
