@@ -83,7 +83,11 @@ class Engine:
         self.fs: FileSystem = fs or LocalFS()
         self.fs.makedirs(self.path)
         self._lock_handle: FileLock | None = self.fs.lock(os.path.join(self.path, "LOCK"))
-        self.region_server = RegionServer(self.path, self.config, self.clock, self.fs)
+        try:
+            self.region_server = RegionServer(self.path, self.config, self.clock, self.fs)
+        except BaseException:
+            self._release_lock()
+            raise
         self.master = Master(self.path, self.fs, self.region_server)
         try:
             self.master.start()

@@ -58,7 +58,7 @@ from hedgerow.region.compaction import CompactionPool
 from hedgerow.region.region import Region, RegionInfo
 from hedgerow.storage import filenames
 from hedgerow.storage.block_cache import BlockCache
-from hedgerow.storage.fs import FileSystem
+from hedgerow.storage.fs import FileSystem, LocalFS
 from hedgerow.storage.wal import Durability, WriteAheadLog, read_wal_dir
 
 __all__ = ["RegionServer", "TableRegions", "table_dir"]
@@ -119,6 +119,11 @@ class RegionServer:
         #: when this server started, in ms (HBase's server start code)
         self.start_code = clock.now_ms()
         self.cache = BlockCache(config.block_cache_bytes)
+        if config.compaction_processes and not isinstance(fs, LocalFS):
+            raise InvalidArgument(
+                "compaction_processes needs the local file system (worker processes open "
+                f"the store files by path); got {type(fs).__name__}"
+            )
         self.compaction_pool = (
             CompactionPool(config.compaction_processes) if config.compaction_processes else None
         )

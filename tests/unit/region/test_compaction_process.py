@@ -99,3 +99,21 @@ def _exists(pid: int) -> bool:
             return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
     except OSError:
         return False
+
+
+def test_worker_compactions_need_the_local_file_system(tmp_path: Path) -> None:
+    from hedgerow.engine import Engine, EngineConfig
+    from hedgerow.storage.fs import LocalFS
+
+    class Wrapped:  # any FileSystem that is not LocalFS (e.g. a remote or fault-injecting one)
+        def __init__(self) -> None:
+            self._fs = LocalFS()
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._fs, name)
+
+    cfg = EngineConfig.from_options({"compaction_processes": 1})
+    with pytest.raises(hedgerow.InvalidArgument, match="compaction_processes needs the local"):
+        Engine(str(tmp_path / "db"), cfg, fs=Wrapped())  # type: ignore[arg-type]
+    # the refused open released the directory: it opens now without the option
+    Engine(str(tmp_path / "db"), EngineConfig(), fs=Wrapped()).close()  # type: ignore[arg-type]
