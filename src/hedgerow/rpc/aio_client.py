@@ -19,10 +19,10 @@ one coroutine at a time.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from hedgerow._internal.clock import SystemClock
 from hedgerow.errors import NotServingRegion
 from hedgerow.model.cell import Cell
 from hedgerow.model.mutation import RowMutation
@@ -45,6 +45,8 @@ from hedgerow.rpc.transport import AsyncTransport
 from hedgerow.rpc.wire_format import MessageType as T
 
 __all__ = ["AsyncRemoteScanner", "AsyncRpcBackend"]
+
+_SYSTEM_CLOCK = SystemClock()
 
 R = TypeVar("R")
 
@@ -76,7 +78,9 @@ class AsyncRpcBackend:
 
     def _deadline(self) -> tuple[float, Callable[[], float]]:
         clock = getattr(self.transport, "clock", None)
-        now: Callable[[], float] = clock.monotonic_s if clock is not None else time.monotonic
+        now: Callable[[], float] = (
+            clock.monotonic_s if clock is not None else _SYSTEM_CLOCK.monotonic_s
+        )
         budget = self.timeout_s
         if budget is None:
             budget = float(getattr(self.transport, "timeout_s", 30.0))

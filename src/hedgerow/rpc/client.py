@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from hedgerow._internal.clock import SystemClock
 from hedgerow.errors import InvalidArgument, NotServingRegion
 from hedgerow.model.cell import Cell
 from hedgerow.model.compare import ValueComparison
@@ -39,6 +40,8 @@ from hedgerow.rpc.transport import Transport
 from hedgerow.rpc.wire_format import MessageType as T
 
 __all__ = ["Call", "Calls", "RemoteScanner", "RpcBackend", "ScanCursor"]
+
+_SYSTEM_CLOCK = SystemClock()
 
 R = TypeVar("R")
 
@@ -304,7 +307,9 @@ class RpcBackend:
 
     def _deadline(self) -> tuple[float, Callable[[], float]]:
         clock = getattr(self.transport, "clock", None)
-        now: Callable[[], float] = clock.monotonic_s if clock is not None else time.monotonic
+        now: Callable[[], float] = (
+            clock.monotonic_s if clock is not None else _SYSTEM_CLOCK.monotonic_s
+        )
         budget = self.timeout_s
         if budget is None:
             budget = float(getattr(self.transport, "timeout_s", 30.0))

@@ -15,10 +15,10 @@ Concurrency: not thread-safe; one session per thread.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
+from hedgerow._internal.clock import SystemClock
 from hedgerow.client import Connection
 from hedgerow.errors import (
     FamilyNotFound,
@@ -34,6 +34,8 @@ from hedgerow.shell.parser import Call, ShellSyntaxError, UnknownConstant, is_co
 from hedgerow.shell.registry import COMMANDS, CONSTANTS, ShellArgumentError, as_name
 
 __all__ = ["Shell", "ShellExit"]
+
+_SYSTEM_CLOCK = SystemClock()
 
 
 class ShellExit(Exception):
@@ -65,7 +67,7 @@ class Shell:
         *,
         target: str = "",
         interactive: bool = False,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = _SYSTEM_CLOCK.monotonic_s,
         identity: tuple[str, list[str]] | None = None,
         ask: Callable[[str], str | None] | None = None,
     ) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from hedgerow import Connection, Durability, Table
+from hedgerow._internal.clock import SystemClock
 from hedgerow.errors import HedgerowError, InvalidArgument, TableNotFound
 from hedgerow.gateways.thrift import convert as cv
 from hedgerow.gateways.thrift.scanners import ScannerRegistry
@@ -91,13 +92,11 @@ class HbaseHandler:
         clock: Callable[[], float] | None = None,
         cluster_id: str = "hedgerow",
     ) -> None:
-        import time
-
         # constant after __init__
         self._conn = connection
         self._t = ttypes
         self._cluster_id = cluster_id
-        self.scanners = ScannerRegistry(scanner_lease_s, clock or time.monotonic)
+        self.scanners = ScannerRegistry(scanner_lease_s, clock or SystemClock().monotonic_s)
 
     # ---- helpers ---------------------------------------------------------------------
     def _table(self, name: Any) -> Table:
