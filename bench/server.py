@@ -5,7 +5,9 @@ directories, free ports), preloads ``--n`` keys (16 random bytes, 100-byte
 values), then times single gets, single puts (SYNC_WAL and FSYNC_WAL), multi-gets
 of 10 keys and scans of 100 rows with 1 and ``--clients`` concurrent clients, and
 the same operations on the peers; then the get/put p99 while a major compaction
-runs on the Hedgerow server (issue 5). Stops everything it started.
+runs on the Hedgerow server (issue 5), and the get latency while another client
+writes as fast as it can (memstore flushes and the compactions they start).
+Stops everything it started.
 
 Method (same for every store, after ../shared/reference/peers-and-anchors.md section 3):
     * "N clients" = N threads in this one client process, each with its own
@@ -236,6 +238,61 @@ def hedgerow_load(url: str, keys: list[bytes], value: bytes, flushes: int) -> fl
         return time.perf_counter() - t0
     finally:
         conn.close()
+
+
+def write_load_p99(url: str, keys: list[bytes], duration_s: float, seed: int) -> dict[str, Any]:
+    """One client timing gets while another writes 1 KB rows in batches of 200 as fast as
+    it can: the request path under memstore flushes (at the server's flush_size_bytes;
+    ``--set flush_size_bytes=...`` makes them frequent) and the compactions they start."""
+    conn = hedgerow.connect(url, timeout_s=60.0)
+    t = conn.table("kv")
+    n = len(keys)
+    stop = threading.Event()
+    written = [0]
+    before = sum(r["store_files"] for r in conn.admin().status()["regions"])
+
+    def writer() -> None:
+        w = hedgerow.connect(url, timeout_s=60.0)
+        wt = w.table("kv")
+        big = b"w" * 1000
+        i = 0
+        try:
+            while not stop.is_set():
+                with wt.batch() as b:
+                    for _ in range(200):
+                        b.put(b"\xffwrite-load-%09d" % i, {COL: big})
+                        i += 1
+                written[0] = i
+        finally:
+            w.close()
+
+    th = threading.Thread(target=writer, daemon=True)
+    th.start()
+    rng = random.Random(seed)
+    lat: list[float] = []
+    pc = time.perf_counter
+    start = pc()
+    end = start + duration_s
+    try:
+        while pc() < end:
+            k = keys[rng.randrange(n)]
+            t0 = pc()
+            t.row(k)
+            lat.append(pc() - t0)
+    finally:
+        stop.set()
+        th.join()
+    took = pc() - start
+    after = sum(r["store_files"] for r in conn.admin().status()["regions"])
+    conn.close()
+    return {
+        "duration_s": took,
+        "rows_written": written[0],
+        "write_rows_s": written[0] / took,
+        "store_files_before": before,
+        "store_files_after": after,
+        "get": summarize(lat, took),
+    }
 
 
 def compaction_p99(
@@ -599,6 +656,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peers", default="redis,postgres", help="comma list of peers to run")
     ap.add_argument("--no-compaction", action="store_true", help="skip the compaction p99 run")
     ap.add_argument(
+        "--no-write-load", action="store_true", help="skip the get-latency-under-writes run"
+    )
+    ap.add_argument(
         "--set",
         action="append",
         default=[],
@@ -640,6 +700,7 @@ def main(argv: list[str] | None = None) -> int:
     rs: RedisServer | None = None
     pg: PostgresServer | None = None
     compaction: dict[str, Any] | None = None
+    write_load: dict[str, Any] | None = None
     try:
         loads["hedgerow"] = hedgerow_load(srv.url, keys, value, flushes=4)
         hf = hedgerow_factories(srv.url, keys, value)
@@ -705,6 +766,10 @@ def main(argv: list[str] | None = None) -> int:
             compaction = compaction_p99(
                 srv.url, keys, value, max(args.duration_s, 1.0 if args.quick else 5.0), args.seed
             )
+        if not args.no_write_load:
+            write_load = write_load_p99(
+                srv.url, keys, max(args.duration_s, 1.0 if args.quick else 10.0), args.seed
+            )
     finally:
         for peer in (rs, pg):
             if peer is not None:
@@ -736,6 +801,17 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 else:
                     lines.append(f"  {phase:<24}{op:<9}n=0 (compaction ended before a request)")
+    if write_load is not None:
+        g = write_load["get"]
+        lines += [
+            "",
+            f"Get latency under a write load (another client writing 1 KB rows in batches of "
+            f"200: {write_load['write_rows_s']:,.0f} rows/s for {write_load['duration_s']:.1f} s; "
+            f"store files {write_load['store_files_before']} -> "
+            f"{write_load['store_files_after']}):",
+            f"  get      n={g['count']:<7}p50 {g['p50_ms']:.3f}  p99 {g['p99_ms']:.3f}  "
+            f"p99.9 {g['p999_ms']:.3f}  max {g['max_ms']:.3f} ms",
+        ]
     lines += [f"note: {x}" for x in notes]
     report = "\n".join(lines)
     print("\n".join(lines[len(results) + 1 :]), flush=True)
@@ -750,6 +826,7 @@ def main(argv: list[str] | None = None) -> int:
                 "loads_s": loads,
                 "targets": tg,
                 "compaction": compaction,
+                "write_load": write_load,
                 "notes": notes,
             },
             fh,

@@ -36,6 +36,7 @@ def test_server_bench_quick_runs_and_prints_a_table(tmp_path: object) -> None:
         assert f"hedgerow {wl:<11}" in out
     assert "SYNC_WAL" in out and "FSYNC_WAL" in out
     assert "during a major compaction" in out
+    assert "Get latency under a write load" in out
     with open(os.path.join(str(tmp_path), "server_quick.json")) as f:
         data = json.load(f)
     assert {r["store"] for r in data["results"]} == {"hedgerow"}
