@@ -22,7 +22,6 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from hedgerow._internal.clock import SystemClock
 from hedgerow.errors import NotServingRegion
 from hedgerow.model.cell import Cell
 from hedgerow.model.mutation import RowMutation
@@ -45,8 +44,6 @@ from hedgerow.rpc.transport import AsyncTransport
 from hedgerow.rpc.wire_format import MessageType as T
 
 __all__ = ["AsyncRemoteScanner", "AsyncRpcBackend"]
-
-_SYSTEM_CLOCK = SystemClock()
 
 R = TypeVar("R")
 
@@ -76,15 +73,13 @@ class AsyncRpcBackend:
     async def _run(self, c: Call[R]) -> R:
         return c.decode(unpackb(await self.transport.call(c.type, c.body(), self.timeout_s)))
 
-    def _deadline(self) -> tuple[float, Callable[[], float]]:
-        clock = getattr(self.transport, "clock", None)
-        now: Callable[[], float] = (
-            clock.monotonic_s if clock is not None else _SYSTEM_CLOCK.monotonic_s
-        )
-        budget = self.timeout_s
-        if budget is None:
-            budget = float(getattr(self.transport, "timeout_s", 30.0))
-        return now() + budget, now
+    async def _relayout(self, table: str, c: Call[R]) -> R:
+        """``RpcBackend._relayout``: run a call that gives ``table`` new regions, then
+        drop its cached locations."""
+        try:
+            return await self._run(c)
+        finally:
+            self.locator.forget(table)
 
     async def _locations(self, table: str) -> TableLocations:
         if not addresses_regions(self.transport):
@@ -104,7 +99,7 @@ class AsyncRpcBackend:
             return await attempt(await self._locations(table))
         except NotServingRegion as e:
             last = e
-        backoff = Backoff(*self._deadline())
+        backoff = Backoff.for_call(self.transport, self.timeout_s)
         while True:
             self.locator.forget(table)
             delay = backoff.next_delay()
@@ -138,16 +133,16 @@ class AsyncRpcBackend:
         return await self._run(Calls.descriptor(table))
 
     async def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None:
-        await self._run(Calls.create_table(desc, split_keys))
+        await self._relayout(desc.name, Calls.create_table(desc, split_keys))
 
     async def delete_table(self, table: str) -> None:
-        await self._run(Calls.delete_table(table))
+        await self._relayout(table, Calls.delete_table(table))
 
     async def modify_table(self, desc: TableDescriptor) -> None:
         await self._run(Calls.modify_table(desc))
 
     async def truncate_table(self, table: str, *, preserve_splits: bool = True) -> None:
-        await self._run(Calls.truncate_table(table, preserve_splits))
+        await self._relayout(table, Calls.truncate_table(table, preserve_splits))
 
     async def enable_table(self, table: str) -> None:
         await self._run(Calls.enable_table(table))
@@ -176,10 +171,10 @@ class AsyncRpcBackend:
     async def split_region(
         self, table: str, region_name: str | None = None, split_row: bytes | None = None
     ) -> tuple[str, str]:
-        return await self._run(Calls.split_region(table, region_name, split_row))
+        return await self._relayout(table, Calls.split_region(table, region_name, split_row))
 
     async def merge_regions(self, table: str, region_a: str, region_b: str) -> str:
-        return await self._run(Calls.merge_regions(table, region_a, region_b))
+        return await self._relayout(table, Calls.merge_regions(table, region_a, region_b))
 
     async def status(self) -> dict[str, Any]:
         return await self._run(Calls.status())
@@ -251,11 +246,8 @@ class AsyncRpcBackend:
         await self._fan_out(
             table, fan, lambda region, part: Calls.get_many(table, part, spec, region)
         )
-        out: list[list[Cell]] = [[] for _ in rows]
-        for idx, got in fan.in_order():
-            for i, cells in zip(idx, got, strict=True):
-                out[i] = cells
-        return out
+        got: list[list[Cell]] = fan.per_item()
+        return got
 
     def scan(self, table: str, rng: ScanRange, spec: ReadSpec) -> AsyncRemoteScanner:
         """Rows in ``rng``: ``async for row, cells in backend.scan(...)`` (no I/O until then)."""

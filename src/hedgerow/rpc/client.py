@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from hedgerow._internal.clock import SystemClock
 from hedgerow.errors import InvalidArgument, NotServingRegion
 from hedgerow.model.cell import Cell
 from hedgerow.model.compare import ValueComparison
@@ -40,8 +39,6 @@ from hedgerow.rpc.transport import Transport
 from hedgerow.rpc.wire_format import MessageType as T
 
 __all__ = ["Call", "Calls", "RemoteScanner", "RpcBackend", "ScanCursor"]
-
-_SYSTEM_CLOCK = SystemClock()
 
 R = TypeVar("R")
 
@@ -305,16 +302,6 @@ class RpcBackend:
         #: region locations (RFC 0001): every data call names its region
         self.locator = RegionLocator()
 
-    def _deadline(self) -> tuple[float, Callable[[], float]]:
-        clock = getattr(self.transport, "clock", None)
-        now: Callable[[], float] = (
-            clock.monotonic_s if clock is not None else _SYSTEM_CLOCK.monotonic_s
-        )
-        budget = self.timeout_s
-        if budget is None:
-            budget = float(getattr(self.transport, "timeout_s", 30.0))
-        return now() + budget, now
-
     def _locations(self, table: str) -> TableLocations:
         """The table's cached locations (one REGIONS call on a miss)."""
         if not addresses_regions(self.transport):
@@ -335,7 +322,7 @@ class RpcBackend:
             return attempt(self._locations(table))
         except NotServingRegion as e:
             last = e
-        backoff = Backoff(*self._deadline())
+        backoff = Backoff.for_call(self.transport, self.timeout_s)
         while True:
             self.locator.forget(table)
             delay = backoff.next_delay()
@@ -376,8 +363,14 @@ class RpcBackend:
     def _run(self, c: Call[R]) -> R:
         return c.decode(unpackb(self.transport.call(c.type, c.body(), self.timeout_s)))
 
-    def _call(self, t: T, req: Any) -> Any:
-        return unpackb(self.transport.call(t, packb(req.to_wire()), self.timeout_s))
+    def _relayout(self, table: str, c: Call[R]) -> R:
+        """Run a call that gives ``table`` new regions (create, delete, truncate, split,
+        merge), then drop its cached locations: the next data call reads them afresh
+        instead of being refused first."""
+        try:
+            return self._run(c)
+        finally:
+            self.locator.forget(table)
 
     # ---- tables -----------------------------------------------------------------------
 
@@ -388,16 +381,16 @@ class RpcBackend:
         return self._run(Calls.descriptor(table))
 
     def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None:
-        self._run(Calls.create_table(desc, split_keys))
+        self._relayout(desc.name, Calls.create_table(desc, split_keys))
 
     def delete_table(self, table: str) -> None:
-        self._run(Calls.delete_table(table))
+        self._relayout(table, Calls.delete_table(table))
 
     def modify_table(self, desc: TableDescriptor) -> None:
         self._run(Calls.modify_table(desc))
 
     def truncate_table(self, table: str, *, preserve_splits: bool = True) -> None:
-        self._run(Calls.truncate_table(table, preserve_splits))
+        self._relayout(table, Calls.truncate_table(table, preserve_splits))
 
     def enable_table(self, table: str) -> None:
         self._run(Calls.enable_table(table))
@@ -426,10 +419,10 @@ class RpcBackend:
     def split_region(
         self, table: str, region_name: str | None = None, split_row: bytes | None = None
     ) -> tuple[str, str]:
-        return self._run(Calls.split_region(table, region_name, split_row))
+        return self._relayout(table, Calls.split_region(table, region_name, split_row))
 
     def merge_regions(self, table: str, region_a: str, region_b: str) -> str:
-        return self._run(Calls.merge_regions(table, region_a, region_b))
+        return self._relayout(table, Calls.merge_regions(table, region_a, region_b))
 
     def status(self) -> dict[str, Any]:
         return self._run(Calls.status())
@@ -501,11 +494,8 @@ class RpcBackend:
         request order."""
         fan = FanOut(rows, row_itself)
         self._fan_out(table, fan, lambda region, part: Calls.get_many(table, part, spec, region))
-        out: list[list[Cell]] = [[] for _ in rows]
-        for idx, got in fan.in_order():
-            for i, cells in zip(idx, got, strict=True):
-                out[i] = cells
-        return out
+        got: list[list[Cell]] = fan.per_item()
+        return got
 
     def scan(self, table: str, rng: ScanRange, spec: ReadSpec) -> RemoteScanner:
         return RemoteScanner(self, table, rng, spec)

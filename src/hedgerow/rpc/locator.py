@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+from hedgerow._internal.clock import SystemClock
 from hedgerow.errors import NotServingRegion
 
 __all__ = ["UNADDRESSED", "Backoff", "FanOut", "RegionLocator", "TableLocations"]
@@ -31,6 +32,10 @@ X = TypeVar("X")
 #: backs off; a split here takes tens of milliseconds, so start lower)
 BACKOFF_FIRST_S = 0.01
 BACKOFF_MAX_S = 1.0
+#: a call's deadline when neither the backend nor its transport names one (seconds)
+DEFAULT_BUDGET_S = 30.0
+
+_SYSTEM_CLOCK = SystemClock()
 
 
 class TableLocations:
@@ -135,6 +140,19 @@ class Backoff:
         self.now = now
         self._delay = BACKOFF_FIRST_S
 
+    @classmethod
+    def for_call(cls, transport: Any, timeout_s: float | None) -> Backoff:
+        """The backoff of one call through ``transport``: its deadline is ``timeout_s``
+        from now (None: the transport's default), on the transport's clock."""
+        clock = getattr(transport, "clock", None)
+        now: Callable[[], float] = (
+            clock.monotonic_s if clock is not None else _SYSTEM_CLOCK.monotonic_s
+        )
+        budget = timeout_s
+        if budget is None:
+            budget = float(getattr(transport, "timeout_s", DEFAULT_BUDGET_S))
+        return cls(now() + budget, now)
+
     def next_delay(self) -> float | None:
         """How long to wait before the next attempt; None when that would pass the deadline."""
         delay = self._delay
@@ -183,5 +201,11 @@ class FanOut(Generic[X]):
         if refused:
             raise NotServingRegion(f"{len(refused)} rows found no serving region; look again")
 
-    def in_order(self) -> Iterator[tuple[list[int], Any]]:
-        return iter(self.results)
+    def per_item(self) -> list[Any]:
+        """Each item's answer in the items' order, for calls whose part answers hold one
+        entry per item of the part (a multi-get's rows)."""
+        out: list[Any] = [None] * len(self.items)
+        for idx, got in self.results:
+            for i, answer in zip(idx, got, strict=True):
+                out[i] = answer
+        return out
