@@ -1,78 +1,161 @@
-"""Golden bytes of one request frame and one response frame (docs/formats/rpc.md example).
+"""Golden bytes of request and response frames (docs/formats/rpc.md examples).
 
 A diff here is a wire-format change: it needs the doc, a version bump or an RFC.
-Regenerate deliberately with ``HEDGEROW_UPDATE_GOLDEN=1``.
+Regenerate deliberately with ``HEDGEROW_UPDATE_GOLDEN=1``. Every frame is also decoded
+again: its header must carry the case's type and flags, and its body must decode to the
+message it was encoded from.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hedgerow.model.cell import Cell, KeyType
-from hedgerow.model.read_spec import ReadSpec
+from hedgerow.model.durability import Durability
+from hedgerow.model.mutation import DeleteColumn, Put, RowMutation
+from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.rpc import messages as m
-from hedgerow.rpc.codec import packb
+from hedgerow.rpc.codec import packb, unpackb
 from hedgerow.rpc.framing import FrameDecoder, encode_frame, encode_preamble
 from hedgerow.rpc.wire_format import FrameFlag, MessageType
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "rpc"
 UPDATE = os.environ.get("HEDGEROW_UPDATE_GOLDEN", "") not in ("", "0")
 
+_RESPONSE = int(FrameFlag.RESPONSE)
+_ERROR = int(FrameFlag.RESPONSE | FrameFlag.ERROR)
+#: the region a version-2 client names in the goldens of RFC 0001's requests
+_REGION = "0000000002"
 
-def _cases() -> dict[str, bytes]:
-    req = m.GetRequest("t", b"row1", ReadSpec())
+
+@dataclass(frozen=True)
+class _Case:
+    type: MessageType
+    flags: int
+    request_id: int
+    timeout_ms: int
+    message: Any  # an rpc.messages object (its from_wire must give it back), or a raw body
+
+    def frame(self) -> bytes:
+        body = self.message.to_wire() if hasattr(self.message, "to_wire") else self.message
+        return encode_frame(self.type, self.flags, self.request_id, self.timeout_ms, packb(body))
+
+
+def _cases() -> dict[str, _Case]:
+    spec = ReadSpec()
+    req = m.GetRequest("t", b"row1", spec)
     resp = m.CellsResponse([Cell(b"row1", b"cf", "q\u00e9".encode(), 1000, KeyType.PUT, b"", 0)])
-    # protocol version 2 (RFC 0001): a region-addressed get and REGIONS with servers
-    addressed = m.GetRequest("t", b"row1", ReadSpec(), "0000000002")
+    # protocol version 2 (RFC 0001): every data request may name its region, and REGIONS
+    # names each region's server
     regions = m.RegionsResponse(
         (
             m.RegionInfo("t", "0000000002", b"", b"m", "127.0.0.1:16000"),
             m.RegionInfo("t", "0000000003", b"m", b"", "127.0.0.1:16000"),
         )
     )
+    # an empty value and a tombstone in one region-addressed batch
+    batch = (
+        RowMutation(b"a", (Put(b"cf", b"q", b""),)),
+        RowMutation(b"b", (DeleteColumn(b"cf", b"q"),)),
+    )
+    guarded = RowMutation(b"a", (Put(b"cf", b"q", b"1"),))
+    reverse = ScanRange(None, True, None, False, True)  # a reverse scan from the table's end
     return {
-        "preamble.hex": encode_preamble(),
-        "get_request.hex": encode_frame(MessageType.GET, 0, 7, 250, packb(req.to_wire())),
-        "get_response.hex": encode_frame(
-            MessageType.GET, int(FrameFlag.RESPONSE), 7, 0, packb(resp.to_wire())
-        ),
-        "error_response.hex": encode_frame(
+        "get_request.hex": _Case(MessageType.GET, 0, 7, 250, req),
+        "get_response.hex": _Case(MessageType.GET, _RESPONSE, 7, 0, resp),
+        "error_response.hex": _Case(
             MessageType.GET,
-            int(FrameFlag.RESPONSE | FrameFlag.ERROR),
+            _ERROR,
             8,
             0,
-            packb({"code": "TABLE_NOT_FOUND", "message": "table 'x' does not exist", "fields": {}}),
+            {"code": "TABLE_NOT_FOUND", "message": "table 'x' does not exist", "fields": {}},
         ),
-        "get_request_region.hex": encode_frame(
-            MessageType.GET, 0, 9, 250, packb(addressed.to_wire())
+        "get_request_region.hex": _Case(
+            MessageType.GET, 0, 9, 250, m.GetRequest("t", b"row1", spec, _REGION)
         ),
-        "regions_response.hex": encode_frame(
-            MessageType.REGIONS, int(FrameFlag.RESPONSE), 10, 0, packb(regions.to_wire())
+        "regions_response.hex": _Case(MessageType.REGIONS, _RESPONSE, 10, 0, regions),
+        "multi_get_request_region.hex": _Case(
+            MessageType.MULTI_GET, 0, 11, 250, m.MultiGetRequest("t", (b"a", b"b"), spec, _REGION)
+        ),
+        "mutate_request_region.hex": _Case(
+            MessageType.MUTATE, 0, 12, 250, m.MutateRequest("t", batch, None, _REGION)
+        ),
+        "increment_request_region.hex": _Case(
+            MessageType.INCREMENT,
+            0,
+            13,
+            250,
+            m.IncrementRequest("t", b"a", {(b"cf", b"n"): 1}, None, _REGION),
+        ),
+        "append_request_region.hex": _Case(
+            MessageType.APPEND,
+            0,
+            14,
+            250,
+            m.AppendRequest(
+                "t", b"a", {(b"cf", "q\u00e9".encode()): b"x"}, int(Durability.SYNC_WAL), _REGION
+            ),
+        ),
+        "check_and_mutate_request_region.hex": _Case(
+            MessageType.CHECK_AND_MUTATE,
+            0,
+            15,
+            250,
+            m.CheckAndMutateRequest("t", b"a", b"cf", b"q", "=", None, guarded, None, _REGION),
+        ),
+        "open_scanner_request_region.hex": _Case(
+            MessageType.OPEN_SCANNER,
+            0,
+            16,
+            250,
+            m.OpenScannerRequest("t", reverse, spec, 100, 1 << 20, "0000000003"),
         ),
     }
-
-
-_TYPES = {"regions_response.hex": MessageType.REGIONS}
 
 
 def _hex(data: bytes) -> str:
     return "\n".join(data[i : i + 16].hex(" ") for i in range(0, len(data), 16)) + "\n"
 
 
-@pytest.mark.parametrize("name", sorted(_cases()))
-def test_golden(name: str) -> None:
-    data = _cases()[name]
+def _golden(name: str, data: bytes) -> bytes:
     path = GOLDEN / name
     if UPDATE:
         GOLDEN.mkdir(parents=True, exist_ok=True)
         path.write_text(_hex(data))
-    assert bytes.fromhex(path.read_text().replace("\n", " ")) == data
-    if name != "preamble.hex":
-        (frame,) = FrameDecoder(expect_preamble=False).feed(data)
-        assert frame.type == _TYPES.get(name, MessageType.GET)
+    return bytes.fromhex(path.read_text().replace("\n", " "))
+
+
+def test_preamble_golden() -> None:
+    assert _golden("preamble.hex", encode_preamble()) == encode_preamble()
+
+
+@pytest.mark.parametrize("name", sorted(_cases()))
+def test_golden(name: str) -> None:
+    case = _cases()[name]
+    data = case.frame()
+    assert _golden(name, data) == data
+    (frame,) = FrameDecoder(expect_preamble=False).feed(data)
+    assert (frame.type, frame.flags, frame.request_id) == (
+        case.type,
+        case.flags,
+        case.request_id,
+    )
+    body = unpackb(frame.body)
+    if hasattr(case.message, "to_wire"):
+        assert type(case.message).from_wire(body) == case.message
+    else:
+        assert body == case.message
+
+
+def test_every_golden_file_is_checked() -> None:
+    """A golden file no case writes would silently stop being checked."""
+    on_disk = {p.name for p in GOLDEN.glob("*.hex")}
+    assert on_disk == set(_cases()) | {"preamble.hex"}
 
 
 def test_region_fields_round_trip_and_old_bodies_still_decode() -> None:
