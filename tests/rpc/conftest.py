@@ -1,10 +1,11 @@
-"""Fixtures for RPC tests: a fake handler and a loopback server around it."""
+"""Fixtures for RPC tests: a fake handler and a loopback server around it, and a\n``hedgerow standalone`` server (``standalone``) for the routing tests."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from hedgerow.model.cell import Cell, KeyType
 from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.rpc import RpcServer, SocketTransport
 from hedgerow.rpc import messages as m
+from hedgerow.server.standalone import StandaloneConfig, StandaloneServer
 
 
 def cell(row: bytes, value: bytes = b"v") -> Cell:
@@ -106,3 +108,14 @@ def wait_until(pred: Any, timeout_s: float = 5.0) -> bool:
             return True
         time.sleep(0.01)
     return bool(pred())
+
+
+@pytest.fixture
+def standalone(tmp_path: Path) -> Iterator[StandaloneServer]:
+    """``hedgerow standalone`` on a free port (no Thrift), stopped after the test."""
+    srv = StandaloneServer(StandaloneConfig(str(tmp_path / "db"), port=0, thrift_port=None))
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()

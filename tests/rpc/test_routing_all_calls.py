@@ -1,12 +1,12 @@
-"""RFC 0001, second part: every data call is region-addressed, fanned-out parts travel at
-once, the asyncio client routes the same way, REGIONS names servers, and a version-1
-peer is still served."""
+"""RFC 0001, second part: one-row writes and scanner opens name their region and are
+refused by any other, the asyncio client routes across successive splits, and a
+version-1 peer is still served. (Per-call retries: test_routing_retries.py; fan-out:
+test_routing_fanout.py; REGIONS' servers: test_region_locations.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +24,36 @@ from hedgerow.rpc.aio_client import AsyncRpcBackend
 from hedgerow.rpc.client import Call, RpcBackend, _bool, _bytes, _ints, _scan_batch
 from hedgerow.rpc.transport import InMemoryTransport
 from hedgerow.rpc.wire_format import MessageType as T
-from hedgerow.server.standalone import StandaloneConfig, StandaloneServer
+from hedgerow.server.standalone import StandaloneServer
+
+from ._routing import split_behind, url_of
+
+_MUT = RowMutation(b"a", (Put(b"cf", b"q", b"1"),))
 
 
-@pytest.fixture
-def srv(tmp_path: Path) -> Iterator[StandaloneServer]:
-    s = StandaloneServer(StandaloneConfig(str(tmp_path / "db"), port=0, thrift_port=None))
-    s.start()
-    try:
-        yield s
-    finally:
-        s.stop()
+def _open(rng: ScanRange) -> Callable[[str], Call[Any]]:
+    return lambda r: Call(
+        T.OPEN_SCANNER, m.OpenScannerRequest("t", rng, ReadSpec(), 10, 1 << 20, r), _scan_batch
+    )
 
 
-def _url(srv: StandaloneServer) -> str:
-    return f"hedgerow://127.0.0.1:{srv.rpc_address[1]}"
+#: each call for row b"a" (scans: starting in the left region), by the region it names
+CALLS: dict[str, Callable[[str], Call[Any]]] = {
+    "increment": lambda r: Call(
+        T.INCREMENT, m.IncrementRequest("t", b"a", {(b"cf", b"n"): 1}, None, r), _ints
+    ),
+    "append": lambda r: Call(
+        T.APPEND, m.AppendRequest("t", b"a", {(b"cf", b"s"): b"x"}, None, r), _bytes
+    ),
+    "check_and_mutate": lambda r: Call(
+        T.CHECK_AND_MUTATE,
+        m.CheckAndMutateRequest("t", b"a", b"cf", b"q", "=", None, _MUT, None, r),
+        _bool,
+    ),
+    "open_scanner": _open(ScanRange(b"a")),
+    "open_scanner_from_the_start": _open(ScanRange()),  # the table's first region
+    "open_reverse_scanner_from_a": _open(ScanRange(b"a", reverse=True)),
+}
 
 
 def _backend(conn: hedgerow.Connection) -> RpcBackend:
@@ -47,181 +62,68 @@ def _backend(conn: hedgerow.Connection) -> RpcBackend:
     return b
 
 
-def _split(srv: StandaloneServer, row: bytes) -> None:
-    other = hedgerow.connect(_url(srv))  # behind the first client's back
-    try:
-        other.admin().split("t", row)
-    finally:
-        other.close()
-
-
-def _record_checks(srv: StandaloneServer) -> list[tuple[str, tuple[bytes, ...]]]:
-    """Every region check the server makes: (region, rows)."""
-    engine = srv.engine
-    assert engine is not None
-    seen: list[tuple[str, tuple[bytes, ...]]] = []
-    check = engine.check_region
-
-    def recording(table: str, region: str, rows: Any) -> None:
-        seen.append((region, tuple(rows)))
-        check(table, region, rows)
-
-    engine.check_region = recording  # type: ignore[method-assign]
-    return seen
-
-
-def test_one_row_writes_and_scanner_opens_are_refused_for_a_wrong_region(
-    srv: StandaloneServer,
-) -> None:
-    conn = hedgerow.connect(_url(srv))
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_a_call_naming_another_region_is_refused(standalone: StandaloneServer, name: str) -> None:
+    conn = hedgerow.connect(url_of(standalone))
     conn.create_table("t", {"cf": {}}, split_keys=[b"m"])
     b = _backend(conn)
     left, right = [r.name for r in b.regions("t")]
-    mut = RowMutation(b"a", (Put(b"cf", b"q", b"1"),))
-    calls: dict[str, Callable[[str], Call[Any]]] = {
-        "increment": lambda r: Call(
-            T.INCREMENT, m.IncrementRequest("t", b"a", {(b"cf", b"n"): 1}, None, r), _ints
-        ),
-        "append": lambda r: Call(
-            T.APPEND, m.AppendRequest("t", b"a", {(b"cf", b"s"): b"x"}, None, r), _bytes
-        ),
-        "check_and_mutate": lambda r: Call(
-            T.CHECK_AND_MUTATE,
-            m.CheckAndMutateRequest("t", b"a", b"cf", b"q", "=", None, mut, None, r),
-            _bool,
-        ),
-        "open_scanner": lambda r: Call(
-            T.OPEN_SCANNER,
-            m.OpenScannerRequest("t", ScanRange(b"a"), ReadSpec(), 10, 1 << 20, r),
-            _scan_batch,
-        ),
-    }
-    for what, make in calls.items():
-        with pytest.raises(NotServingRegion, match=right):
-            b._run(make(right))
-        b._run(make(left))  # the right region serves it
-        assert what
+    make = CALLS[name]
+    with pytest.raises(NotServingRegion, match=right):
+        b._run(make(right))
+    with pytest.raises(NotServingRegion, match="0000009999"):
+        b._run(make("0000009999"))  # no such region
+    b._run(make(left))  # the region holding the row serves it
     conn.close()
 
 
-def test_each_call_retries_once_after_a_split_it_did_not_see(srv: StandaloneServer) -> None:
-    conn = hedgerow.connect(_url(srv))
+def test_a_reverse_scan_from_the_end_is_refused_by_a_closed_region(
+    standalone: StandaloneServer,
+) -> None:
+    """A reverse scan from the table's end names the last region, which must be open
+    (while it is, it is still the last one)."""
+    conn = hedgerow.connect(url_of(standalone))
     conn.create_table("t", {"cf": {}})
-    t = conn.table("t")
-    with t.batch() as batch:
-        for i in range(100):
-            batch.put(b"r%03d" % i, {b"cf:q": b"v"})
-    loc = _backend(conn).locator
-    assert t.row(b"r000") == {b"cf:q": b"v"}
-    assert loc.refreshes == 1
-    ops: list[tuple[bytes, Callable[[], object]]] = [
-        (b"r050", lambda: t.increment(b"r010", {b"cf:n": 5})),
-        (b"r025", lambda: t.append(b"r010", {b"cf:s": b"x"})),
-        (b"r012", lambda: t.check_and_mutate(b"r010", b"cf:q", b"v", put={b"cf:q": b"w"})),
-        (b"r006", lambda: [k for k, _ in t.scan(row_start=b"r003")]),
-    ]
-    results = []
-    for n, (split_row, op) in enumerate(ops, start=2):
-        _split(srv, split_row)  # the cached region holding r010 (or r003) is gone
-        results.append(op())
-        assert loc.refreshes == n, "expected exactly one fresh lookup per split"
-    assert results[0] == {b"cf:n": 5}
-    assert results[1] == {b"cf:s": b"x"}
-    assert results[2] is True
-    assert results[3] == [b"r%03d" % i for i in range(3, 100)]
-    assert len(conn.admin().list_regions("t")) == 5
+    b = _backend(conn)
+    (only,) = [r.name for r in b.regions("t")]
+    rev = _open(ScanRange(reverse=True))
+    b._run(rev(only))
+    split_behind(standalone, b"m")
+    with pytest.raises(NotServingRegion, match=only):
+        b._run(rev(only))
+    last = b.regions("t")[-1].name
+    b._run(rev(last))
     conn.close()
 
 
-def test_parts_of_a_multi_row_call_are_in_flight_together(srv: StandaloneServer) -> None:
-    conn = hedgerow.connect(_url(srv))
-    conn.create_table("t", {"cf": {}}, split_keys=[b"h", b"p"])
-    t = conn.table("t")
-    rows = [b"a", b"i", b"q"]  # one per region
-    for r in rows:
-        t.put(r, {b"cf:q": r})
-    engine = srv.engine
-    assert engine is not None
-    # each region's part waits until all three are being served at once: parts sent one
-    # after another would break the barrier (timeout) and fail the call
-    barrier = threading.Barrier(3, timeout=5)
-    get_many = engine.get_many
-
-    def together(table: str, part: Any, spec: ReadSpec) -> Any:
-        barrier.wait()
-        return get_many(table, part, spec)
-
-    engine.get_many = together  # type: ignore[method-assign]
-    assert t.rows([b"q", b"a", b"i"]) == [
-        (b"q", {b"cf:q": b"q"}),
-        (b"a", {b"cf:q": b"a"}),
-        (b"i", {b"cf:q": b"i"}),
-    ]
-    engine.get_many = get_many  # type: ignore[method-assign]
-    conn.close()
-
-
-def test_only_the_refused_part_of_a_batch_is_resent(srv: StandaloneServer) -> None:
-    conn = hedgerow.connect(_url(srv))
-    conn.create_table("t", {"cf": {}}, split_keys=[b"m"])
-    t = conn.table("t")
-    t.put(b"a", {b"cf:q": b"0"})  # caches the two-region layout
-    left, right = [r.name for r in _backend(conn).regions("t")]
-    _split(srv, b"t")  # the right region becomes [m, t) and [t, )
-    seen = _record_checks(srv)
-    with t.batch() as batch:
-        for k in (b"a", b"n", b"z"):
-            batch.put(k, {b"cf:q": k})
-    by_region: dict[str, list[tuple[bytes, ...]]] = {}
-    for region, rows in seen:
-        by_region.setdefault(region, []).append(rows)
-    assert by_region[left] == [(b"a",)]  # sent once, never again
-    assert by_region[right] == [(b"n", b"z")]  # refused: its region split
-    daughters = [r for r in by_region if r not in (left, right)]
-    assert sorted(by_region[d][0] for d in daughters) == [(b"n",), (b"z",)]
-    assert [k for k, _ in t.scan()] == [b"a", b"n", b"z"]
-    conn.close()
-
-
-def test_the_asyncio_client_routes_and_retries_the_same_way(srv: StandaloneServer) -> None:
+def test_the_asyncio_client_routes_and_retries_the_same_way(standalone: StandaloneServer) -> None:
     async def main() -> None:
-        conn = hedgerow.aio.connect(_url(srv))
+        conn = hedgerow.aio.connect(url_of(standalone))
         await conn.create_table("t", {"cf": {}})
         t = conn.table("t")
         await t.put(b"a", {b"cf:q": b"1"})
         b = conn.backend
         assert isinstance(b, AsyncRpcBackend)
         assert b.locator.refreshes == 1
-        await asyncio.to_thread(_split, srv, b"m")
+        await asyncio.to_thread(split_behind, standalone, b"m")
         assert await t.row(b"a") == {b"cf:q": b"1"}
         assert b.locator.refreshes == 2
-        await asyncio.to_thread(_split, srv, b"f")
+        await asyncio.to_thread(split_behind, standalone, b"f")
         assert await t.increment(b"a", {b"cf:n": 2}) == {b"cf:n": 2}
         assert b.locator.refreshes == 3
         await t.put(b"g", {b"cf:q": b"2"})
-        await asyncio.to_thread(_split, srv, b"c")  # the region the scan starts in
+        await asyncio.to_thread(split_behind, standalone, b"c")  # the region the scan starts in
         got = [k async for k, _ in t.scan()]
         assert got == [b"a", b"g"]
         assert b.locator.refreshes == 4
         rows = await t.rows([b"g", b"a"])  # two regions, gathered
         assert [k for k, _ in rows] == [b"g", b"a"]
         regions = await t.regions()
-        port = srv.rpc_address[1]
+        port = standalone.rpc_address[1]
         assert {(r["server_name"], r["port"]) for r in regions} == {(b"127.0.0.1", port)}
         await conn.close()
 
     asyncio.run(main())
-
-
-def test_regions_name_the_hosting_server(srv: StandaloneServer) -> None:
-    conn = hedgerow.connect(_url(srv))
-    conn.create_table("t", {"cf": {}}, split_keys=[b"m"])
-    port = srv.rpc_address[1]
-    assert {r.server for r in _backend(conn).regions("t")} == {f"127.0.0.1:{port}"}
-    regions = conn.table("t").regions()
-    assert [(r["server_name"], r["port"]) for r in regions] == [(b"127.0.0.1", port)] * 2
-    assert [r["id"] for r in regions] == [int(r["name"][-10:]) for r in regions]
-    conn.close()
 
 
 class _VersionOne(InMemoryTransport):

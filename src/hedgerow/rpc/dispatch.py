@@ -26,6 +26,7 @@ from hedgerow.errors import InvalidArgument
 from hedgerow.model.cell import Cell
 from hedgerow.model.compare import value_comparison
 from hedgerow.model.durability import Durability
+from hedgerow.model.read_spec import ScanRange
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb, unpackb
 from hedgerow.rpc.codes import ScannerExpired, UnknownMessageType
@@ -44,6 +45,16 @@ def _check_region(handler: Any, table: str, region: str | None, rows: Any) -> No
     """A region-addressed request (RFC 0001) is served only by that region."""
     if region is not None:
         handler.check_region(table, region, rows)
+
+
+def _scan_first_rows(rng: ScanRange) -> list[bytes]:
+    """The rows a scanner's region must hold: its start row; for a forward scan from the
+    table's start the empty key (only the table's first region holds it); none for a
+    reverse scan from the table's end, whose region need only be open (a region's range
+    never changes while it is open, so the last region, if open, is still the last)."""
+    if rng.start:
+        return [rng.start]
+    return [] if rng.reverse else [b""]
 
 
 def _increment(handler: Any, r: m.IncrementRequest) -> m.ColumnIntsResponse:
@@ -209,8 +220,7 @@ class Dispatcher:
         # a region-addressed open (RFC 0001): the named region must hold the first row;
         # the scan then runs over every following region this server hosts (all of
         # them in hedgerow standalone), surviving splits on the server side
-        first = req.rng.start
-        _check_region(self.handler, req.table, req.region, [first] if first else [])
+        _check_region(self.handler, req.table, req.region, _scan_first_rows(req.rng))
         it = iter(self.handler.scan(req.table, req.rng, req.spec))
         sc = _Scanner(it, conn_id, req.table)
         sid = next(self._ids)
