@@ -38,7 +38,7 @@ from hedgerow.model.schema import ColumnFamilyDescriptor
 from hedgerow.region.query_matcher import retain_for_major_compaction
 from hedgerow.storage.fs import LocalFS
 from hedgerow.storage.sstable_reader import SSTableReader
-from hedgerow.storage.store import write_store_file
+from hedgerow.storage.store import merged_entries, write_store_file
 from hedgerow.storage.version_edit import FileMeta
 
 __all__ = ["CompactionJob", "CompactionPool", "compaction_entries", "run_job"]
@@ -81,14 +81,13 @@ class CompactionJob:
 
 def run_job(job: CompactionJob) -> FileMeta | None:
     """Merge the inputs, keep what ``compaction_entries`` keeps, write ``job.output``."""
-    import heapq
-
     fs = LocalFS()
     readers = [SSTableReader.open(fs, p, file_id=i, cache=None) for i, p in enumerate(job.inputs)]
     try:
         its = [r.iter_from(job.start, job.stop) for r in readers]
-        merged: Entries = its[0] if len(its) == 1 else heapq.merge(*its)
-        entries = compaction_entries(merged, job.cf, major=job.major, now_ms=job.now_ms)
+        entries = compaction_entries(
+            merged_entries(its), job.cf, major=job.major, now_ms=job.now_ms
+        )
         return write_store_file(fs, job.output, job.cf, entries, job.file_number, job.now_ms)
     finally:
         for r in readers:

@@ -361,7 +361,9 @@ class SocketTransport:
 
     # -- calls --------------------------------------------------------------------------
 
-    def call(self, msg_type: int, body: bytes, timeout_s: float | None = None) -> bytes:
+    def _begin(self, timeout_s: float | None) -> tuple[_SocketConn, float, float]:
+        """The connection for a call (connecting if needed, queued notices sent first),
+        the call's start and its deadline."""
         now = self.clock.monotonic_s()
         deadline = now + (self.timeout_s if timeout_s is None else timeout_s)
         conn = self._conn
@@ -369,14 +371,28 @@ class SocketTransport:
             conn = self._connect(deadline)
         if self._oneway:
             self._flush_oneway(conn)
-        rid = self._next_id()
-        w = _Waiter()
-        conn.pending[rid] = w
+        return conn, now, deadline
+
+    def _register(self, conn: _SocketConn, n: int) -> list[tuple[int, _Waiter]]:
+        """``n`` new request ids with their waiters (none left behind if the connection
+        broke meanwhile: its error is raised)."""
+        waiting = []
+        for _ in range(n):
+            rid = self._next_id()
+            w = _Waiter()
+            conn.pending[rid] = w
+            waiting.append((rid, w))
         if conn.broken is not None:
-            conn.pending.pop(rid, None)
+            for rid, _w in waiting:
+                conn.pending.pop(rid, None)
             raise conn.broken
-        self._send(conn, encode_frame(msg_type, 0, rid, _timeout_ms(deadline - now), body))
-        # fast path: the answer is usually there within the first wait
+        return waiting
+
+    def _await(
+        self, conn: _SocketConn, rid: int, w: _Waiter, msg_type: int, now: float, deadline: float
+    ) -> bytes:
+        """The answer body of request ``rid``, or its error raised (DeadlineExceeded once
+        ``deadline`` passes)."""
         if not w.lock.acquire(timeout=max(0.0, deadline - self.clock.monotonic_s())):
             if conn.pending.pop(rid, None) is not None:
                 raise DeadlineExceeded(
@@ -388,52 +404,32 @@ class SocketTransport:
             raise w.error
         return _answer(w.flags, w.body)
 
+    def call(self, msg_type: int, body: bytes, timeout_s: float | None = None) -> bytes:
+        conn, now, deadline = self._begin(timeout_s)
+        ((rid, w),) = self._register(conn, 1)
+        self._send(conn, encode_frame(msg_type, 0, rid, _timeout_ms(deadline - now), body))
+        return self._await(conn, rid, w, msg_type, now, deadline)
+
     def call_many(
         self, calls: Sequence[tuple[int, bytes]], timeout_s: float | None = None
     ) -> list[bytes | HedgerowError]:
         """Send every request in one write, then wait for all answers (they may come
         back in any order); each answer's body or its error, in request order. One
         deadline covers them all."""
-        now = self.clock.monotonic_s()
-        deadline = now + (self.timeout_s if timeout_s is None else timeout_s)
-        conn = self._conn
-        if conn is None or conn.broken is not None:
-            conn = self._connect(deadline)
-        if self._oneway:
-            self._flush_oneway(conn)
-        ids: list[int] = []
-        waiters: list[_Waiter] = []
-        frames = []
+        conn, now, deadline = self._begin(timeout_s)
+        waiting = self._register(conn, len(calls))
         timeout_ms = _timeout_ms(deadline - now)
-        for msg_type, body in calls:
-            rid = self._next_id()
-            w = _Waiter()
-            conn.pending[rid] = w
-            ids.append(rid)
-            waiters.append(w)
-            frames.append(encode_frame(msg_type, 0, rid, timeout_ms, body))
-        if conn.broken is not None:
-            for rid in ids:
-                conn.pending.pop(rid, None)
-            raise conn.broken
-        self._send(conn, b"".join(frames))
+        self._send(
+            conn,
+            b"".join(
+                encode_frame(msg_type, 0, rid, timeout_ms, body)
+                for (msg_type, body), (rid, _w) in zip(calls, waiting, strict=True)
+            ),
+        )
         out: list[bytes | HedgerowError] = []
-        for rid, w in zip(ids, waiters, strict=True):
-            if not w.lock.acquire(timeout=max(0.0, deadline - self.clock.monotonic_s())):
-                if conn.pending.pop(rid, None) is not None:
-                    out.append(
-                        DeadlineExceeded(
-                            f"no answer from {self._where} to request {rid} "
-                            f"within {deadline - now:.3g} s"
-                        )
-                    )
-                    continue
-                w.lock.acquire()  # answered in the same instant: take it
-            if w.error is not None:
-                out.append(w.error)
-                continue
+        for (msg_type, _body), (rid, w) in zip(calls, waiting, strict=True):
             try:
-                out.append(_answer(w.flags, w.body))
+                out.append(self._await(conn, rid, w, msg_type, now, deadline))
             except HedgerowError as exc:
                 out.append(exc)
         return out

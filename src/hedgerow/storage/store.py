@@ -33,7 +33,7 @@ from hedgerow.storage.sstable_reader import SSTableReader
 from hedgerow.storage.sstable_writer import SSTableWriter
 from hedgerow.storage.version_edit import FileMeta
 
-__all__ = ["Store", "StoreFile", "write_store_file"]
+__all__ = ["Store", "StoreFile", "merged_entries", "write_store_file"]
 
 log = logging.getLogger("hedgerow.store")
 
@@ -200,7 +200,7 @@ class Store:
             else:
                 its.append(f.reader.iter_from(start, stop))
         if used:
-            return [_refcounted(used, _merged(its))]
+            return [_refcounted(used, merged_entries(its))]
         return its
 
     def point_entries(
@@ -264,7 +264,7 @@ class Store:
         its = self.sources(start, stop, row=row)
         if len(its) == 1:
             return its[0]
-        return _merged(its)
+        return merged_entries(its)
 
     def row_entries(self, row: bytes) -> Entries:
         return self.merged(row_prefix(row), row_end(row), row=row)
@@ -408,7 +408,7 @@ class Store:
             for f in files:
                 f.ref()
         its = [f.reader.iter_from(start, stop) for f in files]
-        return _refcounted(files, _merged(its))
+        return _refcounted(files, merged_entries(its))
 
     def files_outside(self, start: bytes, stop: bytes | None) -> list[FileMeta]:
         """Files holding keys outside ``[start, stop)`` (shared with a sibling after a split)."""
@@ -449,7 +449,8 @@ class Store:
             return len(self._files)
 
 
-def _merged(its: list[Entries]) -> Entries:
+def merged_entries(its: list[Entries]) -> Entries:
+    """Entries of several key-ordered sources in one key order (one source as it is)."""
     if len(its) == 1:
         return its[0]
     return heapq.merge(*its)
