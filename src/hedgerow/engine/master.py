@@ -75,8 +75,6 @@ class Master:
         self.meta: MetaTable
         self._catalog_path = os.path.join(root, "CATALOG")
         self._ddl_lock = threading.RLock()
-        #: region name -> the server meta says hosts it ("" while closed)
-        self._assignment: dict[str, str] = {}
         region_server.table_missing = self._table_missing
         region_server.request_split = self.split_region
 
@@ -140,10 +138,6 @@ class Master:
             (opened if entry.enabled else closed).extend(rows)
         self.meta.assign(opened, self.rs.name, OPEN)
         self.meta.assign(closed, "", CLOSED)
-        for r in opened:
-            self._assignment[r.name] = self.rs.name
-        for r in closed:
-            self._assignment[r.name] = ""
 
     def assign_all(self, server_name: str) -> None:
         """The region server is now known as ``server_name`` (it started listening):
@@ -221,7 +215,6 @@ class Master:
         directories deleted."""
         for name in names:
             self.rs.forget_region(name)
-            self._assignment.pop(name, None)
             self.fs.rmtree(self.rs.region_dir(table, name))
 
     # ---- tables -------------------------------------------------------------------------
@@ -243,10 +236,15 @@ class Master:
         return [RegionInfo(table, e.name, e.start_key, e.end_key) for e in entry.regions]
 
     def region_locations(self, table: str) -> list[tuple[RegionInfo, str]]:
-        """The table's regions in key order, each with its hosting server ("" if closed)."""
+        """The table's regions in key order, each with its hosting server ("" if closed).
+
+        With one region server this is what meta records: every region of an enabled
+        table is open on it, a disabled table's regions on none.
+        """
         if table == META_TABLE:
             return [(self.rs.meta_region.info, self.rs.name)]
-        return [(info, self._assignment.get(info.name, "")) for info in self.regions(table)]
+        server = self.rs.name if self._entry(table).enabled else ""
+        return [(info, server) for info in self.regions(table)]
 
     def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None:
         """Create a table, pre-split into regions at ``split_keys`` (crash-safe)."""
@@ -280,8 +278,6 @@ class Master:
                     self.rs.close_region(r, flush=False)
                 raise
             self.rs.set_online(desc.name, regions)
-            for e in entries:
-                self._assignment[e.name] = self.rs.name
 
     def delete_table(self, table: str) -> None:
         """Delete a disabled table: the catalog write commits, then meta and files go."""
@@ -366,8 +362,6 @@ class Master:
             else:
                 for r in regions:
                     self.rs.close_region(r, flush=False)
-            for e in entries:
-                self._assignment[e.name] = self.rs.name if entry.enabled else ""
             if old is not None:
                 for r in old.regions:
                     self.rs.close_region(r, flush=False)
@@ -389,8 +383,6 @@ class Master:
             failpoints.hit("master.enable.before_open")
             self._open_online(entry)
             self.meta.assign(self._meta_rows(table, entry.regions), self.rs.name, OPEN)
-            for e in entry.regions:
-                self._assignment[e.name] = self.rs.name
 
     def disable_table(self, table: str) -> None:
         """Flush and close the table's regions, then commit the disabled state (HBase
@@ -414,8 +406,6 @@ class Master:
                 raise
             self.rs.set_offline(table)
             self.meta.assign(self._meta_rows(table, entry.regions), "", CLOSED)
-            for e in entry.regions:
-                self._assignment[e.name] = ""
 
     # ---- split and merge ----------------------------------------------------------------
     def _find_region(self, tr: TableRegions, name: str) -> int:
@@ -499,8 +489,6 @@ class Master:
             entry.regions = [*regions_before[:idx], left, right, *regions_before[idx + 1 :]]
             daughters = [rs.open_region(entry.descriptor, e, create=False) for e in (left, right)]
             rs.set_online(table, [*tr.regions[:idx], *daughters, *tr.regions[idx + 1 :]])
-            for d in (left, right):
-                self._assignment[d.name] = rs.name
             self._gone(table, [info.name])
             log.info(
                 "split region %s of %s at %r into %s and %s",
@@ -571,7 +559,6 @@ class Master:
             entry.regions = [*regions_before[:ia], merged, *regions_before[ib + 1 :]]
             region = rs.open_region(entry.descriptor, merged, create=False)
             rs.set_online(table, [*tr.regions[:ia], region, *tr.regions[ib + 1 :]])
-            self._assignment[merged.name] = rs.name
             self._gone(table, [a.info.name, b.info.name])
             return merged.name
 
