@@ -20,7 +20,10 @@ The tree::
     ├── StorageError                   the engine cannot do what was asked
     │   ├── CorruptionError            checksum mismatch or unreadable structure (names file, offset)
     │   ├── FormatVersionError         a file written by an unknown format version
-    │   └── DirectoryLocked            another process has the data directory open
+    │   ├── DirectoryLocked            another process has the data directory open
+    │   ├── StorageFull                the disk is full; nothing was written; retry later
+    │   ├── RegionTooBusy              memstore over its blocking limit (flushes failing); retry
+    │   └── WriteOutcomeUnknown        a write may or may not have been logged (double fault)
     └── ClosedError                    use of a closed connection, table or store
         └── RegionClosed               the region stopped serving (moved, split, reopened); retry
             └── NotServingRegion       a region-addressed request reached a server without it
@@ -30,6 +33,8 @@ Every class carries a stable ``code`` string used on the wire (see
 """
 
 from __future__ import annotations
+
+import errno
 
 __all__ = [
     "CellTooLarge",
@@ -45,13 +50,17 @@ __all__ = [
     "NotACounter",
     "NotServingRegion",
     "RegionClosed",
+    "RegionTooBusy",
     "StorageError",
+    "StorageFull",
     "TableDisabled",
     "TableEnabled",
     "TableError",
     "TableExists",
     "TableNotFound",
+    "WriteOutcomeUnknown",
     "error_class_for_code",
+    "storage_error",
 ]
 
 _BY_CODE: dict[str, type[HedgerowError]] = {}
@@ -209,6 +218,47 @@ class DirectoryLocked(StorageError):
     """Another process holds the data directory's lock."""
 
     code = "DIRECTORY_LOCKED"
+
+
+@_register
+class StorageFull(StorageError):
+    """The disk (or the filesystem's quota) is full. Nothing was changed: the write was not
+    logged or applied. Retryable: writes resume by themselves once space is freed
+    (docs/design/storage.md, "The write path's contract")."""
+
+    code = "STORAGE_FULL"
+
+
+@_register
+class RegionTooBusy(StorageError):
+    """The region's memstore is over its blocking limit because its flushes cannot keep up
+    or are failing (the message says why). Nothing was changed; retry after a pause
+    (HBase's RegionTooBusyException)."""
+
+    code = "REGION_TOO_BUSY"
+
+
+@_register
+class WriteOutcomeUnknown(StorageError):
+    """The write-ahead log failed and then could not make sure the write's record is gone
+    (a second I/O error while discarding it): the write is not visible now, but may be
+    replayed at the next open. The log accepts no more writes until the server restarts.
+    Like a timeout: read the row to learn the outcome."""
+
+    code = "WRITE_OUTCOME_UNKNOWN"
+
+
+def storage_error(e: BaseException, what: str) -> StorageError:
+    """The StorageError a failed file operation becomes: StorageFull for ENOSPC/EDQUOT,
+    the error itself if it already is one, else StorageError naming ``what`` failed."""
+    if isinstance(e, StorageError):
+        return e
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        err: StorageError = StorageFull(f"{what}: the disk is full ({e.strerror or e}); retry")
+    else:
+        err = StorageError(f"{what}: {e!r}")
+    err.__cause__ = e
+    return err
 
 
 @_register

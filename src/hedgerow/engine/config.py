@@ -22,6 +22,14 @@ DEFAULTS: dict[str, Any] = {
     # Writers to a region wait while its memstores exceed flush size x this
     # (HBase hbase.hregion.memstore.block.multiplier = 4).
     "blocking_multiplier": 4,
+    # ...for at most this many seconds, then get RegionTooBusy (at once while the region's
+    # flushes are failing: a full disk gives StorageFull); HBase throws RegionTooBusy
+    # when over the blocking size and its client retries.
+    "busy_wait_s": 5.0,
+    # A failed background flush is retried after this many seconds, doubling per failure
+    # up to flush_retry_max_s (its memstore and WAL edits are kept meanwhile).
+    "flush_retry_min_s": 0.1,
+    "flush_retry_max_s": 10.0,
     # Minor compaction file selection (HBase hbase.hstore.compaction.min/max/ratio).
     "compaction_min_files": 3,
     "compaction_max_files": 10,
@@ -54,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
 class EngineConfig:
     flush_size_bytes: int = DEFAULTS["flush_size_bytes"]
     blocking_multiplier: int = DEFAULTS["blocking_multiplier"]
+    busy_wait_s: float = DEFAULTS["busy_wait_s"]
+    flush_retry_min_s: float = DEFAULTS["flush_retry_min_s"]
+    flush_retry_max_s: float = DEFAULTS["flush_retry_max_s"]
     compaction_min_files: int = DEFAULTS["compaction_min_files"]
     compaction_max_files: int = DEFAULTS["compaction_max_files"]
     compaction_ratio: float = DEFAULTS["compaction_ratio"]
@@ -89,6 +100,9 @@ class EngineConfig:
 _RULES: dict[str, tuple[type, float]] = {
     "flush_size_bytes": (int, 1024),
     "blocking_multiplier": (int, 1),
+    "busy_wait_s": (float, 0.0),
+    "flush_retry_min_s": (float, 0.001),
+    "flush_retry_max_s": (float, 0.001),
     "compaction_min_files": (int, 2),
     "compaction_max_files": (int, 2),
     "compaction_ratio": (float, 0.0),

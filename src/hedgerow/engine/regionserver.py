@@ -47,6 +47,9 @@ from hedgerow.errors import (
     InvalidArgument,
     NotServingRegion,
     RegionClosed,
+    RegionTooBusy,
+    StorageError,
+    StorageFull,
     TableDisabled,
     TableNotFound,
 )
@@ -140,8 +143,8 @@ class RegionServer:
         self._threads: list[threading.Thread] = []
         self._pending: set[tuple[str, str]] = set()
         self._pending_lock = threading.Lock()
-        self._bg_error: BaseException | None = None
-        self._wal_first_new = 0
+        # region name -> (current retry delay s, last error) while its flushes fail
+        self._flush_failures: dict[str, tuple[float, StorageError]] = {}
 
     # ---- hosting regions (the master's side) ----------------------------------------------
     @property
@@ -151,10 +154,8 @@ class RegionServer:
     def start_wal(self) -> None:
         """Open a fresh WAL file numbered above every file an earlier process left."""
         self.fs.makedirs(self.wal_dir)
+        # (the log's repair back-off runs on real time, not on the engine's cell clock)
         self.wal = WriteAheadLog(self.fs, self.wal_dir, roll_size_bytes=self.config.wal_roll_bytes)
-        first_new = filenames.parse_file_name(os.path.basename(self.wal.current_file))
-        assert first_new is not None
-        self._wal_first_new = first_new[1]
 
     def open_meta(self) -> Region:
         """Open ``hbase:meta`` and replay its edits from the old logs (recovery step 2)."""
@@ -165,9 +166,9 @@ class RegionServer:
         ):
             if edit.region == META_REGION and region.replay(edit):
                 replayed = True
-        if replayed:
-            region.flush()
         self.meta_region = region
+        if replayed:
+            self._run_background("flush", region)
         return region
 
     def region_dir(self, table: str, region_name: str) -> str:
@@ -197,18 +198,22 @@ class RegionServer:
         then start background work (recovery steps 4 and 5)."""
         by_name = {r.info.name: r for r in regions}
         replayed: set[str] = set()
-        for _path, _offset, edit in read_wal_dir(
-            self.fs, self.wal_dir, skip_corruption=self.config.skip_corrupt_wal
-        ):
+        seen: set[str] = set()
+        # through the log manager, which learns which regions each old file holds: a file
+        # is deleted only once they all flushed past it (or are gone), so a flush that
+        # fails here (a full disk) loses nothing and does not stop the open
+        for _path, _offset, edit in self.wal.recover(skip_corruption=self.config.skip_corrupt_wal):
+            seen.add(edit.region)
             region = by_name.get(edit.region)
             if region is not None and region.replay(edit):
                 replayed.add(edit.region)
         self.wal.mark_flushed(META_REGION, self.meta_region.flushed_seq)
         for r in regions:
             self.wal.mark_flushed(r.info.name, r.flushed_seq)
+        for name in sorted(seen - set(by_name) - {META_REGION}):
+            self.wal.forget_region(name)  # regions deleted, split or merged since
         for name in sorted(replayed):
-            by_name[name].flush()
-        self.wal.delete_files_before(self._wal_first_new)
+            self._run_background("flush", by_name[name])
         # daughters of a split that crashed before compacting them rewrite their shared
         # files; stores left with many files by the last run are compacted (HBase's
         # compaction checker); both in the background when background work is on
@@ -261,28 +266,48 @@ class RegionServer:
                 self._pending.discard((kind, region.info.name))
             if region.closed:
                 continue
-            try:
-                if kind == "flush":
-                    region.flush()
-                    self._maybe_compact(region)
-                else:
-                    self.compact_region(region, major=False)
-                    self._maybe_split(region)
-            except BaseException as e:  # keep serving; report on the next call
-                log.exception("background %s of region %s failed", kind, region.info.name)
-                self._bg_error = e
+            self._run_background(kind, region)
+
+    def _run_background(self, kind: str, region: Region) -> None:
+        """One flush (then the compaction check) or one compaction, on a worker thread or
+        inline. A failed flush is retried with backoff (its memstore and WAL edits stay;
+        writers see RegionTooBusy/StorageFull only once the memstore reaches its blocking
+        size); a failed compaction changes nothing and is tried again after the next flush.
+        Failures are logged, never reported to an unrelated request."""
+        name = region.info.name
+        try:
+            if kind == "flush":
+                region.flush()
+                self._flush_failures.pop(name, None)
+                self._maybe_compact(region)
+            else:
+                self.compact_region(region, major=False)
+                self._maybe_split(region)
+        except StorageError as e:
+            if kind != "flush":
+                log.error("compaction of region %s failed (retried later): %s", name, e)
+                return
+            delay = self._flush_failures.get(name, (0.0, e))[0]
+            delay = min(
+                max(delay * 2, self.config.flush_retry_min_s), self.config.flush_retry_max_s
+            )
+            self._flush_failures[name] = (delay, e)
+            log.error("flush of region %s failed, retrying in %.2f s: %s", name, delay, e)
+            if self.config.background and not self._closed:
+                t = threading.Timer(delay, self._request, ("flush", region))
+                t.daemon = True
+                t.start()
+        except (RegionClosed, ClosedError):
+            pass  # closed meanwhile (split, merge, alter, shutdown)
+        except Exception:
+            log.exception("background %s of region %s failed", kind, name)
 
     def request_compaction(self, region: Region) -> None:
         self._request("compact", region)
 
     def _request(self, kind: str, region: Region) -> None:
         if not self.config.background:
-            if kind == "flush":
-                region.flush()
-                self._maybe_compact(region)
-            else:
-                self.compact_region(region, major=False)
-                self._maybe_split(region)
+            self._run_background(kind, region)
             return
         key = (kind, region.info.name)
         with self._pending_lock:
@@ -335,27 +360,28 @@ class RegionServer:
             region.last_major_compaction_ms = self.clock.now_ms()
 
     def _before_write(self, region: Region) -> None:
+        """Writers wait while the region's memstore is at its blocking size (flush size x
+        blocking_multiplier) for a flush to make room, at most ``busy_wait_s``; then, or at
+        once while its flushes are failing, they get RegionTooBusy (StorageFull for a full
+        disk): the bound on what a region accepts when it cannot flush."""
         limit = self.config.flush_size_bytes * self.config.blocking_multiplier
         if region.memstore_size() < limit:
             return
-        if not self.config.background:
-            region.flush()
-            return
-        self._request("flush", region)
+        name = region.info.name
+        if name not in self._flush_failures or not self.config.background:
+            self._request("flush", region)  # (a failing one is retried by its timer)
+        deadline = self.clock.monotonic_s() + self.config.busy_wait_s
         with region._size_cond:
             while region.memstore_size() >= limit and not self._closed:
+                failure = self._flush_failures.get(name)
+                if failure is not None or self.clock.monotonic_s() >= deadline:
+                    raise _too_busy(region, limit, failure[1] if failure else None)
                 self._request("flush", region)
-                region._size_cond.wait(0.1)
+                region._size_cond.wait(0.05)
 
     def _after_write(self, region: Region) -> None:
         if region.needs_flush(self.config.flush_size_bytes):
             self._request("flush", region)
-
-    def raise_background_error(self) -> None:
-        err = self._bg_error
-        if err is not None:
-            self._bg_error = None
-            raise InvalidArgument(f"a background flush or compaction failed: {err}") from err
 
     # ---- routing -------------------------------------------------------------------------
     def check_open(self) -> None:
@@ -415,7 +441,6 @@ class RegionServer:
         durability: Durability,
     ) -> None:
         refuse_meta(table)
-        self.raise_background_error()
         tr = self._table_regions(table)
         for m in mutations:
             check_row(m.row)
@@ -607,11 +632,16 @@ class RegionServer:
                 self._compact_queue.put(None)
                 for t in self._threads:
                     t.join()
-            for tr in self._online.values():
-                for r in tr.regions:
+            for r in [r for tr in self._online.values() for r in tr.regions] + (
+                [self.meta_region] if hasattr(self, "meta_region") else []
+            ):
+                try:
                     r.close(flush=True)
-            if hasattr(self, "meta_region"):
-                self.meta_region.close(flush=True)
+                except StorageError as e:
+                    # its edits stay in the WAL (never marked flushed): the next open
+                    # replays them
+                    log.error("region %s closed without its flush (%s)", r.info.name, e)
+                    r.close(flush=False)
             if hasattr(self, "wal"):
                 self.wal.close()
         finally:
@@ -622,6 +652,27 @@ class RegionServer:
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+def _too_busy(region: Region, limit: int, cause: StorageError | None) -> StorageError:
+    what = f"region {region.info.name} of table {region.info.table!r}"
+    if isinstance(cause, StorageFull):
+        err: StorageError = StorageFull(
+            f"{what} cannot take more writes: its memstore is at its blocking size "
+            f"({limit} bytes) and it cannot flush: {cause}"
+        )
+    elif cause is not None:
+        err = RegionTooBusy(
+            f"{what} is over its memstore blocking size ({limit} bytes) and its flushes "
+            f"are failing ({cause}); nothing was written, retry later"
+        )
+    else:
+        err = RegionTooBusy(
+            f"{what} is over its memstore blocking size ({limit} bytes); flushes are "
+            "behind; nothing was written, retry later"
+        )
+    err.__cause__ = cause
+    return err
 
 
 def not_serving(table: str, region: str) -> NotServingRegion:

@@ -30,7 +30,7 @@ from typing import Any
 
 from hedgerow._internal import failpoints
 from hedgerow._internal.clock import Clock
-from hedgerow.errors import FamilyNotFound, RegionClosed
+from hedgerow.errors import FamilyNotFound, RegionClosed, StorageError, storage_error
 from hedgerow.model.cell import Cell, KeyType
 from hedgerow.model.keys import encode_key, row_end, row_of, row_prefix
 from hedgerow.model.mutation import (
@@ -59,7 +59,7 @@ from hedgerow.storage.block_cache import BlockCache
 from hedgerow.storage.fs import FileSystem
 from hedgerow.storage.manifest import Manifest
 from hedgerow.storage.memstore import MemStore
-from hedgerow.storage.store import Store
+from hedgerow.storage.store import Store, merged_entries
 from hedgerow.storage.version_edit import FileMeta, VersionEdit
 from hedgerow.storage.wal import Durability, WriteAheadLog
 from hedgerow.storage.wal_edit import WalEdit
@@ -171,6 +171,10 @@ class Region:
         self._size_cond = threading.Condition()
         self.closed = False
         self.store_files_snapshot: dict[bytes, list[tuple[FileMeta, str]]] = {}
+        # store files written by failed flushes/compactions, kept until a manifest edit
+        # succeeds (guarded by self._unrecorded_lock)
+        self._unrecorded: list[str] = []
+        self._unrecorded_lock = threading.Lock()
         self.last_major_compaction_ms = 0
         # counters
         self.read_requests = 0
@@ -237,7 +241,12 @@ class Region:
                     return
                 self.closed = True  # no write gets a sequence number after this
             if flush:
-                self._flush(allow_closed=True)
+                try:
+                    self._flush(allow_closed=True)
+                except BaseException:
+                    with self._update_lock:
+                        self.closed = False  # still serving: its memstore could not be saved
+                    raise
             with self._flush_lock:
                 # what split and merge link into the new regions
                 self.store_files_snapshot = self.store_files()
@@ -372,32 +381,47 @@ class Region:
                     f"region {self.info.name} of table {self.table.name!r} is closed"
                 )
             seq = self.mvcc.begin()
+            inserted: list[tuple[MemStore, list[bytes]]] = []
             try:
-                for fam, items in cells.per_family.items():
-                    stores[fam].active.add_many(
-                        [
-                            (encode_key(row, q, ts, typ, seq), value)
-                            for row, q, ts, typ, value in items
-                        ]
-                    )
                 pos = -1
                 if durability != Durability.SKIP_WAL:
+                    # logged first: a write the log refuses leaves no trace in the memstore
                     pos = self._wal.append(
                         WalEdit(self.info.name, seq, cells.wal_rows),
                         region=self.info.name,
                         seq=seq,
                     )
+                for fam, items in cells.per_family.items():
+                    entries = [
+                        (encode_key(row, q, ts, typ, seq), value)
+                        for row, q, ts, typ, value in items
+                    ]
+                    mem = stores[fam].active
+                    mem.add_many(entries)
+                    inserted.append((mem, [k for k, _ in entries]))
             except BaseException:
+                self._roll_back(inserted)
                 self.mvcc.complete(seq)
                 raise
         try:
             if pos >= 0:
                 self._wal.sync(pos, durability)
-        finally:
+        except BaseException:
+            # not logged (or not durably): the cells never become visible. Safe without
+            # the update lock: the seq is not complete, so no reader sees them and a
+            # flush that froze them waits (mvcc.wait_for) before reading its snapshot
+            self._roll_back(inserted)
             self.mvcc.complete(seq)
+            raise
+        self.mvcc.complete(seq)
         self.mvcc.wait_for(seq)
         self.write_requests += len(mutations)
         return seq
+
+    @staticmethod
+    def _roll_back(inserted: list[tuple[MemStore, list[bytes]]]) -> None:
+        for mem, keys in inserted:
+            mem.remove_many(keys)
 
     def _wait_for_memstore_room(self) -> None:
         # hook set by the engine: blocks while the region is far over its flush size
@@ -819,43 +843,84 @@ class Region:
         return self._flush(allow_closed=False)
 
     def _flush(self, *, allow_closed: bool) -> bool:
+        """The flush (the write-path contract, docs/design/storage.md): every snapshot
+        waiting, those of earlier failed flushes included, goes into one new file per
+        family; only after the manifest records them are the snapshots dropped and the
+        WAL told. A failure changes nothing readers see: the snapshots stay and are
+        flushed again (the region server retries with backoff), the WAL keeps their edits.
+        Raises StorageError (StorageFull for a full disk)."""
         with self._flush_lock:
             if self.closed and not allow_closed:
                 return False
             with self._update_lock:
-                snaps: dict[bytes, MemStore] = {}
+                snaps: dict[bytes, list[MemStore]] = {}
                 for fam, store in self.stores.items():
-                    snap = store.freeze()
-                    if snap is not None:
-                        snaps[fam] = snap
+                    pending = store.freeze()
+                    if pending:
+                        snaps[fam] = pending
                 flush_seq = self.mvcc.last_assigned
             if not snaps:
                 return False
             self.mvcc.wait_for(flush_seq)
             now = self._clock.now_ms()
             added: dict[bytes, FileMeta] = {}
-            for fam, snap in snaps.items():
-                number = self._manifest.allocate_file_number()
-                meta = self.stores[fam].write_file(snap.iter_range(), number, now)
-                if meta is not None:
-                    added[fam] = meta
-            failpoints.hit("region.flush.before_manifest")
-            self._manifest.apply(
-                VersionEdit(
-                    added_files=list(added.values()),
-                    flushed_seq=flush_seq,
-                    next_file_number=self._manifest.peek_next_file_number(),
+            try:
+                for fam, mems in snaps.items():
+                    number = self._manifest.allocate_file_number()
+                    entries = merged_entries([m.iter_range() for m in reversed(mems)])
+                    meta = self.stores[fam].write_file(entries, number, now)
+                    if meta is not None:
+                        added[fam] = meta
+                failpoints.hit("region.flush.before_manifest")
+                self._manifest.apply(
+                    VersionEdit(
+                        added_files=list(added.values()),
+                        flushed_seq=flush_seq,
+                        next_file_number=self._manifest.peek_next_file_number(),
+                    )
                 )
-            )
+            except Exception as e:
+                self._forget_unrecorded(list(added.values()))
+                if not isinstance(e, OSError | StorageError):
+                    raise  # a bug, not an I/O failure
+                err = storage_error(e, f"flushing region {self.info.name}")
+                log.error("%s; its memstore is kept and the flush will be retried", err)
+                raise err from e
             failpoints.hit("region.flush.after_manifest")
-            for fam, snap in snaps.items():
+            self._delete_unrecorded()
+            for fam, mems in snaps.items():
                 meta_or_none = added.get(fam)
-                self.stores[fam].install([meta_or_none] if meta_or_none else [], [], flushed=[snap])
+                self.stores[fam].install([meta_or_none] if meta_or_none else [], [], flushed=mems)
             self.flushed_seq = flush_seq
             self._wal.mark_flushed(self.info.name, flush_seq)
             with self._size_cond:
                 self._size_cond.notify_all()
             return True
+
+    def _forget_unrecorded(self, metas: list[FileMeta]) -> None:
+        """Store files a failed flush or compaction wrote but the manifest does not list.
+        Deleted now, or, if the failed manifest edit may still come back at a reopen
+        (``Manifest.needs_rewrite``), after the next edit that succeeds."""
+        paths = [self.stores[m.family].file_path(m.file_number) for m in metas]
+        if self._manifest.needs_rewrite:
+            with self._unrecorded_lock:
+                self._unrecorded.extend(paths)
+            return
+        for path in paths:
+            try:
+                self.fs.remove(path)
+            except OSError:
+                log.warning("could not remove unused store file %s (removed at next open)", path)
+
+    def _delete_unrecorded(self) -> None:
+        # after a successful manifest edit: no failed edit can come back any more
+        with self._unrecorded_lock:
+            paths, self._unrecorded = self._unrecorded, []
+        for path in paths:
+            try:
+                self.fs.remove(path)
+            except OSError:
+                log.warning("could not remove unused store file %s (removed at next open)", path)
 
     # ---- compaction --------------------------------------------------------------------------
     def needs_compaction(self, min_files: int) -> bool:
@@ -897,36 +962,49 @@ class Region:
         return done
 
     def _compact_store(self, store: Store, chosen: list[FileMeta], major: bool) -> None:
+        """Merge ``chosen`` into one new file. A failure changes nothing readers see (the
+        inputs stay; the output, if any, is forgotten); raises StorageError."""
         now = self._clock.now_ms()
         number = self._manifest.allocate_file_number()
         pool = self.compaction_pool
-        if pool is None:
-            entries = store.compaction_input(chosen, *self.key_bounds())
-            entries = compaction_entries(entries, store.cf, major=major, now_ms=now)
-            meta = store.write_file(entries, number, now)
-        else:  # the merge loop runs in a worker process, off this process's GIL
-            start, stop = self.key_bounds()
-            meta = pool.run(
-                CompactionJob(
-                    tuple(store.paths_of(chosen)),
-                    start,
-                    stop,
-                    store.cf,
-                    major,
-                    now,
-                    store.file_path(number),
-                    number,
+        what = f"compacting family {store.family!r} of region {self.info.name}"
+        try:
+            if pool is None:
+                entries = store.compaction_input(chosen, *self.key_bounds())
+                entries = compaction_entries(entries, store.cf, major=major, now_ms=now)
+                meta = store.write_file(entries, number, now)
+            else:  # the merge loop runs in a worker process, off this process's GIL
+                start, stop = self.key_bounds()
+                meta = pool.run(
+                    CompactionJob(
+                        tuple(store.paths_of(chosen)),
+                        start,
+                        stop,
+                        store.cf,
+                        major,
+                        now,
+                        store.file_path(number),
+                        number,
+                    )
+                )
+        except OSError as e:
+            raise storage_error(e, what) from e
+        try:
+            failpoints.hit("region.compaction.before_manifest")
+            self._manifest.apply(
+                VersionEdit(
+                    added_files=[meta] if meta else [],
+                    removed_files=[(store.family, m.file_number) for m in chosen],
+                    next_file_number=self._manifest.peek_next_file_number(),
                 )
             )
-        failpoints.hit("region.compaction.before_manifest")
-        self._manifest.apply(
-            VersionEdit(
-                added_files=[meta] if meta else [],
-                removed_files=[(store.family, m.file_number) for m in chosen],
-                next_file_number=self._manifest.peek_next_file_number(),
-            )
-        )
+        except Exception as e:
+            self._forget_unrecorded([meta] if meta else [])
+            if not isinstance(e, OSError | StorageError):
+                raise
+            raise storage_error(e, what) from e
         failpoints.hit("region.compaction.after_manifest")
+        self._delete_unrecorded()
         store.install([meta] if meta else [], [m.file_number for m in chosen])
 
 

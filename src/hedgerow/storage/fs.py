@@ -58,6 +58,10 @@ class WritableFile(Protocol):
 
     def tell(self) -> int: ...
 
+    def truncate(self, size: int) -> None:
+        """Cut the file to ``size`` bytes (no space needed); ``tell()`` becomes ``size``."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -151,6 +155,11 @@ class LocalWritableFile:
 
     def tell(self) -> int:
         return self._pos
+
+    def truncate(self, size: int) -> None:
+        os.ftruncate(self._fd, size)
+        os.lseek(self._fd, size, os.SEEK_SET)  # the next write continues at the new end
+        self._pos = size
 
     def close(self) -> None:
         if self._fd >= 0:

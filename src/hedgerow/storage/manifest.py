@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hedgerow._internal import failpoints, invariants
-from hedgerow.errors import ClosedError, CorruptionError, StorageError
+from hedgerow.errors import ClosedError, CorruptionError, StorageError, storage_error
 from hedgerow.storage import filenames
 from hedgerow.storage.fs import FileSystem
 from hedgerow.storage.version_edit import (
@@ -220,7 +220,9 @@ class Manifest:
         self._writer = writer
         self._state = state
         self._next_alloc = state.next_file_number
-        self._failed: BaseException | None = None
+        # an append failed: the record may or may not be in the file, so nothing more is
+        # appended to it; the next apply first writes the state to a fresh file
+        self._needs_rewrite = False
         self._closed = False
         #: what replay dropped (a torn last record) when this manifest was opened
         self.recovery_report = RecoveryReport()
@@ -336,78 +338,90 @@ class Manifest:
         ``next_file_number`` is always persisted (raised to cover every allocated
         number). Cost: 1 write + 1 fdatasync; a rewrite (2 fsyncs + rename) when the
         file has grown past ``max_manifest_bytes``. Raises ValueError (edit
-        inconsistent with the state; nothing written), StorageError (an earlier write
-        failed; reopen the manifest), ClosedError.
+        inconsistent with the state; nothing written), ClosedError, StorageError
+        (StorageFull for a full disk): the edit is not in the state, and its record,
+        which may have reached the file, never counts: the next apply first rewrites
+        the state to a fresh manifest (``needs_rewrite``). Until then a crash may bring
+        the failed edit back at the next open, so its caller keeps the files it names.
         """
         with self._lock:
             if self._closed:
                 raise ClosedError(f"the manifest of {self._dir} is closed")
-            if self._failed is not None:
-                raise self._failure()
             top_added = max((m.file_number + 1 for m in edit.added_files), default=0)
             next_number = max(edit.next_file_number or 0, self._next_alloc, top_added)
             edit = replace(edit, next_file_number=next_number)
             problem = self._state.problem_with(edit)
             if problem is not None:
                 raise ValueError(f"cannot apply version edit: it {problem}")
+            if self._needs_rewrite:
+                self._rewrite_locked(required=True)
             payload = encode_version_edit(edit)
             failpoints.hit("storage.manifest.before_write")
             try:
                 self._writer.add_record(RecordType.VERSION_EDIT, payload)
                 self._writer.sync()
                 failpoints.hit("storage.manifest.after_write")
-            except BaseException as e:
-                # the record may or may not be on disk: only a reopen can tell
-                self._failed = e
-                _log.error("manifest %s failed: %r", self._writer.path, e)
-                raise
+            except Exception as e:
+                self._needs_rewrite = True
+                _log.error("manifest %s: an edit failed (%r); rewriting it", self._writer.path, e)
+                raise storage_error(e, f"writing the manifest {self._writer.path}") from e
             self._state.apply(edit)
             self._next_alloc = max(self._next_alloc, self._state.next_file_number)
             if self._writer.size() >= self._max_bytes:
-                self._rewrite_locked()
+                self._rewrite_locked(required=False)
+
+    @property
+    def needs_rewrite(self) -> bool:
+        """An edit failed and its record may be in the file (see ``apply``)."""
+        with self._lock:
+            return self._needs_rewrite
 
     def rewrite(self) -> None:
         """Write the state as one snapshot to MANIFEST-(n+1), switch CURRENT, delete the old."""
         with self._lock:
             if self._closed:
                 raise ClosedError(f"the manifest of {self._dir} is closed")
-            if self._failed is not None:
-                raise self._failure()
-            self._rewrite_locked()
+            self._rewrite_locked(required=True)
 
-    def _rewrite_locked(self) -> None:
-        # REQUIRES: self._lock held
+    def _rewrite_locked(self, *, required: bool) -> None:
+        # REQUIRES: self._lock held. ``required``: raise StorageError when it cannot be
+        # done (otherwise a failed size-triggered rewrite just keeps the old file).
         number = self._number + 1
         snapshot = self._state.snapshot_edit()
         snapshot.next_file_number = max(self._next_alloc, self._state.next_file_number)
+        path = filenames.manifest_file_name(self._dir, number)
         try:
             writer = _write_snapshot(self._fs, self._dir, number, snapshot)
         except Exception as e:
-            # the old manifest is intact and still named by CURRENT: keep using it
+            # CURRENT still names the old file: nothing changed
+            try:
+                self._fs.remove(path)
+            except OSError:
+                pass  # a stray, removed at the next open
+            if required:
+                raise storage_error(e, f"rewriting the manifest of {self._dir}") from e
             _log.error("manifest rewrite of %s failed, keeping the old file: %r", self._dir, e)
-            self._fs.remove(filenames.manifest_file_name(self._dir, number))
             return
         old = self._writer
         try:
             failpoints.hit("storage.manifest.before_set_current")
             _set_current(self._fs, self._dir, number)
-        except BaseException as e:
-            # CURRENT may name either file (both hold the same state): stop writing
+        except Exception as e:
+            # CURRENT may name either file: append to neither; the next rewrite goes
+            # above both and switches again
             writer.close()
-            self._failed = e
-            raise
+            self._number = number
+            self._needs_rewrite = True
+            raise storage_error(e, f"switching the manifest of {self._dir}") from e
         self._writer = writer
         self._number = number
+        self._needs_rewrite = False
         old.close()
-        self._fs.remove(old.path)
+        for name in self._fs.listdir(self._dir):  # the old file, and any left by a failed switch
+            parsed = filenames.parse_file_name(name)
+            if parsed and parsed[0] is filenames.FileKind.MANIFEST and parsed[1] < number:
+                self._fs.remove(f"{self._dir}/{name}")
         _log.info("rewrote manifest of %s as %s", self._dir, writer.path)
-
-    def _failure(self) -> StorageError:
-        err = StorageError(
-            f"the manifest of {self._dir} failed ({self._failed!r}); reopen the region"
-        )
-        err.__cause__ = self._failed
-        return err
 
     def close(self) -> None:
         """Close the file (every applied edit is already durable). Idempotent."""

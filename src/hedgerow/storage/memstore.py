@@ -79,6 +79,18 @@ class MemStore:
             self.size_bytes += added
         return added
 
+    def remove_many(self, keys: Iterable[bytes]) -> None:
+        """Take out entries a failed write inserted (its sequence number is not complete,
+        so no reader has seen them). Allowed on a frozen memstore: its flush waits for
+        that sequence number before reading it."""
+        with self._lock:
+            values = self._values
+            for key in keys:
+                value = values.pop(key, None)
+                if value is not None:
+                    self._keys.remove(key)
+                    self.size_bytes -= len(key) + len(value) + _ENTRY_OVERHEAD
+
     def freeze(self) -> None:
         """Make the memstore read-only (it becomes a flush snapshot)."""
         with self._lock:

@@ -296,16 +296,18 @@ class Store:
         return best
 
     # ---- flushing ------------------------------------------------------------
-    def freeze(self) -> MemStore | None:
-        """Turn the active memstore into a snapshot (caller holds the region update lock)."""
+    def freeze(self) -> list[MemStore]:
+        """Turn the active memstore into a snapshot (caller holds the region update lock);
+        return every snapshot waiting to be flushed, newest first: a flush writes them all,
+        those of earlier failed flushes included (their edits are only there and in the
+        WAL, which the flush's flushed seq lets go)."""
         with self._lock:
-            if not len(self.active):
-                return None
-            snap = self.active
-            snap.freeze()
-            self.active = MemStore()
-            self._snapshots.insert(0, snap)
-            return snap
+            if len(self.active):
+                snap = self.active
+                snap.freeze()
+                self.active = MemStore()
+                self._snapshots.insert(0, snap)
+            return list(self._snapshots)
 
     def write_file(self, entries: Entries, file_number: int, created_ms: int) -> FileMeta | None:
         """Write ``entries`` (key order) as store file ``file_number``; None if empty."""

@@ -352,35 +352,57 @@ def test_failpoint_before_write_leaves_the_manifest_usable(tmp_path: Path) -> No
     assert Manifest.open(FS, d, create=False).flushed_seq == 2
 
 
-def test_failpoint_after_write_fails_the_manifest_but_the_edit_is_committed(
-    tmp_path: Path,
-) -> None:
+def test_a_failed_edit_never_counts_once_the_manifest_goes_on(tmp_path: Path) -> None:
+    """The record of a failed edit reached the file (the failpoint fires after the write
+    and fsync), yet the edit is not in the state, and the next edit first rewrites the
+    manifest without it: a failed flush's files are never named by the manifest."""
     d = region_dir(tmp_path)
     m = Manifest.open(FS, d, create=True)
+    failed = meta(b"cf", m.allocate_file_number())
     failpoints.arm("storage.manifest.after_write")
-    with pytest.raises(failpoints.FailpointError):
-        m.apply(VersionEdit(flushed_seq=1))
+    with pytest.raises(StorageError, match="writing the manifest"):
+        m.apply(VersionEdit(added_files=[failed], flushed_seq=1))
     failpoints.disarm_all()
-    with pytest.raises(StorageError, match="reopen"):
-        m.apply(VersionEdit(flushed_seq=2))
+    assert m.needs_rewrite and m.state.files == {} and m.flushed_seq == 0
+    m.apply(VersionEdit(flushed_seq=2))
+    assert not m.needs_rewrite
     m.close()
-    assert Manifest.open(FS, d, create=False).flushed_seq == 1
+    m = Manifest.open(FS, d, create=False)
+    assert m.state.files == {} and m.flushed_seq == 2
+    assert manifest_names(d) == ["MANIFEST-000002"]
+    m.close()
 
 
-def test_crash_before_current_switch_keeps_a_consistent_state(tmp_path: Path) -> None:
+def test_a_failed_edit_may_come_back_if_the_process_dies_before_the_rewrite(
+    tmp_path: Path,
+) -> None:
+    """Why Region keeps a failed flush's files until the next edit succeeds."""
+    d = region_dir(tmp_path)
+    m = Manifest.open(FS, d, create=True)
+    failed = meta(b"cf", m.allocate_file_number())
+    failpoints.arm("storage.manifest.after_write")
+    with pytest.raises(StorageError):
+        m.apply(VersionEdit(added_files=[failed], flushed_seq=1))
+    failpoints.disarm_all()
+    m.close()  # a crash: no further edit
+    m = Manifest.open(FS, d, create=False)
+    assert list(m.state.files[b"cf"]) == [failed.file_number]
+    m.close()
+
+
+def test_a_failed_current_switch_is_redone_by_the_next_edit(tmp_path: Path) -> None:
     d = region_dir(tmp_path)
     m = Manifest.open(FS, d, create=True)
     m.apply(VersionEdit(added_files=[meta(b"cf", m.allocate_file_number())], flushed_seq=7))
-    state = m.state
     failpoints.arm("storage.manifest.before_set_current")
-    with pytest.raises(failpoints.FailpointError):
+    with pytest.raises(StorageError, match="switching the manifest"):
         m.rewrite()
     failpoints.disarm_all()
-    with pytest.raises(StorageError):
-        m.apply(VersionEdit(flushed_seq=8))
+    m.apply(VersionEdit(flushed_seq=8))  # rewrites above both files first
+    state = m.state
     m.close()
     m = Manifest.open(FS, d, create=False)
-    assert m.state == state and manifest_names(d) == ["MANIFEST-000001"]  # stray removed
+    assert m.state == state and manifest_names(d) == ["MANIFEST-000003"]
     m.close()
 
 

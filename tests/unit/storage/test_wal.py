@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -13,10 +14,18 @@ from pathlib import Path
 import pytest
 
 from hedgerow._internal import failpoints
-from hedgerow.errors import ClosedError, CorruptionError, FormatVersionError, StorageError
+from hedgerow._internal.clock import ManualClock
+from hedgerow.errors import (
+    ClosedError,
+    CorruptionError,
+    FormatVersionError,
+    StorageError,
+    StorageFull,
+    WriteOutcomeUnknown,
+)
 from hedgerow.model.cell import KeyType
 from hedgerow.storage import filenames
-from hedgerow.storage.fs import LocalFS
+from hedgerow.storage.fs import LocalFS, LocalWritableFile
 from hedgerow.storage.wal import Durability, WriteAheadLog
 from hedgerow.storage.wal_edit import WalEdit, encode_edit
 from hedgerow.storage.wal_format import FILE_HEADER_SIZE, RECORD_HEADER_SIZE
@@ -500,31 +509,133 @@ def test_many_threads_every_record_exactly_once(wal_dir: str, durability: Durabi
 # ---------------------------------------------------------------- failures and lifecycle
 
 
-def test_failed_sync_fails_the_log(wal_dir: str) -> None:
+def raise_once(exc: BaseException) -> Callable[[], None]:
+    """A failpoint action that raises ``exc`` the first time only."""
+    fired: list[int] = []
+
+    def action() -> None:
+        if not fired:
+            fired.append(1)
+            raise exc
+
+    return action
+
+
+def recovered_seqs(wal_dir: str) -> list[int]:
+    return sorted({e.seq for _, _, e in read_all(wal_dir)})
+
+
+def test_a_failed_fsync_copies_the_unsynced_records_into_a_new_file(wal_dir: str) -> None:
+    """The write-path contract (docs/design/storage.md): a record written but not fsynced
+    when the fsync fails is copied into a new, fsynced file, and its writer succeeds; the
+    old file's unsynced tail is no longer needed (Linux may drop it from its cache)."""
     wal = WriteAheadLog(FS, wal_dir)
     wal.sync(wal.append(edit("r", 1)), Durability.FSYNC_WAL)
-    failpoints.arm("storage.wal.before_sync")
+    first = wal.current_file
+    synced_size = os.path.getsize(first)
+    wal.sync(wal.append(edit("r", 2)), Durability.SYNC_WAL)  # written, not fsynced
+    failpoints.arm("storage.wal.before_sync", raise_once(OSError(5, "Input/output error")))
+    wal.sync(wal.append(edit("r", 3)), Durability.FSYNC_WAL)  # repaired, not raised
+    assert wal.repairs == 1 and wal.current_file != first
+    wal.sync(wal.append(edit("r", 4)), Durability.FSYNC_WAL)  # and it goes on
+    wal.close()
+    # what a power cut after the failed fsync could leave of the old file: its synced part
+    with open(first, "r+b") as f:
+        f.truncate(synced_size)
+    assert recovered_seqs(wal_dir) == [1, 2, 3, 4]
+
+
+def test_a_failed_write_is_cut_off_and_reported_and_the_log_goes_on(wal_dir: str) -> None:
+    """Finding 2 of issue 11 at the log's level: the failed batch's bytes reached the file
+    (the failpoint fires after the write), yet they are cut off again, so recovery never
+    replays a write its caller was told failed."""
+    wal = WriteAheadLog(FS, wal_dir)
+    wal.sync(wal.append(edit("r", 1)), Durability.SYNC_WAL)
+    failpoints.arm("storage.wal.after_write", raise_once(OSError(5, "Input/output error")))
     pos = wal.append(edit("r", 2))
-    with pytest.raises(failpoints.FailpointError):
+    with pytest.raises(StorageError, match="writing the write-ahead log") as info:
+        wal.sync(pos, Durability.SYNC_WAL)
+    assert not isinstance(info.value, StorageFull)
+    with pytest.raises(StorageError):  # asking again gives the same answer
         wal.sync(pos, Durability.FSYNC_WAL)
-    failpoints.disarm_all()
-    with pytest.raises(StorageError):
-        wal.append(edit("r", 3))
-    with pytest.raises(StorageError):
-        wal.sync(pos, Durability.FSYNC_WAL)
-    wal.sync(pos, Durability.SYNC_WAL)  # it was written before the fsync failed
+    wal.sync(wal.append(edit("r", 3)), Durability.FSYNC_WAL)
+    wal.close()
+    assert recovered_seqs(wal_dir) == [1, 3]
+
+
+def test_a_full_disk_is_storage_full_and_writes_resume_once_it_is_not(wal_dir: str) -> None:
+    wal = WriteAheadLog(FS, wal_dir)
+    failpoints.arm("storage.wal.before_write", raise_once(OSError(errno.ENOSPC, "No space")))
+    with pytest.raises(StorageFull, match="disk is full"):
+        wal.sync(wal.append(edit("r", 1)), Durability.SYNC_WAL)
+    wal.sync(wal.append(edit("r", 2)), Durability.SYNC_WAL)
+    wal.close()
+    assert recovered_seqs(wal_dir) == [2]
+
+
+def test_a_log_that_cannot_make_a_file_fails_fast_then_recovers(wal_dir: str) -> None:
+    """A full disk at open (no new log file) or at a roll: writes get StorageFull without
+    waiting, and once a file can be made again they are logged (no restart)."""
+
+    class FullFS(LocalFS):
+        full = True
+
+        def open_write(self, path: str, *, append: bool = False) -> LocalWritableFile:
+            if self.full:
+                raise OSError(errno.ENOSPC, "No space left on device", path)
+            return super().open_write(path, append=append)
+
+    clock = ManualClock()
+    fs = FullFS()
+    wal = WriteAheadLog(fs, wal_dir, clock=clock)
+    with pytest.raises(StorageFull, match="cannot write"):
+        wal.sync(wal.append(edit("r", 1)), Durability.SYNC_WAL)
+    fs.full = False
+    with pytest.raises(StorageFull, match="cannot write"):  # backing off: no new attempt
+        wal.sync(wal.append(edit("r", 2)), Durability.SYNC_WAL)
+    clock.advance_ms(10_000)
+    wal.sync(wal.append(edit("r", 3)), Durability.FSYNC_WAL)
+    wal.close()
+    assert recovered_seqs(wal_dir) == [3]
+
+
+def test_a_failed_write_that_cannot_be_cut_off_is_outcome_unknown(
+    wal_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wal = WriteAheadLog(FS, wal_dir)
+    failpoints.arm("storage.wal.after_write", raise_once(OSError(5, "Input/output error")))
+
+    def broken_truncate(self: object, size: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(LocalWritableFile, "truncate", broken_truncate)
+    with pytest.raises(WriteOutcomeUnknown, match="may be replayed"):
+        wal.sync(wal.append(edit("r", 1)), Durability.SYNC_WAL)
+    with pytest.raises(StorageError, match="failed"):  # no more writes until a restart
+        wal.append(edit("r", 2))
     wal.close()
 
 
-def test_failed_write_fails_the_log(wal_dir: str) -> None:
-    wal = WriteAheadLog(FS, wal_dir)
-    failpoints.arm("storage.wal.before_write")
+def test_an_fsync_waiter_gives_up_with_outcome_unknown_after_the_repair_timeout(
+    wal_dir: str,
+) -> None:
+    wal = WriteAheadLog(FS, wal_dir, repair_timeout_s=0.3)
+    failpoints.arm("storage.wal.before_sync", raise_once(OSError(5, "Input/output error")))
+    attempts: list[int] = []
+
+    def no_new_file() -> None:
+        attempts.append(1)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    failpoints.arm("storage.wal.before_new_file", no_new_file)
     pos = wal.append(edit("r", 1))
-    with pytest.raises(failpoints.FailpointError):
-        wal.sync(pos)
-    with pytest.raises(StorageError):
-        wal.sync(pos)
-    wal.close()  # closing a failed log does not raise
+    with pytest.raises(WriteOutcomeUnknown):
+        wal.sync(pos, Durability.FSYNC_WAL)
+    assert 2 <= len(attempts) <= 10  # retried with backoff, not spinning
+    failpoints.disarm_all()
+    wal.sync(pos, Durability.FSYNC_WAL)  # a later repair makes it durable after all
+    wal.close()
+    assert recovered_seqs(wal_dir) == [1]
 
 
 def test_failpoints_fire_in_order(wal_dir: str) -> None:
