@@ -41,7 +41,13 @@ from typing import Any, NoReturn, TypeVar
 from hedgerow._internal.clock import Clock
 from hedgerow.engine.catalog import RegionEntry
 from hedgerow.engine.config import EngineConfig
-from hedgerow.engine.meta import META_DESCRIPTOR, META_REGION, META_TABLE
+from hedgerow.engine.meta import (
+    META_DESCRIPTOR,
+    META_REGION,
+    META_TABLE,
+    is_reserved,
+    refuse_reserved,
+)
 from hedgerow.errors import (
     ClosedError,
     InvalidArgument,
@@ -212,7 +218,7 @@ class RegionServer:
         # daughters of a split that crashed before compacting them rewrite their shared
         # files; stores left with many files by the last run are compacted (HBase's
         # compaction checker); both in the background when background work is on
-        for r in regions:
+        for r in [self.meta_region, *regions]:
             if r.has_references() or (
                 self.config.background and r.needs_compaction(self.config.compaction_min_files)
             ):
@@ -275,6 +281,11 @@ class RegionServer:
     def request_compaction(self, region: Region) -> None:
         self._request("compact", region)
 
+    def after_flush(self, region: Region) -> None:
+        """A region was flushed outside the flush thread (hbase:meta after each change):
+        compact it when it has enough files, as after any flush."""
+        self._maybe_compact(region)
+
     def _request(self, kind: str, region: Region) -> None:
         if not self.config.background:
             if kind == "flush":
@@ -302,6 +313,7 @@ class RegionServer:
         if (
             self.request_split is None
             or limit <= 0
+            or is_reserved(region.info.table)  # hbase:meta is one region, never split
             or region.closed
             or region.has_references()
             or region.size_bytes() < limit
@@ -632,8 +644,8 @@ def not_serving(table: str, region: str) -> NotServingRegion:
 
 
 def refuse_meta(table: str) -> None:
-    if table == META_TABLE:
-        raise InvalidArgument(f"{META_TABLE} is maintained by Hedgerow and is read-only")
+    """Writes to a table of a reserved namespace (hbase:meta) are refused: ReservedName."""
+    refuse_reserved(table, "write to")
 
 
 def table_dir(table: str) -> str:
