@@ -641,6 +641,7 @@ class Master:
             "disabled_tables": sorted(t for t, e in self.catalog.tables.items() if not e.enabled),
             "regions": self.rs.region_metrics(),
             "block_cache": self.rs.cache.stats(),
+            "table_cache": self.rs.table_cache.stats(),
         }
 
 

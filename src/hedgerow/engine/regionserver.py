@@ -2,7 +2,8 @@
 
 Role: HBase's HRegionServer. It owns what every hosted region shares: one
 write-ahead log (group commit across concurrent writers, docs/formats/wal.md),
-the block cache, the background flush and compaction threads and, with the
+the block cache, the table cache (at most ``max_open_files`` open store-file
+handles), the background flush and compaction threads and, with the
 ``compaction_processes`` option, the worker processes compactions run in. It keeps the
 map of *online* regions (per table, sorted by start key) and routes each row
 to the region whose range holds it. It does not decide which regions exist:
@@ -17,6 +18,10 @@ Recovery (called by the master at open, docs/design/storage.md#recovery):
 ``open_meta`` opens ``hbase:meta`` and replays its edits; after the master
 opened the user regions, ``recover`` replays the old logs into them, flushes
 what was replayed, deletes the old logs and starts the background threads.
+Meta (``open_meta``) is a region like the others for flushes and compactions:
+the master flushes it after each change and hands it to ``after_flush``, which
+compacts it when it has ``compaction_min_files`` files; it is never split and
+never written by clients (``refuse_meta``).
 Invariants: a request only ever touches an online region; a region closed
 under a request raises ``RegionClosed`` and the request is routed again
 (every 10 ms, up to 200 times) against the new region list, so callers never
@@ -40,7 +45,7 @@ from typing import Any, NoReturn, TypeVar
 
 from hedgerow._internal.clock import Clock
 from hedgerow.engine.catalog import RegionEntry
-from hedgerow.engine.config import EngineConfig
+from hedgerow.engine.config import EngineConfig, max_open_files
 from hedgerow.engine.meta import (
     META_DESCRIPTOR,
     META_REGION,
@@ -65,6 +70,7 @@ from hedgerow.region.region import Region, RegionInfo
 from hedgerow.storage import filenames
 from hedgerow.storage.block_cache import BlockCache
 from hedgerow.storage.fs import FileSystem, LocalFS
+from hedgerow.storage.table_cache import TableCache
 from hedgerow.storage.wal import Durability, WriteAheadLog, read_wal_dir
 
 __all__ = ["RegionServer", "TableRegions", "table_dir"]
@@ -125,6 +131,8 @@ class RegionServer:
         #: when this server started, in ms (HBase's server start code)
         self.start_code = clock.now_ms()
         self.cache = BlockCache(config.block_cache_bytes)
+        #: every hosted store's file handles, at most ``max_open_files`` open at once
+        self.table_cache = TableCache(fs, max_open_files(config))
         if config.compaction_processes and not isinstance(fs, LocalFS):
             raise InvalidArgument(
                 "compaction_processes needs the local file system (worker processes open "
@@ -193,6 +201,7 @@ class RegionServer:
             lambda region_dir, family, n: filenames.store_file_path(region_dir, family, n),
             create=create,
             max_cell_bytes=self.config.max_cell_bytes,
+            table_cache=self.table_cache,
         )
         region.before_write = self._before_write  # type: ignore[attr-defined]
         region.compaction_pool = self.compaction_pool
