@@ -272,3 +272,36 @@ def test_the_old_attack_leaves_the_directory_usable(tmp_path: Path) -> None:
     conn.close()
     assert_intact(data)
     assert (tmp_path / "db" / "tables" / "hbase%3Ameta" / "0000000000").is_dir()
+
+
+def test_a_directory_attacked_before_the_fix_still_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalog that already lists a client's "hbase:meta" and "hbase:t" (created by the
+    old code; made here by switching the check off) opens: reads of hbase:meta reach the
+    real meta region, not the impostor, and neither table can be disabled or deleted."""
+    import hedgerow.engine.master as master_mod
+
+    data = str(tmp_path / "db")
+    conn = hedgerow.connect(data)
+    seed(conn)
+    with monkeypatch.context() as m:
+        m.setattr(master_mod, "refuse_reserved", lambda table, action: None)
+        conn.create_table(META, {"cf": {}})
+        conn.create_table("hbase:t", {"cf": {}})
+    conn.close()
+    conn = hedgerow.connect(data)
+    try:
+        assert sorted(conn.tables()) == [b"hbase:meta", b"hbase:t", b"users"]
+        rows = [r for r, _ in conn.table(META).scan()]
+        assert any(r.startswith(b"users,") for r in rows)
+        refused(lambda: conn.disable_table(META), META)
+        refused(lambda: conn.delete_table(META), META)
+        refused(lambda: conn.delete_table("hbase:t", disable=True), "hbase:t")
+        assert dict(conn.table("users").scan()) == {
+            b"alice": {b"cf:a": b"1"},
+            b"zed": {b"cf:a": b"2"},
+        }
+    finally:
+        conn.close()
+    hedgerow.connect(data).close()  # opens again

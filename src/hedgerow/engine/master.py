@@ -110,9 +110,10 @@ class Master:
         for name in self.catalog.tables:
             if is_reserved(name):  # created by a client before names were reserved
                 log.error(
-                    "the catalog lists table %r in a reserved namespace; it is served, but "
-                    "no procedure can change it (copy its data to another table)",
+                    "the catalog lists table %r in a reserved namespace; no procedure can "
+                    "change it, and a table named %s is not served",
                     name,
+                    META_TABLE,
                 )
         for entry in self.catalog.tables.values():
             rows = region_map.get(entry.descriptor.name, [])
@@ -142,7 +143,9 @@ class Master:
         self._remove_orphans()
         rs.recover([r for regions in opened.values() for r in regions])
         for table, regions in opened.items():
-            if self.catalog.tables[table].enabled:
+            # a client's own "hbase:meta" (made before names were reserved) is never
+            # served: it would shadow the real meta region
+            if self.catalog.tables[table].enabled and table != META_TABLE:
                 rs.set_online(table, regions)
             else:
                 for r in regions:
