@@ -18,3 +18,5 @@ mkdir -p "$OUT"
 # filters inside the engine (issue 3) and the Thrift gateway's cost per call (issue 4)
 "$PY" bench/bench_filters.py --rows 80000 --out "$OUT/bench_filters.txt"
 "$PY" bench/bench_thrift.py --n 5000 --reps 5 --out "$OUT/bench_thrift.txt"
+# the table cache's cost per block read (issue 11, finding 4)
+"$PY" bench/bench_table_cache.py --files 64 --n 20000 --out "$OUT/bench_table_cache.txt"

@@ -23,6 +23,7 @@ EXPECTED_TREE: dict[str, str | None] = {
     "NotACounter": "InvalidArgument",
     "FamilyNotFound": "InvalidArgument",
     "FilterSyntaxError": "InvalidArgument",
+    "ReservedName": "InvalidArgument",
     "TableError": "HedgerowError",
     "TableNotFound": "TableError",
     "TableExists": "TableError",

@@ -11,7 +11,8 @@ The tree::
     │   ├── CellTooLarge               cell value over the configured maximum
     │   ├── NotACounter                increment of a cell that is not 8 bytes wide
     │   ├── FamilyNotFound             mutation or read naming an unknown column family
-    │   └── FilterSyntaxError          malformed filter string (names position)
+    │   ├── FilterSyntaxError          malformed filter string (names position)
+    │   └── ReservedName               DDL or a write on a table Hedgerow keeps (``hbase:``)
     ├── TableError
     │   ├── TableNotFound              no such table
     │   ├── TableExists                create of a table that exists
@@ -51,6 +52,7 @@ __all__ = [
     "NotServingRegion",
     "RegionClosed",
     "RegionTooBusy",
+    "ReservedName",
     "StorageError",
     "StorageFull",
     "TableDisabled",
@@ -126,6 +128,16 @@ class FilterSyntaxError(InvalidArgument):
             message = f"{message} (at position {position})"
         super().__init__(message)
         self.position = position
+
+
+@_register
+class ReservedName(InvalidArgument):
+    """The table is in a reserved namespace (``hbase``, where ``hbase:meta`` lives):
+    Hedgerow maintains those tables itself, so no client may create, alter, enable,
+    disable, truncate, delete, split, merge or write to one (reads of ``hbase:meta``
+    are allowed). The message names the table and the rule; nothing was changed."""
+
+    code = "RESERVED_NAME"
 
 
 @_register

@@ -14,7 +14,7 @@ from typing import Any
 from hedgerow.client.admin import Admin
 from hedgerow.client.backend import Backend
 from hedgerow.client.table import Table
-from hedgerow.errors import ClosedError, FamilyNotFound, InvalidArgument, TableEnabled
+from hedgerow.errors import ClosedError, FamilyNotFound, InvalidArgument
 from hedgerow.model.schema import ColumnFamilyDescriptor, TableDescriptor, validate_table_name
 
 __all__ = ["Connection"]
@@ -118,8 +118,7 @@ class Connection(TablePrefix):
         full = self._full(name)
         if disable and self.backend.is_table_enabled(full):
             self.backend.disable_table(full)
-        if self.backend.is_table_enabled(full):
-            raise TableEnabled(f"table {full!r} is enabled; disable it first or pass disable=True")
+        # the master refuses an enabled table (TableEnabled) and a reserved one (ReservedName)
         self.backend.delete_table(full)
 
     def alter_table(

@@ -8,12 +8,13 @@ Concurrency: immutable.
 
 from __future__ import annotations
 
+import resource
 from dataclasses import dataclass, fields
 from typing import Any
 
 from hedgerow.errors import InvalidArgument
 
-__all__ = ["DEFAULTS", "EngineConfig"]
+__all__ = ["DEFAULTS", "EngineConfig", "max_open_files"]
 
 DEFAULTS: dict[str, Any] = {
     # A region's memstores are flushed to store files past this size
@@ -55,6 +56,12 @@ DEFAULTS: dict[str, Any] = {
     # process's GIL (hedgerow.region.compaction); 0 compacts on the background thread.
     # hedgerow standalone uses 1.
     "compaction_processes": 0,
+    # Store-file handles a region server keeps open at once (LevelDB's max_open_files):
+    # past it the least recently used idle handle is closed and its file reopened at
+    # its next read (docs/design/storage.md#open-files). 0 = half the process's soft
+    # RLIMIT_NOFILE at open (512 under `ulimit -n 1024`), the other half left for the
+    # WAL, one manifest per open region, sockets and clients.
+    "max_open_files": 0,
 }
 
 
@@ -76,6 +83,7 @@ class EngineConfig:
     background: bool = DEFAULTS["background"]
     skip_corrupt_wal: bool = DEFAULTS["skip_corrupt_wal"]
     compaction_processes: int = DEFAULTS["compaction_processes"]
+    max_open_files: int = DEFAULTS["max_open_files"]
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> EngineConfig:
@@ -114,7 +122,19 @@ _RULES: dict[str, tuple[type, float]] = {
     "background": (bool, 0),
     "skip_corrupt_wal": (bool, 0),
     "compaction_processes": (int, 0),
+    "max_open_files": (int, 0),
 }
+
+
+def max_open_files(config: EngineConfig) -> int:
+    """The store-file handle budget: ``config.max_open_files``, or for 0 half the soft
+    RLIMIT_NOFILE (at least 8; 2**20 when unlimited)."""
+    if config.max_open_files:
+        return config.max_open_files
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 20
+    return max(8, soft // 2)
 
 
 def _check_option(name: str, value: Any) -> None:

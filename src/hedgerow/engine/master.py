@@ -16,10 +16,16 @@ region map and drop rows of tables the catalog does not know; open every
 table's regions and remove directories no meta row names; let the region
 server replay the old logs into them; close the regions of disabled tables;
 record the assignment in meta.
+Reserved names: every procedure first refuses a table in a reserved namespace
+(``hbase:``, ``meta.refuse_reserved``) with ``ReservedName``: hbase:meta can be
+read, flushed and compacted, never created, altered, enabled, disabled,
+truncated, deleted, split or merged (issue 11, finding 3: deleting a client's
+"hbase:meta" removed the real meta region's directory).
 Invariants: each procedure's commit point is one write (a catalog rename or
 one fsync'ed meta batch); a crash before it leaves the old state (new
 directories are orphans removed at open), after it the new one (leftovers are
-cleaned at open). Region names are never reused.
+cleaned at open). Region names are never reused. The catalog holds no table in
+a reserved namespace.
 Concurrency: ``_ddl_lock`` serialises every procedure; the region server's
 online map is switched atomically, so requests route without locking.
 """
@@ -34,7 +40,16 @@ from typing import Any, NoReturn
 
 from hedgerow._internal import failpoints, invariants
 from hedgerow.engine.catalog import Catalog, RegionEntry, TableEntry
-from hedgerow.engine.meta import CLOSED, META_DESCRIPTOR, META_TABLE, OPEN, MetaRegion, MetaTable
+from hedgerow.engine.meta import (
+    CLOSED,
+    META_DESCRIPTOR,
+    META_TABLE,
+    OPEN,
+    MetaRegion,
+    MetaTable,
+    is_reserved,
+    refuse_reserved,
+)
 from hedgerow.engine.regionserver import RegionServer, TableRegions, table_dir
 from hedgerow.errors import (
     CorruptionError,
@@ -85,13 +100,21 @@ class Master:
         self.catalog = Catalog.load(fs, self._catalog_path)
         fs.makedirs(os.path.join(self.root, "tables"))
         rs.start_wal()
-        self.meta = MetaTable(rs.open_meta(), rs.name)
+        self.meta = MetaTable(rs.open_meta(), rs.name, after_flush=rs.after_flush)
         region_map, next_id = self.meta.load()
         stale = [r for t, rs_ in region_map.items() if t not in self.catalog.tables for r in rs_]
         if stale:  # a create that crashed before its catalog write, or a finished delete
             log.warning("removing %d meta rows of tables the catalog does not list", len(stale))
             self.meta.write(remove=stale)
         ids = [next_id, self.catalog.next_region_id]
+        for name in self.catalog.tables:
+            if is_reserved(name):  # created by a client before names were reserved
+                log.error(
+                    "the catalog lists table %r in a reserved namespace; no procedure can "
+                    "change it, and a table named %s is not served",
+                    name,
+                    META_TABLE,
+                )
         for entry in self.catalog.tables.values():
             rows = region_map.get(entry.descriptor.name, [])
             if not rows:
@@ -120,7 +143,9 @@ class Master:
         self._remove_orphans()
         rs.recover([r for regions in opened.values() for r in regions])
         for table, regions in opened.items():
-            if self.catalog.tables[table].enabled:
+            # a client's own "hbase:meta" (made before names were reserved) is never
+            # served: it would shadow the real meta region
+            if self.catalog.tables[table].enabled and table != META_TABLE:
                 rs.set_online(table, regions)
             else:
                 for r in regions:
@@ -227,6 +252,8 @@ class Master:
         return self._entry(table).descriptor
 
     def is_table_enabled(self, table: str) -> bool:
+        if table == META_TABLE:  # always served (as HBase answers for hbase:meta)
+            return True
         return self._entry(table).enabled
 
     def regions(self, table: str) -> list[RegionInfo]:
@@ -248,6 +275,7 @@ class Master:
 
     def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None:
         """Create a table, pre-split into regions at ``split_keys`` (crash-safe)."""
+        refuse_reserved(desc.name, "create")
         keys = sorted(set(split_keys))
         for k in keys:
             check_row(k)
@@ -281,6 +309,7 @@ class Master:
 
     def delete_table(self, table: str) -> None:
         """Delete a disabled table: the catalog write commits, then meta and files go."""
+        refuse_reserved(table, "delete")
         with self._ddl_lock:
             entry = self._entry(table)
             if entry.enabled:
@@ -300,6 +329,7 @@ class Master:
         regions). The catalog write is the commit point; files of deleted families are
         removed when the regions open again (after a crash, at the next open).
         """
+        refuse_reserved(desc.name, "alter")
         with self._ddl_lock:
             entry = self._entry(desc.name)
             old = self.rs.online(desc.name) if entry.enabled else None
@@ -332,6 +362,7 @@ class Master:
         old ones in one meta batch (the commit point); the old region directories are
         deleted after it.
         """
+        refuse_reserved(table, "truncate")
         with self._ddl_lock:
             entry = self._entry(table)
             old = self.rs.online(table) if entry.enabled else None
@@ -369,6 +400,7 @@ class Master:
 
     def enable_table(self, table: str) -> None:
         """Commit the enabled state, then open and assign the table's regions."""
+        refuse_reserved(table, "enable")
         with self._ddl_lock:
             entry = self._entry(table)
             if entry.enabled:
@@ -387,6 +419,7 @@ class Master:
     def disable_table(self, table: str) -> None:
         """Flush and close the table's regions, then commit the disabled state (HBase
         unassigns a disabled table's regions; requests get TableDisabled)."""
+        refuse_reserved(table, "disable")
         with self._ddl_lock:
             entry = self._entry(table)
             if not entry.enabled:
@@ -428,6 +461,7 @@ class Master:
         directories are orphans removed at open); after it, the daughters. Returns
         the daughters' names.
         """
+        refuse_reserved(table, "split")
         rs = self.rs
         with self._ddl_lock:
             entry = self._enabled_entry(table)
@@ -510,6 +544,7 @@ class Master:
         merged directory with links to both regions' files, one meta batch (commit
         point), open and assign, delete the old directories.
         """
+        refuse_reserved(table, "merge regions of")
         rs = self.rs
         with self._ddl_lock:
             entry = self._enabled_entry(table)
@@ -575,17 +610,27 @@ class Master:
         self._remove_orphans()
 
     # ---- maintenance and reporting ------------------------------------------------------
-    def flush_table(self, table: str) -> None:
+    def _hosted(self, table: str) -> list[Region]:
+        """The table's online regions (hbase:meta's one region included)."""
+        if table == META_TABLE:
+            return [self.rs.meta_region]
         self._entry(table)
         tr = self.rs.online(table)
-        for r in tr.regions if tr is not None else ():
+        return tr.regions if tr is not None else []
+
+    def flush_table(self, table: str) -> None:
+        """Flush every online region of the table (hbase:meta too: it changes nothing)."""
+        for r in self._hosted(table):
             r.flush()
 
     def compact_table(self, table: str, *, major: bool = False) -> None:
-        """Flush, then compact every online region of the table (synchronously)."""
-        self._entry(table)
-        tr = self.rs.online(table)
-        for r in tr.regions if tr is not None else ():
+        """Flush, then compact every online region of the table (synchronously).
+
+        hbase:meta may be compacted like any table (HBase allows it too): a compaction
+        rewrites files, never what a read returns, except that a major one drops
+        deleted rows for good.
+        """
+        for r in self._hosted(table):
             if major:
                 r.flush()
             self.rs.compact_region(r, major=major)
@@ -599,6 +644,7 @@ class Master:
             "disabled_tables": sorted(t for t, e in self.catalog.tables.items() if not e.enabled),
             "regions": self.rs.region_metrics(),
             "block_cache": self.rs.cache.stats(),
+            "table_cache": self.rs.table_cache.stats(),
         }
 
 

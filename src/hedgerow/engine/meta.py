@@ -18,21 +18,29 @@ Format: docs/formats/meta.md (authoritative). Summary::
                        b"" while CLOSED)
     row b"\\x00hedgerow,next_region_id", column info:value := u64 big-endian
 
+Reserved names: the ``hbase`` namespace (``RESERVED_NAMESPACES``) holds the
+tables Hedgerow maintains itself, as HBase reserves it for its system tables.
+``refuse_reserved`` is the one check: the master calls it before every DDL and
+region procedure, the region server before every write, so every interface
+(embedded, RPC, asyncio, Thrift, shell) refuses them with ``ReservedName``.
+After a change, meta is flushed at once (the WAL stays short) and the region
+server is told (``after_flush``), which compacts meta like any region.
 Invariants: the rows of a table tile its key space; region names are never
-reused (the next free id is written in the same batch that uses ids).
+reused (the next free id is written in the same batch that uses ids); no
+catalog table is in a reserved namespace (tables/ holds meta's directory).
 Concurrency: the master calls it under its DDL lock; reads and writes go
 through the meta Region, which is thread-safe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgpack
 
 from hedgerow._internal import failpoints
-from hedgerow.errors import CorruptionError
+from hedgerow.errors import CorruptionError, ReservedName
 from hedgerow.model.durability import Durability
 from hedgerow.model.mutation import DeleteRow, Put, RowMutation
 from hedgerow.model.read_spec import ReadSpec, ScanRange
@@ -45,8 +53,11 @@ __all__ = [
     "META_TABLE",
     "CLOSED",
     "OPEN",
+    "RESERVED_NAMESPACES",
     "MetaRegion",
     "MetaTable",
+    "is_reserved",
+    "refuse_reserved",
 ]
 
 META_TABLE = "hbase:meta"
@@ -61,6 +72,32 @@ _COUNTER_ROW = b"\x00hedgerow,next_region_id"
 #: region states recorded in ``info:state``
 OPEN = "OPEN"
 CLOSED = "CLOSED"
+#: namespaces of the tables Hedgerow maintains itself (HBase's system namespace, home of
+#: hbase:meta). Matched ignoring case: a table's directory is named after the table, and
+#: "HBase:meta" and "hbase:meta" are one directory on a case-insensitive file system.
+RESERVED_NAMESPACES = frozenset({"hbase"})
+
+
+def is_reserved(table: str) -> bool:
+    """True if ``table`` is in a reserved namespace (clients may read it, never change it).
+
+    >>> is_reserved("hbase:meta"), is_reserved("HBASE:x"), is_reserved("hbase"), is_reserved("t")
+    (True, True, False, False)
+    """
+    ns, sep, _ = table.partition(":") if isinstance(table, str) else ("", "", "")
+    return bool(sep) and ns.lower() in RESERVED_NAMESPACES
+
+
+def refuse_reserved(table: str, action: str) -> None:
+    """Raise ReservedName naming ``table`` and the rule if it is reserved (``action``: what
+    the caller asked, e.g. "delete")."""
+    if is_reserved(table):
+        ns = table.partition(":")[0]
+        raise ReservedName(
+            f"cannot {action} table {table!r}: the namespace {ns!r} is reserved for the "
+            f"tables Hedgerow maintains itself (such as {META_TABLE}); clients may only "
+            "read them"
+        )
 
 
 class MetaRegion:
@@ -116,9 +153,23 @@ class MetaRegion:
 class MetaTable:
     """Reads and writes the region map kept in the meta region."""
 
-    def __init__(self, region: Region, server: str = "local") -> None:
+    def __init__(
+        self,
+        region: Region,
+        server: str = "local",
+        after_flush: Callable[[Region], None] | None = None,
+    ) -> None:
         self.region = region
         self.server = server
+        #: told after each flush of meta (the region server compacts it when due)
+        self._after_flush = after_flush
+
+    def _flush(self) -> None:
+        # keep the WAL short: meta changes are few and small, flush them at once; every
+        # flush adds a store file, so meta is compacted like any region (issue 11,
+        # finding 4: it was not, and its files stayed open until the process ran out)
+        if self.region.flush() and self._after_flush is not None:
+            self._after_flush(self.region)
 
     def load(self) -> tuple[dict[str, list[MetaRegion]], int]:
         """Every table's regions sorted by start key, and the next free region id."""
@@ -171,8 +222,7 @@ class MetaTable:
             failpoints.hit("engine.meta.before_write")
             self.region.mutate(muts, Durability.FSYNC_WAL)
             failpoints.hit("engine.meta.after_write")
-            # keep the WAL short: meta changes are few and small, flush them at once
-            self.region.flush()
+            self._flush()
 
     def assign(self, regions: Iterable[MetaRegion], server: str, state: str = OPEN) -> int:
         """Record where regions are served (or that they are CLOSED, with no server) in
@@ -188,5 +238,5 @@ class MetaTable:
         ]
         if muts:
             self.region.mutate(muts, Durability.FSYNC_WAL)
-            self.region.flush()
+            self._flush()
         return len(muts)

@@ -2,7 +2,8 @@
 
 Role: HBase's HRegionServer. It owns what every hosted region shares: one
 write-ahead log (group commit across concurrent writers, docs/formats/wal.md),
-the block cache, the background flush and compaction threads and, with the
+the block cache, the table cache (at most ``max_open_files`` open store-file
+handles), the background flush and compaction threads and, with the
 ``compaction_processes`` option, the worker processes compactions run in. It keeps the
 map of *online* regions (per table, sorted by start key) and routes each row
 to the region whose range holds it. It does not decide which regions exist:
@@ -17,6 +18,10 @@ Recovery (called by the master at open, docs/design/storage.md#recovery):
 ``open_meta`` opens ``hbase:meta`` and replays its edits; after the master
 opened the user regions, ``recover`` replays the old logs into them, flushes
 what was replayed, deletes the old logs and starts the background threads.
+Meta (``open_meta``) is a region like the others for flushes and compactions:
+the master flushes it after each change and hands it to ``after_flush``, which
+compacts it when it has ``compaction_min_files`` files; it is never split and
+never written by clients (``refuse_meta``).
 Invariants: a request only ever touches an online region; a region closed
 under a request raises ``RegionClosed`` and the request is routed again
 (every 10 ms, up to 200 times) against the new region list, so callers never
@@ -40,8 +45,14 @@ from typing import Any, NoReturn, TypeVar
 
 from hedgerow._internal.clock import Clock
 from hedgerow.engine.catalog import RegionEntry
-from hedgerow.engine.config import EngineConfig
-from hedgerow.engine.meta import META_DESCRIPTOR, META_REGION, META_TABLE
+from hedgerow.engine.config import EngineConfig, max_open_files
+from hedgerow.engine.meta import (
+    META_DESCRIPTOR,
+    META_REGION,
+    META_TABLE,
+    is_reserved,
+    refuse_reserved,
+)
 from hedgerow.errors import (
     ClosedError,
     InvalidArgument,
@@ -62,6 +73,7 @@ from hedgerow.region.region import Region, RegionInfo
 from hedgerow.storage import filenames
 from hedgerow.storage.block_cache import BlockCache
 from hedgerow.storage.fs import FileSystem, LocalFS
+from hedgerow.storage.table_cache import TableCache
 from hedgerow.storage.wal import Durability, WriteAheadLog, read_wal_dir
 
 __all__ = ["RegionServer", "TableRegions", "table_dir"]
@@ -122,6 +134,8 @@ class RegionServer:
         #: when this server started, in ms (HBase's server start code)
         self.start_code = clock.now_ms()
         self.cache = BlockCache(config.block_cache_bytes)
+        #: every hosted store's file handles, at most ``max_open_files`` open at once
+        self.table_cache = TableCache(fs, max_open_files(config))
         if config.compaction_processes and not isinstance(fs, LocalFS):
             raise InvalidArgument(
                 "compaction_processes needs the local file system (worker processes open "
@@ -188,6 +202,7 @@ class RegionServer:
             lambda region_dir, family, n: filenames.store_file_path(region_dir, family, n),
             create=create,
             max_cell_bytes=self.config.max_cell_bytes,
+            table_cache=self.table_cache,
         )
         region.before_write = self._before_write  # type: ignore[attr-defined]
         region.compaction_pool = self.compaction_pool
@@ -217,7 +232,7 @@ class RegionServer:
         # daughters of a split that crashed before compacting them rewrite their shared
         # files; stores left with many files by the last run are compacted (HBase's
         # compaction checker); both in the background when background work is on
-        for r in regions:
+        for r in [self.meta_region, *regions]:
             if r.has_references() or (
                 self.config.background and r.needs_compaction(self.config.compaction_min_files)
             ):
@@ -305,6 +320,11 @@ class RegionServer:
     def request_compaction(self, region: Region) -> None:
         self._request("compact", region)
 
+    def after_flush(self, region: Region) -> None:
+        """A region was flushed outside the flush thread (hbase:meta after each change):
+        compact it when it has enough files, as after any flush."""
+        self._maybe_compact(region)
+
     def _request(self, kind: str, region: Region) -> None:
         if not self.config.background:
             self._run_background(kind, region)
@@ -327,6 +347,7 @@ class RegionServer:
         if (
             self.request_split is None
             or limit <= 0
+            or is_reserved(region.info.table)  # hbase:meta is one region, never split
             or region.closed
             or region.has_references()
             or region.size_bytes() < limit
@@ -683,8 +704,8 @@ def not_serving(table: str, region: str) -> NotServingRegion:
 
 
 def refuse_meta(table: str) -> None:
-    if table == META_TABLE:
-        raise InvalidArgument(f"{META_TABLE} is maintained by Hedgerow and is read-only")
+    """Writes to a table of a reserved namespace (hbase:meta) are refused: ReservedName."""
+    refuse_reserved(table, "write to")
 
 
 def table_dir(table: str) -> str:

@@ -60,6 +60,7 @@ from hedgerow.storage.fs import FileSystem
 from hedgerow.storage.manifest import Manifest
 from hedgerow.storage.memstore import MemStore
 from hedgerow.storage.store import Store, merged_entries
+from hedgerow.storage.table_cache import TableCache
 from hedgerow.storage.version_edit import FileMeta, VersionEdit
 from hedgerow.storage.wal import Durability, WriteAheadLog
 from hedgerow.storage.wal_edit import WalEdit
@@ -131,6 +132,7 @@ class Region:
         path_for: Callable[[str, bytes, int], str],
         *,
         max_cell_bytes: int,
+        table_cache: TableCache | None = None,
     ) -> None:
         # constant after __init__
         self.fs = fs
@@ -149,6 +151,7 @@ class Region:
                 table.families[fam],
                 cache,
                 lambda family, n: path_for(region_dir, family, n),
+                table_cache=table_cache,
             )
         state = manifest.state
         self.orphan_families: list[bytes] = []
@@ -197,6 +200,7 @@ class Region:
         *,
         create: bool,
         max_cell_bytes: int,
+        table_cache: TableCache | None = None,
     ) -> Region:
         fs.makedirs(region_dir)
         manifest = Manifest.open(fs, region_dir, create=create)
@@ -213,6 +217,7 @@ class Region:
             manifest,
             path_for,
             max_cell_bytes=max_cell_bytes,
+            table_cache=table_cache,
         )
 
     def replay(self, edit: WalEdit) -> bool:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from hedgerow.errors import TableNotFound
+from hedgerow.errors import InvalidArgument, TableDisabled, TableEnabled, TableNotFound
 from hedgerow.shell.formatter import raw
 from hedgerow.shell.registry import (
     ShellArgumentError,
@@ -240,7 +240,11 @@ def _list(sh: Shell, args: list[Any]) -> None:
 )
 def _exists(sh: Shell, args: list[Any]) -> None:
     name = as_name(args[0])
-    yes = name in sh.table_names()
+    try:
+        sh.require_table(name)  # hbase:meta exists, though list does not show it
+        yes = True
+    except (TableNotFound, InvalidArgument):
+        yes = False
     sh.fmt.line(f"Table {name} {'does' if yes else 'does not'} exist")
     sh.fmt.result(yes)
 
@@ -259,10 +263,12 @@ def _enabled(sh: Shell, name: str) -> bool:
     1,
 )
 def _enable(sh: Shell, args: list[Any]) -> None:
+    # the master checks, reserved names (hbase:) first, then the state
     name = as_name(args[0])
-    if _enabled(sh, name):
-        raise ShellArgumentError(f"Table {name} is already enabled!")
-    sh.connection.enable_table(name)
+    try:
+        sh.connection.enable_table(name)
+    except TableEnabled:
+        raise ShellArgumentError(f"Table {name} is already enabled!") from None
 
 
 @command(
@@ -275,9 +281,10 @@ def _enable(sh: Shell, args: list[Any]) -> None:
 )
 def _disable(sh: Shell, args: list[Any]) -> None:
     name = as_name(args[0])
-    if not _enabled(sh, name):
-        raise ShellArgumentError(f"Table {name} is already disabled!")
-    sh.connection.disable_table(name)
+    try:
+        sh.connection.disable_table(name)
+    except TableDisabled:
+        raise ShellArgumentError(f"Table {name} is already disabled!") from None
 
 
 @command(
@@ -319,9 +326,10 @@ def _is_disabled(sh: Shell, args: list[Any]) -> None:
 )
 def _drop(sh: Shell, args: list[Any]) -> None:
     name = as_name(args[0])
-    if _enabled(sh, name):
-        raise ShellArgumentError(f"Table {name} is enabled. Disable it first.")
-    sh.connection.delete_table(name)
+    try:
+        sh.connection.delete_table(name)
+    except TableEnabled:
+        raise ShellArgumentError(f"Table {name} is enabled. Disable it first.") from None
 
 
 def _truncate(sh: Shell, args: list[Any], preserve: bool) -> None:

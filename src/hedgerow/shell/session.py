@@ -204,9 +204,13 @@ class Shell:
         return sorted(n.decode("utf-8") for n in self.connection.tables())
 
     def require_table(self, name: str) -> None:
-        """Raise TableNotFound unless ``name`` exists (for commands that would not notice)."""
+        """Raise TableNotFound unless ``name`` exists (for commands that would not notice).
+
+        hbase:meta is not listed but exists: commands on it reach the server, which
+        reads it and refuses to change it (ReservedName).
+        """
         if name not in self.table_names():
-            raise TableNotFound(f"table {name!r} does not exist")
+            self.connection.table(name).families()  # TableNotFound unless it exists
 
 
 def _first_name(call: Call) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hedgerow.errors import HedgerowError
 from hedgerow.shell.formatter import to_string_binary
 from hedgerow.shell.registry import ShellArgumentError, as_name, command
 
@@ -113,6 +114,15 @@ def _list_regions(sh: Shell, args: list[Any]) -> None:
     f.line(f" {len(rows)} rows")
 
 
+def _unlisted_table(sh: Shell, name: str) -> bool:
+    """True for a table that exists but ``list`` does not show (hbase:meta)."""
+    try:
+        sh.require_table(name)
+    except HedgerowError:
+        return False
+    return True
+
+
 def _find_region(sh: Shell, name: str) -> tuple[str, str] | None:
     """(table, encoded region id) for a full region name (``t,start,id``) or an encoded id."""
     encoded = name.rsplit(",", 1)[-1]
@@ -144,6 +154,9 @@ def _split(sh: Shell, args: list[Any]) -> None:
         return
     found = _find_region(sh, target)
     if found is None:
+        if _unlisted_table(sh, target):  # hbase:meta: the master refuses (ReservedName)
+            admin.split(target, key)
+            return
         raise ShellArgumentError(f"Unknown table or region {target}!")
     table, region = found
     if key is None:

@@ -1,7 +1,7 @@
 """Reads one store file: point reads by row, range iteration, bloom checks.
 
-Role: the store opens one SSTableReader per live file (via the table cache)
-and merges their ``iter_from`` streams with the memstore's; ``get_row`` serves
+Role: the store opens one SSTableReader per live file (its handle rationed by
+the table cache, table_cache.py) and merges their ``iter_from`` streams with the memstore's; ``get_row`` serves
 point reads after ``may_contain_row`` said yes.
 Format: docs/formats/sstable.md (authoritative). Summary::
 
@@ -188,15 +188,20 @@ class SSTableReader:
         file_id: int,
         cache: BlockCache | None,
         cache_blocks: bool = True,
+        file: RandomAccessFile | None = None,
     ) -> SSTableReader:
         """Open ``path``: reads the footer, root index, bloom and meta blocks (4 preads).
 
         ``cache_blocks=False`` (the family's ``block_cache_enabled=False``) still looks
         blocks up in the cache but inserts only index blocks, never data blocks.
+        ``file``: read through this file instead of opening ``path`` (a store passes a
+        ``table_cache.CachedFile``, whose OS handle the region server's TableCache may
+        close while idle); the reader closes it.
         Raises CorruptionError (bad magic, footer crc, truncation, bad root/meta/bloom
         block) or FormatVersionError (unknown version).
         """
-        file = fs.open_read(path)
+        if file is None:
+            file = fs.open_read(path)
         try:
             footer, size = read_footer(file, path)
             return cls(file, path, file_id, cache, cache_blocks, footer, size)

@@ -31,6 +31,7 @@ from hedgerow.storage.fs import FileSystem
 from hedgerow.storage.memstore import MemStore
 from hedgerow.storage.sstable_reader import SSTableReader
 from hedgerow.storage.sstable_writer import SSTableWriter
+from hedgerow.storage.table_cache import TableCache
 from hedgerow.storage.version_edit import FileMeta
 
 __all__ = ["Store", "StoreFile", "merged_entries", "write_store_file"]
@@ -102,6 +103,8 @@ class Store:
         cf: ColumnFamilyDescriptor,
         cache: BlockCache | None,
         path_for: Callable[[bytes, int], str],
+        *,
+        table_cache: TableCache | None = None,
     ) -> None:
         # constant after __init__
         self.fs = fs
@@ -110,6 +113,8 @@ class Store:
         self.family = cf.name
         self._cache = cache
         self._path_for = path_for
+        #: rations open file handles across the region server (None: one per file)
+        self._table_cache = table_cache
         # guarded by self._lock
         self._lock = threading.Lock()
         self.active = MemStore()
@@ -128,12 +133,16 @@ class Store:
 
     def _open_file(self, meta: FileMeta) -> StoreFile:
         path = self._path_for(self.family, meta.file_number)
+        tc = self._table_cache
         reader = SSTableReader.open(
             self.fs,
             path,
             file_id=_file_id(self.region_dir, self.family, meta.file_number),
             cache=self._cache,
             cache_blocks=self.cf.block_cache_enabled,
+            # a reopen that finds the file gone after close (the region's directory was
+            # removed) is RegionClosed, not corruption
+            file=None if tc is None else tc.open(path, owner_closed=lambda: self.closed),
         )
         reader.in_memory = self.cf.in_memory
         return StoreFile(meta, reader, path, self._delete_file)
