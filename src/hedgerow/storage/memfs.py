@@ -14,7 +14,9 @@ Durability model (what POSIX promises of a disk behind a page cache):
     ``rename`` as durable);
   - a directory is durable as soon as ``makedirs`` returns (a simplification:
     journaling filesystems commit a mkdir with the next fsync; LocalFS does not sync
-    the parent); ``rmtree`` becomes durable when the parent directory is synced.
+    the parent); ``rmtree`` becomes durable when the parent directory is synced;
+  - with ``dirsync=True`` every name change is durable at once (a filesystem mounted
+    ``-o dirsync``): file data still needs ``sync``.
   ``power_cut()`` keeps only what is durable (optionally a random prefix of each
   file's unsynced appended tail: a torn write); ``crash()`` is a process crash: the
   visible content stays (not durable). Both invalidate every open handle (using one
@@ -207,8 +209,10 @@ class MemFS:
     b'kept'
     """
 
-    def __init__(self, *, capacity_bytes: int | None = None) -> None:
+    def __init__(self, *, capacity_bytes: int | None = None, dirsync: bool = False) -> None:
         self._lock = threading.RLock()
+        #: name changes are durable at once (constant after __init__)
+        self.dirsync = dirsync
         # guarded by self._lock
         #: bytes live files may hold in total (None: unlimited); settable
         self.capacity_bytes = capacity_bytes
@@ -258,6 +262,11 @@ class MemFS:
             if parent in self._files:
                 raise _oserror(errno.ENOTDIR, path, f"{parent} is a file")
             raise _oserror(errno.ENOENT, path, f"no directory {parent} to {what} in")
+
+    def _changed(self, path: str) -> None:
+        """A name in ``path``'s directory changed: durable now under ``dirsync``."""
+        if self.dirsync:
+            self._sync_dir_locked(self._parent(path))
 
     def _sync_dir_locked(self, path: str) -> None:
         if path not in self._dirs:
@@ -355,6 +364,7 @@ class MemFS:
                 ino = _Inode()
                 ino.links = 1
                 self._files[path] = ino
+                self._changed(path)
             elif not append:
                 self._used -= len(ino.data)
                 ino.data = bytearray()
@@ -406,6 +416,7 @@ class MemFS:
                 raise _oserror(errno.EISDIR, path)
             if path in self._files:
                 self._unlink(path)
+                self._changed(path)
 
     def rmtree(self, path: str) -> None:
         """Remove a directory and everything under it (durable once the parent is synced)."""
@@ -417,6 +428,7 @@ class MemFS:
             for name in [n for n in self._files if n.startswith(prefix)]:
                 self._unlink(name)
             self._dirs = {d for d in self._dirs if d != path and not d.startswith(prefix)}
+            self._changed(path)
 
     def rename(self, src: str, dst: str) -> None:
         """Atomically replace file ``dst`` with file ``src``, durably (syncs dst's directory)."""
@@ -433,6 +445,7 @@ class MemFS:
                     self._unlink(dst)
                 del self._files[src]
                 self._files[dst] = ino
+                self._changed(src)
             self._sync_dir_locked(self._parent(dst))
 
     def link(self, src: str, dst: str) -> None:
