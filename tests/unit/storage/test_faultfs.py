@@ -262,7 +262,7 @@ def test_engine_write_fails_with_an_error_when_the_wal_cannot_be_written() -> No
     (What the engine must do about it is tests/engine/test_model_faults.py's subject.)"""
     fs, _ = make()
     engine = Engine("/db", EngineConfig.from_options({"background": False}), fs=fs)
-    conn = Connection(engine)  # type: ignore[arg-type]
+    conn = Connection(engine)
     conn.create_table("t", {"cf": {}})
     t = conn.table("t")
     t.put(b"a", {b"cf:q": b"1"})

@@ -326,7 +326,7 @@ def test_concurrent_writers_are_safe() -> None:
 # ---- the engine on MemFS -------------------------------------------------------------------
 def _open(fs: FileSystem, **opts: object) -> Connection:
     engine = Engine("/db", EngineConfig.from_options({"background": False, **opts}), fs=fs)
-    return Connection(engine)  # type: ignore[arg-type]
+    return Connection(engine)
 
 
 def test_engine_runs_on_memfs_through_flush_compaction_and_reopen() -> None:
