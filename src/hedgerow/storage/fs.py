@@ -1,8 +1,10 @@
 """The filesystem interface the engine does all its file I/O through.
 
 Role: every reader and writer in ``storage/`` takes a ``FileSystem``; ``LocalFS``
-is the real one. Later a shared filesystem (fsspec) and fault-injecting
-implementations plug in here without touching the engine.
+is the real one. ``storage/memfs.py`` (``MemFS``: in memory, with a durability
+model and power cuts) and ``storage/faultfs.py`` (``FaultFS``: fails, shortens or
+lies about any call of another FileSystem) implement the same protocol for tests;
+a shared filesystem (fsspec) will plug in here too, without touching the engine.
 Invariants: paths are ``str``, absolute or relative to the process cwd, "/"-separated.
 Concurrency: ``LocalFS`` is stateless; a ``WritableFile`` is not thread-safe
 (its owner serialises writes); a ``RandomAccessFile`` is safe for concurrent
@@ -59,7 +61,11 @@ class WritableFile(Protocol):
     def tell(self) -> int: ...
 
     def truncate(self, size: int) -> None:
-        """Cut the file to ``size`` bytes (no space needed); ``tell()`` becomes ``size``."""
+        """Cut the file to ``size`` bytes; ``tell()`` becomes ``size``.
+
+        Not durable until the next ``sync``. Used to drop a partly written record
+        after a failed write, so that nothing after it lands behind garbage.
+        """
         ...
 
     def close(self) -> None: ...
@@ -158,7 +164,8 @@ class LocalWritableFile:
 
     def truncate(self, size: int) -> None:
         os.ftruncate(self._fd, size)
-        os.lseek(self._fd, size, os.SEEK_SET)  # the next write continues at the new end
+        # without O_APPEND the next write goes to the file offset: move it too
+        os.lseek(self._fd, size, os.SEEK_SET)
         self._pos = size
 
     def close(self) -> None:
