@@ -266,16 +266,6 @@ def _stop_cleanly(server: subprocess.Popen[bytes], log: Path, writes: Writes) ->
         )
 
 
-_UNFIXED = pytest.mark.xfail(
-    strict=False,
-    reason="issue 11 (findings 2 and 8): disk-full handling is not merged yet; on the code "
-    "before it ENOSPC reaches writers as RemoteInternalError or InvalidArgument, writes keep "
-    "failing after space is freed (the WAL stays failed), and failed writes are there after "
-    "reopen",
-)
-
-
-@_UNFIXED
 def test_disk_full_reads_work_writes_resume_after_space_is_freed(
     small_fs: Path, tmp_path: Path
 ) -> None:
@@ -297,7 +287,6 @@ def test_disk_full_reads_work_writes_resume_after_space_is_freed(
     _check_reopened(data, writes)  # 4.
 
 
-@_UNFIXED
 def test_server_killed_on_a_full_disk_restarts_there_and_resumes_after_space_is_freed(
     small_fs: Path, tmp_path: Path
 ) -> None:

@@ -33,6 +33,7 @@ Concurrency: thread-safe (see Master and RegionServer).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -43,6 +44,7 @@ from hedgerow.engine.config import EngineConfig
 from hedgerow.engine.master import Master
 from hedgerow.engine.meta import MetaTable
 from hedgerow.engine.regionserver import RegionServer
+from hedgerow.errors import storage_error
 from hedgerow.model.cell import Cell
 from hedgerow.model.mutation import RowMutation
 from hedgerow.model.read_spec import ReadSpec, ScanRange
@@ -53,6 +55,8 @@ from hedgerow.storage.fs import FileLock, FileSystem, LocalFS
 from hedgerow.storage.wal import Durability, WriteAheadLog
 
 __all__ = ["Engine"]
+
+log = logging.getLogger("hedgerow.engine")
 
 
 class Engine:
@@ -91,9 +95,14 @@ class Engine:
         self.master = Master(self.path, self.fs, self.region_server)
         try:
             self.master.start()
-        except BaseException:
-            self.region_server.close()
+        except BaseException as e:
+            try:
+                self.region_server.close()
+            except Exception as e2:  # the first error is the one to report
+                log.error("closing after a failed open of %s: %r", self.path, e2)
             self._release_lock()
+            if isinstance(e, OSError):
+                raise storage_error(e, f"opening the data directory {self.path}") from e
             raise
         rs = self.region_server
         # the data path goes straight to the region server (no extra call per request)

@@ -59,7 +59,7 @@ from hedgerow.storage.block_cache import BlockCache
 from hedgerow.storage.fs import FileSystem
 from hedgerow.storage.manifest import Manifest
 from hedgerow.storage.memstore import MemStore
-from hedgerow.storage.store import Store, merged_entries
+from hedgerow.storage.store import Store, StoreFile, merged_entries
 from hedgerow.storage.table_cache import TableCache
 from hedgerow.storage.version_edit import FileMeta, VersionEdit
 from hedgerow.storage.wal import Durability, WriteAheadLog
@@ -869,6 +869,7 @@ class Region:
             self.mvcc.wait_for(flush_seq)
             now = self._clock.now_ms()
             added: dict[bytes, FileMeta] = {}
+            opened: dict[bytes, list[StoreFile]] = {}
             try:
                 for fam, mems in snaps.items():
                     number = self._manifest.allocate_file_number()
@@ -876,6 +877,7 @@ class Region:
                     meta = self.stores[fam].write_file(entries, number, now)
                     if meta is not None:
                         added[fam] = meta
+                        opened[fam] = self.stores[fam].open_new([meta])
                 failpoints.hit("region.flush.before_manifest")
                 self._manifest.apply(
                     VersionEdit(
@@ -885,6 +887,8 @@ class Region:
                     )
                 )
             except Exception as e:
+                for fam, files in opened.items():
+                    self.stores[fam].discard_new(files)
                 self._forget_unrecorded(list(added.values()))
                 if not isinstance(e, OSError | StorageError):
                     raise  # a bug, not an I/O failure
@@ -894,8 +898,7 @@ class Region:
             failpoints.hit("region.flush.after_manifest")
             self._delete_unrecorded()
             for fam, mems in snaps.items():
-                meta_or_none = added.get(fam)
-                self.stores[fam].install([meta_or_none] if meta_or_none else [], [], flushed=mems)
+                self.stores[fam].install(opened.get(fam, []), [], flushed=mems)
             self.flushed_seq = flush_seq
             self._wal.mark_flushed(self.info.name, flush_seq)
             with self._size_cond:
@@ -973,6 +976,7 @@ class Region:
         number = self._manifest.allocate_file_number()
         pool = self.compaction_pool
         what = f"compacting family {store.family!r} of region {self.info.name}"
+        meta: FileMeta | None = None
         try:
             if pool is None:
                 entries = store.compaction_input(chosen, *self.key_bounds())
@@ -992,7 +996,10 @@ class Region:
                         number,
                     )
                 )
+            opened = store.open_new([meta] if meta else [])
         except OSError as e:
+            if meta is not None:
+                self._forget_unrecorded([meta])
             raise storage_error(e, what) from e
         try:
             failpoints.hit("region.compaction.before_manifest")
@@ -1004,13 +1011,14 @@ class Region:
                 )
             )
         except Exception as e:
+            store.discard_new(opened)
             self._forget_unrecorded([meta] if meta else [])
             if not isinstance(e, OSError | StorageError):
                 raise
             raise storage_error(e, what) from e
         failpoints.hit("region.compaction.after_manifest")
         self._delete_unrecorded()
-        store.install([meta] if meta else [], [m.file_number for m in chosen])
+        store.install(opened, [m.file_number for m in chosen])
 
 
 def _merge_rows(

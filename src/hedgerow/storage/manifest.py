@@ -407,12 +407,15 @@ class Manifest:
             failpoints.hit("storage.manifest.before_set_current")
             _set_current(self._fs, self._dir, number)
         except Exception as e:
-            # CURRENT may name either file: append to neither; the next rewrite goes
-            # above both and switches again
+            # CURRENT may name either file (both hold every committed edit): append to
+            # neither; the next apply rewrites above both and switches again
             writer.close()
             self._number = number
             self._needs_rewrite = True
-            raise storage_error(e, f"switching the manifest of {self._dir}") from e
+            if required:
+                raise storage_error(e, f"switching the manifest of {self._dir}") from e
+            _log.error("manifest switch of %s failed, redone by the next edit: %r", self._dir, e)
+            return
         self._writer = writer
         self._number = number
         self._needs_rewrite = False

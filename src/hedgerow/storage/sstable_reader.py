@@ -29,7 +29,7 @@ from typing import cast
 
 from crc32c import crc32c
 
-from hedgerow.errors import ClosedError, CorruptionError, FormatVersionError
+from hedgerow.errors import ClosedError, CorruptionError, FormatVersionError, storage_error
 from hedgerow.storage.block import Block, BlockFormatError
 from hedgerow.storage.block_cache import BlockCache
 from hedgerow.storage.bloom import BloomFilter
@@ -234,7 +234,10 @@ class SSTableReader:
         if self._closed:
             raise ClosedError(f"store file {self.path} is closed")
         offset, size = handle
-        raw = self._file.pread(size + _TRAILER_SIZE, offset)
+        try:
+            raw = self._file.pread(size + _TRAILER_SIZE, offset)
+        except OSError as e:  # a failing disk: StorageError naming file and offset
+            raise storage_error(e, f"reading store file {self.path} at offset {offset}") from e
         if len(raw) != size + _TRAILER_SIZE:
             raise CorruptionError(
                 f"short read: wanted {size + _TRAILER_SIZE} bytes, got {len(raw)} (truncated?)",

@@ -697,9 +697,14 @@ class WriteAheadLog:
         return [filenames.wal_file_name(self._dir, n) for n in obsolete]
 
     def _delete(self, paths: list[str]) -> None:
+        # best effort: a file left behind is read and deleted at the next open (its edits
+        # are all flushed); never an error for the write or flush that triggered the GC
         for path in paths:
             _log.info("deleting obsolete write-ahead log file %s", path)
-            self._fs.remove(path)
+            try:
+                self._fs.remove(path)
+            except OSError as e:
+                _log.warning("could not delete write-ahead log file %s: %r", path, e)
 
     def files(self) -> list[str]:
         """Paths of the WAL files still tracked (live or not yet recovered), oldest first."""

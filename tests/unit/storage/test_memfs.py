@@ -349,17 +349,9 @@ def test_engine_runs_on_memfs_through_flush_compaction_and_reopen() -> None:
     conn.close()
 
 
-_NO_DIR_SYNC = pytest.mark.xfail(
-    strict=False,
-    reason="store files' directory entries are never fsynced (write_store_file does not "
-    "sync the family directory), so a power cut loses hbase:meta's flushed file and the "
-    "reopen fails with FileNotFoundError; passes once the flush syncs the directory",
-)
-
-
 @pytest.mark.parametrize(
     "dirsync",
-    [pytest.param(False, marks=_NO_DIR_SYNC, id="strict"), pytest.param(True, id="dirsync")],
+    [pytest.param(False, id="strict"), pytest.param(True, id="dirsync")],
 )
 def test_engine_power_cut_keeps_fsynced_writes_and_loses_unsynced_ones(dirsync: bool) -> None:
     """FSYNC_WAL writes survive a power cut; SYNC_WAL writes made after the last fsync are
