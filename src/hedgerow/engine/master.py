@@ -52,9 +52,11 @@ from hedgerow.engine.meta import (
 )
 from hedgerow.engine.regionserver import RegionServer, TableRegions, table_dir
 from hedgerow.errors import (
+    ClosedError,
     CorruptionError,
     InvalidArgument,
     RegionClosed,
+    StorageError,
     TableDisabled,
     TableEnabled,
     TableExists,
@@ -149,8 +151,32 @@ class Master:
                 rs.set_online(table, regions)
             else:
                 for r in regions:
-                    rs.close_region(r, flush=True)
-        self._record_assignment(region_map)
+                    try:
+                        rs.close_region(r, flush=True)
+                    except StorageError as e:  # a full disk: its edits stay in the WAL
+                        log.error("region %s closed without its flush: %s", r.info.name, e)
+                        rs.close_region(r, flush=False)
+        self._record_assignment_or_retry()
+
+    def _record_assignment_or_retry(self, delay_s: float = 0.0) -> None:
+        """Record the assignment in meta; when meta cannot be written (a full disk) the
+        data directory still opens and serves, and the recording is retried with backoff
+        (in one process meta's info:server is what Table.regions() reports, not what
+        routes requests)."""
+        if self.rs.closed:
+            return
+        try:
+            with self._ddl_lock:
+                region_map, _ = self.meta.load()
+                self._record_assignment(region_map)
+        except ClosedError:
+            return  # shut down meanwhile
+        except StorageError as e:
+            delay_s = min(max(delay_s * 2, 0.5), 30.0)
+            log.error("hbase:meta: assignment not recorded (%s); retrying in %.1f s", e, delay_s)
+            timer = threading.Timer(delay_s, self._record_assignment_or_retry, (delay_s,))
+            timer.daemon = True
+            timer.start()
 
     def _record_assignment(self, region_map: dict[str, list[MetaRegion]]) -> None:
         """Meta says where every region is: OPEN on this server, or CLOSED."""
@@ -170,8 +196,7 @@ class Master:
         with self._ddl_lock:
             self.rs.name = server_name
             self.meta.server = server_name
-            region_map, _ = self.meta.load()
-            self._record_assignment(region_map)
+        self._record_assignment_or_retry()
 
     def _remove_orphans(self) -> None:
         tables_dir = os.path.join(self.root, "tables")
