@@ -17,7 +17,12 @@ Recovery (called by the master at open, docs/design/storage.md#recovery):
 ``start_wal`` numbers a fresh log above every file left behind;
 ``open_meta`` opens ``hbase:meta`` and replays its edits; after the master
 opened the user regions, ``recover`` replays the old logs into them, flushes
-what was replayed, deletes the old logs and starts the background threads.
+what was replayed (a failed flush is retried in the background; the old logs stay
+until their regions flushed past them) and starts the background threads.
+Disk errors (docs/design/storage.md, "The write path's contract"): a failed
+background flush is retried with backoff and logged, never reported to another
+request; writers see ``RegionTooBusy``/``StorageFull`` only once a region that
+cannot flush reaches its blocking size (``_before_write``).
 Meta (``open_meta``) is a region like the others for flushes and compactions:
 the master flushes it after each change and hands it to ``after_flush``, which
 compacts it when it has ``compaction_min_files`` files; it is never split and
