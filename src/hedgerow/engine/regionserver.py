@@ -162,8 +162,10 @@ class RegionServer:
         self._threads: list[threading.Thread] = []
         self._pending: set[tuple[str, str]] = set()
         self._pending_lock = threading.Lock()
-        # region name -> (current retry delay s, last error) while its flushes fail
-        self._flush_failures: dict[str, tuple[float, StorageError]] = {}
+        # region name -> (current retry delay s, last error, its number in
+        # _failed_flushes) while its flushes fail
+        self._flush_failures: dict[str, tuple[float, StorageError, int]] = {}
+        self._failed_flushes = 0  # failed flushes so far (any region)
 
     # ---- hosting regions (the master's side) ----------------------------------------------
     @property
@@ -307,11 +309,12 @@ class RegionServer:
             if kind != "flush":
                 log.error("compaction of region %s failed (retried later): %s", name, e)
                 return
-            delay = self._flush_failures.get(name, (0.0, e))[0]
+            delay = self._flush_failures.get(name, (0.0, e, 0))[0]
             delay = min(
                 max(delay * 2, self.config.flush_retry_min_s), self.config.flush_retry_max_s
             )
-            self._flush_failures[name] = (delay, e)
+            self._failed_flushes += 1
+            self._flush_failures[name] = (delay, e, self._failed_flushes)
             log.error("flush of region %s failed, retrying in %.2f s: %s", name, delay, e)
             if self.config.background and not self._closed:
                 t = threading.Timer(delay, self._request, ("flush", region))
@@ -387,22 +390,25 @@ class RegionServer:
 
     def _before_write(self, region: Region) -> None:
         """Writers wait while the region's memstore is at its blocking size (flush size x
-        blocking_multiplier) for a flush to make room, at most ``busy_wait_s``; then, or at
-        once while its flushes are failing, they get RegionTooBusy (StorageFull for a full
-        disk): the bound on what a region accepts when it cannot flush."""
+        blocking_multiplier) for a flush to make room (one is tried at once, even while
+        failing flushes back off), at most ``busy_wait_s``; then, or as soon as a flush
+        tried meanwhile fails, they get RegionTooBusy (StorageFull for a full disk): the
+        bound on what a region accepts when it cannot flush."""
         limit = self.config.flush_size_bytes * self.config.blocking_multiplier
         if region.memstore_size() < limit:
             return
         name = region.info.name
-        if name not in self._flush_failures or not self.config.background:
-            self._request("flush", region)  # (a failing one is retried by its timer)
+        failed_before = self._failed_flushes
         deadline = self.clock.monotonic_s() + self.config.busy_wait_s
         with region._size_cond:
             while region.memstore_size() >= limit and not self._closed:
                 failure = self._flush_failures.get(name)
-                if failure is not None or self.clock.monotonic_s() >= deadline:
+                if failure is not None and failure[2] > failed_before:
+                    # a flush tried while this writer waited failed: no room soon
+                    raise _too_busy(region, limit, failure[1])
+                if self.clock.monotonic_s() >= deadline:
                     raise _too_busy(region, limit, failure[1] if failure else None)
-                self._request("flush", region)
+                self._request("flush", region)  # also retries a failing one now
                 region._size_cond.wait(0.05)
 
     def _after_write(self, region: Region) -> None:
