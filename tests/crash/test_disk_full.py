@@ -238,7 +238,11 @@ def _free_and_resume(t: hedgerow.Table, ballast: Path, writes: Writes) -> None:
         time.sleep(0.2)
     more = [writes.put(t, b"s-%07d" % i, rng.randbytes(VALUE_BYTES)) for i in range(200)]
     if not all(more):
-        writes.problems.append(f"{more.count(False)} of 200 writes failed after space was freed")
+        first = writes.failed[b"s-%07d" % more.index(False)]
+        writes.problems.append(
+            f"{more.count(False)} of 200 writes failed after space was freed, the first "
+            f"(#{more.index(False)}) with {type(first).__name__}: {first}"
+        )
 
 
 def _check_reopened(data: Path, writes: Writes) -> None:
