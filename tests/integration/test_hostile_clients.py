@@ -11,7 +11,9 @@
    have stopped: its CPU time over the next second stays small (before the fix the
    worker went on scanning to the end).
 
-The figures are printed (run with ``-s`` to see them).
+The figures are printed (run with ``-s`` to see them). Checked on the old code (commit
+b7305ac): with a single such connection the RSS grew by 2,156 MiB; during the regex scan
+another client's GET got no answer within 10 s (Python's ``re`` held the GIL).
 """
 
 from __future__ import annotations
