@@ -88,6 +88,11 @@ def connect(
     ``options`` override engine settings (see ``hedgerow.engine.DEFAULTS``), e.g.
     ``flush_size_bytes=64 << 20`` or ``background=False``. A second process opening
     the same directory gets ``DirectoryLocked``.
+
+    ``"hedgerow://HOST:PORT"`` connects to a server instead; its options are
+    ``timeout_s`` (a call's deadline, also enforced by the server),
+    ``connect_timeout_s``, ``max_frame_bytes`` and ``max_answer_bytes`` (the largest
+    answer the client reassembles, 256 MiB by default: docs/formats/rpc.md).
     """
     if not isinstance(path, str):
         import os
@@ -127,7 +132,8 @@ def _remote_address(url: str, options: dict[str, Any]) -> tuple[str, int]:
     parts = urlsplit(url)
     if not parts.hostname or parts.path not in ("", "/"):
         raise InvalidArgument(f"expected hedgerow://HOST:PORT, got {url!r}")
-    known = {"timeout_s", "connect_timeout_s"}
+    # the transport's bounds: a frame, and an answer received in pieces (rpc.md)
+    known = {"timeout_s", "connect_timeout_s", "max_frame_bytes", "max_answer_bytes"}
     unknown = set(options) - known
     if unknown:
         raise InvalidArgument(

@@ -53,7 +53,8 @@ def connect(
     """Open a Hedgerow store for asyncio; arguments as for ``hedgerow.connect``.
 
     ``"hedgerow://HOST:PORT"`` connects to a server (no I/O until the first call;
-    options ``timeout_s``, ``connect_timeout_s``). A directory opens the embedded
+    options ``timeout_s``, ``connect_timeout_s``, ``max_frame_bytes``,
+    ``max_answer_bytes``). A directory opens the embedded
     engine there, now (a blocking open: recovery replays the log), and runs its
     calls in worker threads.
     """

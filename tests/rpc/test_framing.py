@@ -31,7 +31,7 @@ STREAM = encode_preamble() + b"".join(
 def test_decodes_whole_stream() -> None:
     d = FrameDecoder()
     assert d.feed(STREAM) == FRAMES
-    assert d.preamble is not None and d.preamble.version == PROTOCOL_VERSION == 2
+    assert d.preamble is not None and d.preamble.version == PROTOCOL_VERSION == 3
     assert d.buffered == 0
 
 
@@ -54,7 +54,7 @@ def test_bad_magic() -> None:
 
 
 def test_unknown_version_names_both_versions() -> None:
-    with pytest.raises(UnsupportedVersion, match="version 7.*versions 1 to 2"):
+    with pytest.raises(UnsupportedVersion, match="version 7.*versions 1 to 3"):
         FrameDecoder().feed(struct.pack(">4sHH", MAGIC, 7, 0))
     with pytest.raises(UnsupportedVersion, match="version 0"):
         FrameDecoder().feed(struct.pack(">4sHH", MAGIC, 0, 0))

@@ -21,7 +21,13 @@ from hedgerow.model.mutation import DeleteColumn, Put, RowMutation
 from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb, unpackb
-from hedgerow.rpc.framing import FrameDecoder, encode_frame, encode_preamble
+from hedgerow.rpc.framing import (
+    AnswerAssembler,
+    FrameDecoder,
+    encode_answer,
+    encode_frame,
+    encode_preamble,
+)
 from hedgerow.rpc.wire_format import FrameFlag, MessageType
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "rpc"
@@ -152,10 +158,30 @@ def test_golden(name: str) -> None:
         assert body == case.message
 
 
+def test_answer_in_pieces_golden() -> None:
+    """Version 3 (issue 11, finding 7): the GET answer of get_response.hex in pieces of
+    10 body bytes (MORE on all but the last); joined again, it is the same answer."""
+    case = _cases()["get_response.hex"]
+    body = packb(case.message.to_wire())
+    data = b"".join(encode_answer(MessageType.GET, 7, body, version=3, piece_bytes=10))
+    assert _golden("get_response_pieces.hex", data) == data
+    frames = FrameDecoder(expect_preamble=False).feed(data)
+    more = int(FrameFlag.RESPONSE | FrameFlag.MORE)
+    assert [(f.flags, len(f.body)) for f in frames] == [(more, 10), (more, 10), (_RESPONSE, 4)]
+    a = AnswerAssembler()
+    joined = [a.add(f) for f in frames]
+    assert joined[:2] == [None, None] and joined[2] is not None
+    assert joined[2] == frames[2]._replace(body=body)
+    # a version-2 connection gets the answer whole
+    assert b"".join(encode_answer(MessageType.GET, 7, body, version=2, piece_bytes=10)) == (
+        case.frame()
+    )
+
+
 def test_every_golden_file_is_checked() -> None:
     """A golden file no case writes would silently stop being checked."""
     on_disk = {p.name for p in GOLDEN.glob("*.hex")}
-    assert on_disk == set(_cases()) | {"preamble.hex"}
+    assert on_disk == set(_cases()) | {"preamble.hex", "get_response_pieces.hex"}
 
 
 def test_region_fields_round_trip_and_old_bodies_still_decode() -> None:

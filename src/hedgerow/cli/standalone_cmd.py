@@ -63,6 +63,22 @@ def add_parser(sub: Any) -> None:
         "0.005): shorter keeps request latency low while flushes and compactions run",
     )
     p.add_argument(
+        "--rpc-max-in-flight",
+        type=int,
+        default=128,
+        metavar="N",
+        help="requests of one RPC connection run at once (default 128); beyond, the "
+        "server stops reading the connection",
+    )
+    p.add_argument(
+        "--rpc-max-queued-response-bytes",
+        type=int,
+        default=8 * 1024 * 1024,
+        metavar="BYTES",
+        help="unsent answer bytes one RPC connection may hold (default 8 MiB); beyond, "
+        "the server stops reading it and starting its requests until the client reads",
+    )
+    p.add_argument(
         "--set",
         action="append",
         default=[],
@@ -109,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         thrift_port=None if args.thrift_port < 0 else args.thrift_port,
         thrift_framed=args.thrift_framed,
         thrift_compact=args.thrift_compact,
+        rpc_max_in_flight=args.rpc_max_in_flight,
+        rpc_max_queued_response_bytes=args.rpc_max_queued_response_bytes,
     )
     if args.switch_interval > 0:
         sys.setswitchinterval(args.switch_interval)

@@ -13,7 +13,9 @@ Invariants:
 - sequence numbers in a region only grow; ``flushed_seq`` <= every seq still
   only in memstores or the WAL;
 - writes to one row are serialised by its row lock and are visible to
-  readers before the lock is released (read-your-writes across threads).
+  readers before the lock is released (read-your-writes across threads);
+- gets and filtered scans call ``_internal.deadline.check()`` once per row, so an
+  RPC request's deadline stops them mid-scan (issue 11, finding 6).
 Concurrency: ``_update_lock`` orders sequence assignment, memstore insertion
 and WAL append; row locks (striped) serialise read-modify-write per row;
 ``_flush_lock`` allows one flush at a time; ``_compact_lock`` one compaction.
@@ -28,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hedgerow._internal import failpoints
+from hedgerow._internal import deadline, failpoints
 from hedgerow._internal.clock import Clock
 from hedgerow.errors import FamilyNotFound, RegionClosed, StorageError, storage_error
 from hedgerow.model.cell import Cell, KeyType
@@ -599,7 +601,11 @@ class Region:
             "positions", {}
         )
         n_families = len(self._families_for(spec))
+        check_deadline = deadline.check  # hoisted: once per row
         for row, cells in rows:
+            # a request's deadline stops a scan whose filter drops row after row
+            # (issue 11 f6); outside an RPC request there is none and this returns
+            check_deadline()
             if positions and not row_visible(cells, positions):
                 continue
             if filt.filter_all_remaining():
@@ -629,6 +635,7 @@ class Region:
         """The cells of one row (one bloom check and one block read per store file)."""
         if self.closed:
             raise RegionClosed(f"region {self.info.name} of table {self.table.name!r} is closed")
+        deadline.check()  # a multi-get's rows each come here (issue 11 f6)
         rp = self.mvcc.read_point if read_point is None else read_point
         now = self._clock.now_ms()
         self.read_requests += 1
@@ -718,6 +725,7 @@ class Region:
         stores = self._families_for(spec)
         state: dict[str, Any] = {}
         while True:
+            deadline.check()
             best: bytes | None = None
             for s in stores:
                 k = s.last_row_key_before(upper)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from hedgerow.rpc.client import RemoteScanner, RpcBackend
 from hedgerow.rpc.codes import (
+    AnswerTooLarge,
     ConnectionLost,
     DeadlineExceeded,
     FrameTooLarge,
@@ -40,6 +41,7 @@ from hedgerow.rpc.wire_format import MAGIC, PROTOCOL_VERSION, MessageType
 __all__ = [
     "MAGIC",
     "PROTOCOL_VERSION",
+    "AnswerTooLarge",
     "AsyncSocketTransport",
     "AsyncTransport",
     "ConnectionLost",

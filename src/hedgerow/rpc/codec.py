@@ -455,7 +455,7 @@ _reg(
 )
 _reg(
     RegexStringComparator,
-    lambda c: [c.pattern, c._regex.flags, c.charset],
+    lambda c: [c.pattern, c.flags, c.charset],
     lambda a: RegexStringComparator(
         _str(a[0], "pattern"), _int(a[1], "flags"), _str(a[2], "charset")
     ),

@@ -16,7 +16,8 @@ The RPC part of the exception tree (all under ``HedgerowError``)::
     ├── DeadlineExceeded             (also TimeoutError) the call's deadline passed
     ├── ConnectionLost               (also ConnectionError) the connection closed or failed
     ├── ScannerExpired               the scanner id is unknown: lease expired or closed
-    └── RemoteInternalError          the server failed with a non-Hedgerow exception (a bug)
+    ├── RemoteInternalError          the server failed with a non-Hedgerow exception (a bug)
+    └── AnswerTooLarge               an answer in pieces passed the client's max_answer_bytes
 
 Invariants: every code is unique across ``hedgerow.errors`` and this module
 (tests/rpc/test_codec.py checks it); codes are never reused.
@@ -28,6 +29,7 @@ from __future__ import annotations
 from hedgerow.errors import HedgerowError, error_class_for_code
 
 __all__ = [
+    "AnswerTooLarge",
     "ConnectionLost",
     "DeadlineExceeded",
     "FrameTooLarge",
@@ -72,6 +74,13 @@ class UnknownMessageType(ProtocolError):
     code = "UNKNOWN_MESSAGE_TYPE"
 
 
+class AnswerTooLarge(RpcError):
+    """An answer sent in pieces passed the client's ``max_answer_bytes``; the call failed,
+    the connection goes on."""
+
+    code = "ANSWER_TOO_LARGE"
+
+
 class DeadlineExceeded(RpcError, TimeoutError):
     """The call's deadline passed before an answer arrived (or before the server ran it)."""
 
@@ -106,6 +115,7 @@ RPC_ERROR_CLASSES: tuple[type[RpcError], ...] = (
     ConnectionLost,
     ScannerExpired,
     RemoteInternalError,
+    AnswerTooLarge,
 )
 
 _BY_CODE: dict[str, type[HedgerowError]] = {c.code: c for c in RPC_ERROR_CLASSES}

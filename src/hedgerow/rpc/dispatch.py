@@ -8,7 +8,10 @@ Invariants: a scanner belongs to the connection that opened it; it is closed
 (its iterator's ``close()`` called) when exhausted, closed by the client, when
 its connection goes, or when unused for ``lease_s`` (``reap``).  ``handle``
 raises HedgerowError subclasses for failed requests; any other exception is a
-handler bug and is reported as INTERNAL by the caller.
+handler bug and is reported as INTERNAL by the caller.  A request run with a
+deadline (``handle(..., deadline_s=)``) is stopped at the first row it reaches past
+it (DEADLINE_EXCEEDED; a scanner stopped so is closed).  A scanner batch holds at
+most ``max_batch_bytes`` (when set) plus one row, whatever the client asked.
 Concurrency: thread-safe.  The scanner table is guarded by ``self._lock``; one
 scanner is advanced by one thread at a time (``_Scanner.lock``).
 Hot path: ``handle`` for GET/MUTATE; see bench/bench_rpc.py.
@@ -21,6 +24,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from hedgerow._internal import deadline as request_deadline
 from hedgerow._internal.clock import Clock, SystemClock
 from hedgerow.errors import InvalidArgument
 from hedgerow.model.cell import Cell
@@ -29,11 +33,11 @@ from hedgerow.model.durability import Durability
 from hedgerow.model.read_spec import ScanRange
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb, unpackb
-from hedgerow.rpc.codes import ScannerExpired, UnknownMessageType
+from hedgerow.rpc.codes import DeadlineExceeded, ScannerExpired, UnknownMessageType
 from hedgerow.rpc.handler import Handler
 from hedgerow.rpc.wire_format import MessageType
 
-__all__ = ["DEFAULT_LEASE_S", "Dispatcher"]
+__all__ = ["DEFAULT_LEASE_S", "Dispatcher", "answer_bytes"]
 
 #: Seconds a scanner may sit unused before the server closes it (HBase: 60 s).
 DEFAULT_LEASE_S = 60.0
@@ -106,6 +110,33 @@ class _Scanner:
         self.lock = threading.Lock()  # held while advancing or closing the iterator
 
 
+def _cells_bytes(cells: list[Cell]) -> int:
+    return sum(len(c[0]) + len(c[1]) + len(c[2]) + len(c[5]) + 16 for c in cells)
+
+
+def answer_bytes(resp: Any) -> int:
+    """About how many bytes the encoded ``resp`` (a ``Dispatcher.run`` result) takes, from
+    its cells' sizes, before encoding it: what the server reserves for it.
+
+    >>> answer_bytes(m.CellsResponse([Cell(b"r", b"f", b"q", 1, 4, b"x" * 100, 0)]))
+    120
+    """
+    if isinstance(resp, m.CellsResponse):
+        return _cells_bytes(resp.cells) + 1
+    if isinstance(resp, m.MultiCellsResponse):
+        return sum(_cells_bytes(c) + 1 for c in resp.rows) + 1
+    if isinstance(resp, m.ScanBatchResponse):
+        return sum(_cells_bytes(c) + len(r) + 2 for r, c in resp.rows) + 16
+    return 64  # small fixed-size answers (nil, bools, names, counters)
+
+
+def _type_name(t: int) -> str:
+    try:
+        return MessageType(t).name
+    except ValueError:
+        return str(t)
+
+
 def _close_iterator(it: Any) -> None:
     close = getattr(it, "close", None)
     if close is not None:
@@ -139,10 +170,13 @@ class Dispatcher:
         *,
         lease_s: float = DEFAULT_LEASE_S,
         clock: Clock | None = None,
+        max_batch_bytes: int | None = None,
     ) -> None:
         # constant after __init__
         self.handler = handler
         self.lease_s = lease_s
+        #: server-side cap on a scanner batch's bytes (a batch still holds >= 1 row)
+        self.max_batch_bytes = max_batch_bytes
         self.clock: Clock = clock or SystemClock()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -187,8 +221,37 @@ class Dispatcher:
 
     # ---- requests ---------------------------------------------------------------------
 
-    def handle(self, msg_type: int, body: bytes, conn_id: int = 0) -> bytes:
-        """Run one request; return the msgpack response body."""
+    def handle(
+        self, msg_type: int, body: bytes, conn_id: int = 0, deadline_s: float = 0.0
+    ) -> bytes:
+        """Run one request; return the msgpack response body.
+
+        ``deadline_s`` (``clock.monotonic_s()`` scale; 0 = none) stops the request's
+        work once passed: scans and gets check it once per row and the request
+        fails with DEADLINE_EXCEEDED (an interrupted scanner is closed).
+        """
+        return self.encode(self.run(msg_type, body, conn_id, deadline_s))
+
+    def run(self, msg_type: int, body: bytes, conn_id: int = 0, deadline_s: float = 0.0) -> Any:
+        """``handle`` without the encoding: the response message (None for ``nil``), so
+        the server can weigh it (``answer_bytes``) before building the frame."""
+        if not deadline_s:
+            return self._run(msg_type, body, conn_id)
+
+        def expired() -> Exception:
+            return DeadlineExceeded(
+                f"{_type_name(msg_type)} request ran past its deadline; the server stopped it"
+            )
+
+        with request_deadline.scope(deadline_s, self.clock, expired):
+            return self._run(msg_type, body, conn_id)
+
+    @staticmethod
+    def encode(resp: Any) -> bytes:
+        """The msgpack body of a response message from ``run``."""
+        return _NIL if resp is None else packb(resp.to_wire())
+
+    def _run(self, msg_type: int, body: bytes, conn_id: int) -> Any:
         calls = m.CALLS.get(msg_type)  # type: ignore[call-overload]
         if calls is None:
             raise UnknownMessageType(f"unknown message type {msg_type}")
@@ -199,15 +262,13 @@ class Dispatcher:
             resp = self._scanner_next(req.scanner_id, req.batch_rows, req.batch_bytes, conn_id)
         elif msg_type == MessageType.CLOSE_SCANNER:
             self.close_scanner(req.scanner_id, conn_id)
-            return _NIL
+            return None
         else:
             fn = self._table.get(msg_type)
             if fn is None:
                 raise UnknownMessageType(f"message type {msg_type} is not served here")
             resp = fn(req)
-        if resp is None:
-            return _NIL
-        return packb(resp.to_wire())
+        return resp
 
     # ---- scanners ---------------------------------------------------------------------
 
@@ -232,6 +293,8 @@ class Dispatcher:
     def _scanner_next(
         self, sid: int, batch_rows: int, batch_bytes: int, conn_id: int
     ) -> m.ScanBatchResponse:
+        if self.max_batch_bytes is not None:
+            batch_bytes = min(batch_bytes, self.max_batch_bytes)
         with self._lock:
             sc = self._scanners.get(sid)
             if sc is None or sc.conn_id != conn_id:
@@ -246,7 +309,9 @@ class Dispatcher:
             try:
                 size = 0
                 nxt = sc.it.__next__  # hoisted: called once per row
+                check_deadline = request_deadline.check
                 while len(rows) < batch_rows and size < batch_bytes:
+                    check_deadline()
                     try:
                         row, cells = nxt()
                     except StopIteration:

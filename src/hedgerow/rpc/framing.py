@@ -2,7 +2,9 @@
 
 Role: the server's connection protocol and both client transports feed it the
 bytes they receive; it returns complete ``Frame``s.  ``encode_frame`` and
-``encode_preamble`` are the matching encoders.
+``encode_preamble`` are the matching encoders; ``encode_answer`` splits a long
+answer into pieces (version 3, ``FrameFlag.MORE``) and ``AnswerAssembler`` joins
+them again on the client, up to its ``max_answer_bytes``.
 Format: docs/formats/rpc.md (authoritative); constants in ``wire_format``.
 Invariants: ``feed`` either returns frames or raises a ``ProtocolError``
 subclass (UnsupportedVersion, FrameTooLarge, ProtocolError) and nothing else;
@@ -17,24 +19,37 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from hedgerow.rpc.codes import FrameTooLarge, ProtocolError, UnsupportedVersion
+from hedgerow.rpc.codes import AnswerTooLarge, FrameTooLarge, ProtocolError, UnsupportedVersion
 from hedgerow.rpc.wire_format import (
+    DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_MAX_FRAME_BYTES,
     FRAME_HEADER,
     HEADER_SIZE,
     KNOWN_FRAME_FLAGS,
     MAGIC,
     MIN_PROTOCOL_VERSION,
+    PIECE_BYTES,
+    PIECES_VERSION,
     PREAMBLE,
     PREAMBLE_SIZE,
     PROTOCOL_VERSION,
     FrameFlag,
 )
 
-__all__ = ["Frame", "FrameDecoder", "Preamble", "encode_frame", "encode_preamble"]
+__all__ = [
+    "AnswerAssembler",
+    "Frame",
+    "FrameDecoder",
+    "Preamble",
+    "encode_answer",
+    "encode_frame",
+    "encode_preamble",
+]
 
 _pack_header = FRAME_HEADER.pack
 _ERROR = int(FrameFlag.ERROR)  # type 0 is valid only on a connection-level error frame
+_RESPONSE = int(FrameFlag.RESPONSE)
+_MORE = int(FrameFlag.MORE)
 _unpack_header = FRAME_HEADER.unpack_from
 
 
@@ -62,6 +77,102 @@ def encode_preamble(version: int = PROTOCOL_VERSION, flags: int = 0) -> bytes:
 def encode_frame(msg_type: int, flags: int, request_id: int, timeout_ms: int, body: bytes) -> bytes:
     """Header + body as one bytes object (one ``send`` per frame)."""
     return _pack_header(len(body), msg_type, flags, 0, request_id, timeout_ms) + body
+
+
+def encode_answer(
+    msg_type: int,
+    request_id: int,
+    body: bytes,
+    *,
+    version: int,
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    piece_bytes: int = PIECE_BYTES,
+) -> list[bytes | memoryview]:
+    """The buffers of one (non-error) answer, to be written in order.
+
+    On a version-3 connection a body longer than ``piece_bytes`` is split into
+    pieces (every frame but the last flagged MORE; slices of ``body``, not copies).
+    On older connections an answer that does not fit ``max_frame_bytes`` raises
+    FrameTooLarge (the caller answers with that error instead).
+
+    >>> [bytes(b) for b in encode_answer(30, 7, b"abc", version=3, piece_bytes=2)]
+    [b'\\x00\\x00\\x00\\x02\\x1e\\x05\\x00\\x00\\x00\\x00\\x00\\x07\\x00\\x00\\x00\\x00', b'ab', \
+b'\\x00\\x00\\x00\\x01\\x1e\\x01\\x00\\x00\\x00\\x00\\x00\\x07\\x00\\x00\\x00\\x00', b'c']
+    """
+    n = len(body)
+    if version < PIECES_VERSION or n <= piece_bytes:
+        if n + HEADER_SIZE > max_frame_bytes:
+            raise FrameTooLarge(
+                f"answer of {n + HEADER_SIZE} bytes to request {request_id} exceeds the "
+                f"maximum frame size of {max_frame_bytes} bytes; a protocol version "
+                f"{PIECES_VERSION} client receives long answers in pieces"
+            )
+        return [_pack_header(n, msg_type, _RESPONSE, 0, request_id, 0), body]
+    view = memoryview(body)
+    out: list[bytes | memoryview] = []
+    for start in range(0, n, piece_bytes):
+        piece = view[start : start + piece_bytes]
+        flags = _RESPONSE if start + piece_bytes >= n else _RESPONSE | _MORE
+        out.append(_pack_header(len(piece), msg_type, flags, 0, request_id, 0))
+        out.append(piece)
+    return out
+
+
+class AnswerAssembler:
+    """Joins answers sent in pieces (``FrameFlag.MORE``) back into whole frames.
+
+    ``add(frame)`` returns the frame itself for a whole answer, None for a piece
+    that is not the last, and for the last piece the joined frame, or an
+    AnswerTooLarge error when the pieces passed ``max_answer_bytes`` (pieces past
+    the bound are dropped as they come, so memory stays bounded).
+
+    >>> a = AnswerAssembler(max_answer_bytes=4)
+    >>> a.add(Frame(30, 5, 7, 0, b"ab")), a.add(Frame(30, 1, 7, 0, b"c"))
+    (None, Frame(type=30, flags=1, request_id=7, timeout_ms=0, body=b'abc'))
+    >>> a.add(Frame(30, 5, 8, 0, b"abc")), a.add(Frame(30, 1, 8, 0, b"de"))
+    (None, AnswerTooLarge("answer to request 8 is 5 bytes, over this client's max_answer_bytes of 4"))
+    """
+
+    def __init__(self, max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES) -> None:
+        # constant after __init__
+        self.max_answer_bytes = max_answer_bytes
+        # mutable state (single owner): request id -> pieces so far (None once too
+        # large) and their total size
+        self._parts: dict[int, list[bytes] | None] = {}
+        self._sizes: dict[int, int] = {}
+
+    @property
+    def pending(self) -> int:
+        """Answers begun and not finished."""
+        return len(self._sizes)
+
+    def add(self, f: Frame) -> Frame | AnswerTooLarge | None:
+        rid = f.request_id
+        if not f.flags & _MORE and rid not in self._sizes:
+            return f  # fast path: a whole answer
+        size = self._sizes.get(rid, 0) + len(f.body)
+        parts = self._parts.get(rid, [])
+        if parts is not None and size > self.max_answer_bytes:
+            parts = None  # too large: drop what came and what comes
+        elif parts is not None:
+            parts.append(f.body)
+        if f.flags & _MORE:
+            self._parts[rid] = parts
+            self._sizes[rid] = size
+            return None
+        self._parts.pop(rid, None)
+        self._sizes.pop(rid, None)
+        if parts is None:
+            return AnswerTooLarge(
+                f"answer to request {rid} is {size} bytes, over this client's "
+                f"max_answer_bytes of {self.max_answer_bytes}"
+            )
+        return Frame(f.type, f.flags, rid, f.timeout_ms, b"".join(parts))
+
+    def drop(self, request_id: int) -> None:
+        """Forget a partly received answer nobody waits for any more."""
+        self._parts.pop(request_id, None)
+        self._sizes.pop(request_id, None)
 
 
 class FrameDecoder:
@@ -156,6 +267,7 @@ class FrameDecoder:
                 reserved != 0
                 or flags & ~KNOWN_FRAME_FLAGS
                 or (msg_type == 0 and not flags & _ERROR)
+                or (flags & _MORE and (not flags & _RESPONSE or flags & _ERROR))
             ):
                 self.failed_request_id = request_id
                 raise self._fail(

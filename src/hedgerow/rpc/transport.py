@@ -7,7 +7,9 @@ Format: docs/formats/rpc.md (preamble, frames, error bodies).
 Invariants: ``call`` returns the response body or raises a HedgerowError: the
 server's error mapped back to its class, ``DeadlineExceeded`` once the deadline
 passes, ``ConnectionLost`` when the connection cannot be made or closes while
-the call waits.  A call never waits past its deadline.  After a connection is
+the call waits, ``AnswerTooLarge`` when an answer in pieces passes
+``max_answer_bytes`` (pieces are joined per request id; those of a call nobody
+waits for are dropped as they come).  A call never waits past its deadline.  After a connection is
 lost, the next call opens a new one.
 Concurrency: ``SocketTransport`` is thread-safe: many threads share one
 connection, each request has an id, one reader thread per connection hands
@@ -31,9 +33,16 @@ from hedgerow.errors import ClosedError, HedgerowError
 from hedgerow.rpc.codec import decode_error, encode_error, unpackb
 from hedgerow.rpc.codes import ConnectionLost, DeadlineExceeded, ProtocolError
 from hedgerow.rpc.dispatch import DEFAULT_LEASE_S, Dispatcher
-from hedgerow.rpc.framing import Frame, FrameDecoder, encode_frame, encode_preamble
+from hedgerow.rpc.framing import (
+    AnswerAssembler,
+    Frame,
+    FrameDecoder,
+    encode_frame,
+    encode_preamble,
+)
 from hedgerow.rpc.handler import Handler
 from hedgerow.rpc.wire_format import (
+    DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_MAX_FRAME_BYTES,
     MAX_REQUEST_ID,
     PROTOCOL_VERSION,
@@ -52,6 +61,7 @@ __all__ = [
 #: Deadline of a call that names none (seconds).
 DEFAULT_TIMEOUT_S = 30.0
 _ERROR = int(FrameFlag.ERROR)
+_MORE = int(FrameFlag.MORE)
 _MAX_TIMEOUT_MS = 0xFFFFFFFF
 
 
@@ -176,9 +186,12 @@ class _Waiter:
 class _SocketConn:
     """One TCP connection with its reader thread."""
 
-    def __init__(self, sock: socket.socket, decoder: FrameDecoder, where: str) -> None:
+    def __init__(
+        self, sock: socket.socket, decoder: FrameDecoder, where: str, max_answer_bytes: int
+    ) -> None:
         self.sock = sock
         self.decoder = decoder
+        self.assembler = AnswerAssembler(max_answer_bytes)  # owned by the reader thread
         self.where = where
         self.pending: dict[int, _Waiter | None] = {}
         self.broken: HedgerowError | None = None
@@ -213,6 +226,20 @@ class _SocketConn:
                         err = exc
                 self.fail(err)
                 return False
+            if f.flags & _MORE or self.assembler.pending:
+                if rid not in pending:
+                    self.assembler.drop(rid)  # nobody waits (deadline passed): drop it
+                    continue
+                whole = self.assembler.add(f)
+                if whole is None:
+                    continue  # a piece: more follow
+                if isinstance(whole, HedgerowError):
+                    w = pending.pop(rid, None)
+                    if w is not None:
+                        w.error = whole
+                        w.lock.release()
+                    continue
+                f = whole
             w = pending.pop(rid, None)
             if w is not None:
                 w.flags = f.flags
@@ -250,8 +277,11 @@ class SocketTransport:
 
     Requests are multiplexed by request id; a reader thread matches answers to
     callers.  ``timeout_s`` is the default deadline of a call (also sent to the
-    server); ``connect_timeout_s`` bounds connection set-up (and never exceeds
-    the call's deadline).
+    server, which stops the call's work when it passes); ``connect_timeout_s``
+    bounds connection set-up (and never exceeds the call's deadline).
+    ``max_frame_bytes`` bounds one received frame; ``max_answer_bytes`` one answer
+    received in pieces (protocol version 3): a longer one fails its call with
+    AnswerTooLarge and the connection goes on.
     """
 
     def __init__(
@@ -262,6 +292,7 @@ class SocketTransport:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         connect_timeout_s: float = 5.0,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         clock: Clock | None = None,
     ) -> None:
         # constant after __init__
@@ -270,6 +301,7 @@ class SocketTransport:
         self.timeout_s = timeout_s
         self.connect_timeout_s = connect_timeout_s
         self.max_frame_bytes = max_frame_bytes
+        self.max_answer_bytes = max_answer_bytes
         self.clock: Clock = clock or SystemClock()
         self._where = f"{host}:{port}"
         self._lock = threading.Lock()  # guards connect/close
@@ -324,7 +356,7 @@ class SocketTransport:
                 raise ConnectionLost(f"handshake with {self._where} failed: {exc}") from None
             # A socket timeout bounds sendall; the reader treats recv timeouts as "keep waiting".
             sock.settimeout(max(self.timeout_s, 1.0))
-            conn = _SocketConn(sock, decoder, self._where)
+            conn = _SocketConn(sock, decoder, self._where, self.max_answer_bytes)
             if frames and not conn.deliver(frames):
                 assert conn.broken is not None
                 raise conn.broken
@@ -471,9 +503,10 @@ class SocketTransport:
 
 
 class _AsyncConn(asyncio.Protocol):
-    def __init__(self, where: str, max_frame_bytes: int) -> None:
+    def __init__(self, where: str, max_frame_bytes: int, max_answer_bytes: int) -> None:
         self.where = where
         self.decoder = FrameDecoder(max_frame_bytes, expect_preamble=True)
+        self.assembler = AnswerAssembler(max_answer_bytes)
         self.transport: asyncio.Transport | None = None
         self.pending: dict[int, asyncio.Future[tuple[int, bytes]] | None] = {}
         self.broken: HedgerowError | None = None
@@ -523,6 +556,19 @@ class _AsyncConn(asyncio.Protocol):
                         err = exc
                 self.fail(err)
                 return
+            if f.flags & _MORE or self.assembler.pending:
+                if f.request_id not in self.pending:
+                    self.assembler.drop(f.request_id)  # nobody waits any more
+                    continue
+                whole = self.assembler.add(f)
+                if whole is None:
+                    continue  # a piece: more follow
+                if isinstance(whole, HedgerowError):
+                    fut = self.pending.pop(f.request_id, None)
+                    if fut is not None and not fut.done():
+                        fut.set_exception(whole)
+                    continue
+                f = whole
             fut = self.pending.pop(f.request_id, None)
             if fut is not None and not fut.done():
                 fut.set_result((f.flags, f.body))
@@ -539,6 +585,7 @@ class AsyncSocketTransport:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         connect_timeout_s: float = 5.0,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         clock: Clock | None = None,
     ) -> None:
         self.host = host
@@ -546,6 +593,7 @@ class AsyncSocketTransport:
         self.timeout_s = timeout_s
         self.connect_timeout_s = connect_timeout_s
         self.max_frame_bytes = max_frame_bytes
+        self.max_answer_bytes = max_answer_bytes
         self.clock: Clock = clock or SystemClock()
         self._where = f"{host}:{port}"
         self._conn: _AsyncConn | None = None
@@ -571,7 +619,11 @@ class AsyncSocketTransport:
             try:
                 async with asyncio.timeout(t):
                     _, conn = await loop.create_connection(
-                        lambda: _AsyncConn(self._where, self.max_frame_bytes), self.host, self.port
+                        lambda: _AsyncConn(
+                            self._where, self.max_frame_bytes, self.max_answer_bytes
+                        ),
+                        self.host,
+                        self.port,
                     )
                     await conn.handshake
             except TimeoutError:

@@ -39,6 +39,9 @@ class StandaloneConfig:
     thrift_framed: bool = False
     thrift_compact: bool = False
     scanner_lease_s: float = 60.0
+    #: RPC limits per connection (docs/design/server.md#limits-and-backpressure)
+    rpc_max_in_flight: int = 128
+    rpc_max_queued_response_bytes: int = 8 * 1024 * 1024
 
 
 class StandaloneServer:
@@ -77,7 +80,12 @@ class StandaloneServer:
         lines = [f"data directory {cfg.data} (master and region server)"]
         try:
             self._rpc = RpcServer(
-                self.engine, host=cfg.host, port=cfg.port, lease_s=cfg.scanner_lease_s
+                self.engine,
+                host=cfg.host,
+                port=cfg.port,
+                lease_s=cfg.scanner_lease_s,
+                max_in_flight=cfg.rpc_max_in_flight,
+                max_queued_response_bytes=cfg.rpc_max_queued_response_bytes,
             )
             self.rpc_address = self._rpc.start_in_thread()
             h, p = self.rpc_address

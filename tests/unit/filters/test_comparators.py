@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 
-from hedgerow.errors import InvalidArgument
+from hedgerow.errors import FilterSyntaxError, InvalidArgument
 from hedgerow.model.filters import (
     BinaryComparator,
     BinaryPrefixComparator,
@@ -19,6 +22,7 @@ from hedgerow.model.filters import (
     ValueFilter,
 )
 from hedgerow.model.filters.comparators import passes
+from hedgerow.model.filters.parser import parse_filter
 
 from ._data import TABLE, row_keys, run
 
@@ -92,6 +96,57 @@ def test_regex_comparator_rejects_bad_pattern() -> None:
         RegexStringComparator(b"(")
     with pytest.raises(InvalidArgument, match="charset"):
         RegexStringComparator(b"a", charset="no-such-charset")
+
+
+def test_regex_comparator_is_linear_time() -> None:
+    """Issue 11 finding 6: ``(a+)+$`` over 28 'a's and a 'b' backtracks 2^28 times in
+    Python's ``re`` (about 35 s here, holding the GIL); RE2 answers at once."""
+    c = RegexStringComparator("(a+)+$")
+    started = time.perf_counter()
+    assert c.compare_to(b"a" * 28 + b"b") == 1
+    assert c.compare_to(b"a" * 100_000 + b"b") == 1
+    assert c.compare_to(b"b" + b"a" * 28) == 0
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("pattern", "feature"),
+    [
+        ("(a)\\1", "a backreference (\\1)"),
+        ("(?P<x>a)(?P=x)", "a named backreference"),
+        ("(?<x>a)\\k<x>", "a named backreference"),
+        ("a(?=b)", "lookahead"),
+        ("a(?!b)", "negative lookahead"),
+        ("(?<=a)b", "lookbehind"),
+        ("(?<!a)b", "negative lookbehind"),
+        ("(?>a+)b", "an atomic group"),
+        ("a*+b", "a possessive quantifier"),
+        ("a++b", "a possessive quantifier"),
+        ("a\\Z", "\\Z (use \\z"),
+        ("a{1,1001}", "a repetition count over 1000"),
+    ],
+)
+def test_regex_comparator_names_the_unsupported_feature(pattern: str, feature: str) -> None:
+    with pytest.raises(InvalidArgument) as e:
+        RegexStringComparator(pattern)
+    msg = str(e.value)
+    assert repr(pattern) in msg and feature in msg and "RE2" in msg, msg
+    with pytest.raises(FilterSyntaxError) as f:  # the filter language says the same
+        parse_filter("ValueFilter(=, 'regexstring:" + pattern + "')")
+    assert feature in str(f.value) and f.value.position == 15
+
+
+def test_regex_comparator_flags() -> None:
+    assert RegexStringComparator("A.B", re.IGNORECASE | re.DOTALL).compare_to(b"xa\nb") == 0
+    assert RegexStringComparator("a.b", 0).compare_to(b"a\nb") == 1  # no DOTALL
+    assert RegexStringComparator("^b$", re.MULTILINE).compare_to(b"a\nb\nc") == 0
+    assert RegexStringComparator("^b$").compare_to(b"a\nb\nc") == 1
+    with pytest.raises(InvalidArgument, match="VERBOSE"):
+        RegexStringComparator("a b", re.VERBOSE)
+    # what Java supports and RE2 also does: quoting and POSIX classes
+    assert RegexStringComparator("\\Qa.b\\E").compare_to(b"xa.by") == 0
+    assert RegexStringComparator("\\Qa.b\\E").compare_to(b"axb") == 1
+    assert RegexStringComparator("^[[:digit:]]+$").compare_to(b"123") == 0
 
 
 def test_substring_comparator_is_case_insensitive() -> None:

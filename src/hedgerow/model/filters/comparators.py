@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import re
 import struct
-import warnings
 from enum import Enum
+from typing import Any
+
+import re2
 
 from hedgerow.errors import InvalidArgument
 
@@ -136,13 +138,29 @@ class RegexStringComparator(ByteArrayComparable):
     """Regular-expression search: 0 when the pattern is found anywhere, else 1.
 
     Like HBase's JavaRegexEngine the pattern is compiled with DOTALL and matched with
-    ``find()`` semantics (``re.search``) against the cell bytes decoded with
-    ``charset`` (default UTF-8, malformed bytes become U+FFFD as Java's decoder
-    does; pass ``charset="iso-8859-1"`` for arbitrary binary keys).  Python's ``re``
-    dialect is used: Java-only syntax such as ``\\p{Alpha}`` or ``\\Q..\\E`` is not
-    supported.  Only meaningful with EQUAL / NOT_EQUAL.
+    ``find()`` semantics against the cell bytes decoded with ``charset`` (default
+    UTF-8, malformed bytes become U+FFFD as Java's decoder does; pass
+    ``charset="iso-8859-1"`` for arbitrary binary keys).  Only meaningful with
+    EQUAL / NOT_EQUAL.
 
-    Raises InvalidArgument if the pattern does not compile.
+    The engine is RE2 (google-re2), which matches in time linear in the pattern
+    and the input: no pattern can make a match run for exponential time (issue 11,
+    finding 6; tests/regressions/test_i11_f6_regex_deadline.py).  Its dialect differs
+    from Java's ``java.util.regex``: backreferences (``\\1``, ``\\k<n>``),
+    lookaround (``(?=``, ``(?!``, ``(?<=``, ``(?<!``), atomic groups ``(?>``,
+    possessive quantifiers (``a*+``), ``\\G``, ``\\Z`` (use ``\\z``), ``\\p{Alpha}``
+    POSIX names (use ``[[:alpha:]]``) and repetition counts over 1000 are refused;
+    ``\\d``, ``\\w``, ``\\s`` and ``\\b`` are ASCII-only (as Java's defaults); ``$``
+    without MULTILINE matches only at the very end (Java also matches before a final
+    line terminator).  ``flags`` are Python ``re`` flag bits (that is what travels on
+    the wire): DOTALL, IGNORECASE and MULTILINE are honoured, UNICODE and ASCII are
+    accepted (classes are ASCII either way), VERBOSE and LOCALE are refused.
+
+    Raises InvalidArgument naming the pattern, and for RE2's refusals the
+    unsupported feature, if the pattern does not compile.
+
+    >>> RegexStringComparator("(a+)+$").compare_to(b"a" * 28 + b"b")  # linear, instant
+    1
     """
 
     type_name = "regexstring"
@@ -161,20 +179,84 @@ class RegexStringComparator(ByteArrayComparable):
             "".encode(charset)
         except LookupError as exc:
             raise InvalidArgument(f"unknown charset {charset!r}") from exc
-        try:
-            # Python warns (FutureWarning) about Java-valid classes such as [0--9]; the
-            # pattern still compiles with today's meaning, so the warning is not the
-            # caller's problem (found by tests/unit/filters/test_parser_fuzz.py)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)
-                self._regex = re.compile(text, flags)  # constant after __init__
-        except (re.error, RecursionError, OverflowError, ValueError) as exc:
-            raise InvalidArgument(f"invalid regular expression {text!r}: {exc}") from exc
+        self._regex = _compile_re2(text, flags)  # constant after __init__
+        self.flags = flags  # constant after __init__
         self.charset = charset  # constant after __init__
         self.pattern = text  # constant after __init__
 
     def compare_to(self, other: bytes) -> int:
-        return 0 if self._regex.search(other.decode(self.charset, "replace")) else 1
+        # RE2 matches UTF-8 bytes: decode with the charset (malformed -> U+FFFD), then
+        # encode as UTF-8 (two C passes; no str-offset bookkeeping as re2's str API has)
+        data = other.decode(self.charset, "replace").encode("utf-8", "surrogatepass")
+        return 0 if self._regex.search(data) is not None else 1
+
+
+#: Python ``re`` flag bits RegexStringComparator honours (or accepts and ignores).
+_RE_FLAGS_OK = re.DOTALL | re.IGNORECASE | re.MULTILINE | re.UNICODE | re.ASCII
+#: RE2 parse errors -> the unsupported feature, by the offending text's start.
+_RE2_FEATURES = (
+    ("(?=", "lookahead"),
+    ("(?!", "negative lookahead"),
+    ("(?<=", "lookbehind"),
+    ("(?<!", "negative lookbehind"),
+    ("(?>", "an atomic group"),
+    ("(?P=", "a named backreference"),
+    ("(?(", "a conditional group"),
+    ("\\k", "a named backreference"),
+    ("\\G", "\\G (end of the previous match)"),
+    ("\\Z", "\\Z (use \\z for the end of the input)"),
+    ("*+", "a possessive quantifier"),
+    ("++", "a possessive quantifier"),
+    ("?+", "a possessive quantifier"),
+    ("}+", "a possessive quantifier"),
+)
+#: RE2's memory budget per compiled pattern (its default, 8 MiB, stated here so the
+#: bound is visible): a pattern whose program needs more is refused.
+_RE2_MAX_MEM_BYTES = 8 << 20
+
+
+def _unsupported_feature(message: str, pattern: str) -> str:
+    """The feature named by an RE2 parse error (``"invalid perl operator: (?="``); RE2
+    quotes only the operator's first characters (``(?P`` for ``(?P=name)``), so a short
+    quote is completed from the pattern."""
+    _, _, arg = message.partition(": ")
+    for prefix, feature in _RE2_FEATURES:
+        if arg.startswith(prefix) or arg.endswith(prefix):
+            return feature
+        if arg and prefix.startswith(arg) and prefix in pattern:
+            return feature
+    if len(arg) == 2 and arg[0] == "\\" and arg[1].isdigit():
+        return f"a backreference ({arg})"
+    if message.startswith("invalid repetition size"):
+        return f"a repetition count over 1000 ({arg})"
+    return ""
+
+
+def _compile_re2(text: str, flags: int) -> Any:
+    if flags & ~_RE_FLAGS_OK:
+        raise InvalidArgument(
+            f"invalid regular expression {text!r}: flags {flags:#x} include bits the "
+            "linear-time regex engine (RE2) does not support (VERBOSE, LOCALE, ...)"
+        )
+    options = re2.Options()
+    options.log_errors = False  # refusals are reported to the caller, not to stderr
+    options.never_capture = True  # only "is there a match" is asked
+    options.max_mem = _RE2_MAX_MEM_BYTES
+    options.dot_nl = bool(flags & re.DOTALL)
+    options.case_sensitive = not flags & re.IGNORECASE
+    source = ("(?m)" + text) if flags & re.MULTILINE else text
+    try:
+        return re2.compile(source.encode("utf-8", "surrogatepass"), options)
+    except re2.error as exc:
+        why = exc.args[0] if exc.args else exc
+        message = why.decode("utf-8", "replace") if isinstance(why, bytes) else str(why)
+        feature = _unsupported_feature(message, text)
+        if feature:
+            raise InvalidArgument(
+                f"invalid regular expression {text!r}: it uses {feature}, which the "
+                f"linear-time regex engine (RE2) does not support ({message})"
+            ) from None
+        raise InvalidArgument(f"invalid regular expression {text!r}: {message}") from None
 
 
 class SubstringComparator(ByteArrayComparable):

@@ -13,6 +13,9 @@ Format: docs/reference hbase-happybase.md section 3 (HBase ``ParseFilter``).  Gr
     arg       := 'quoted' | -?[0-9]+ | true | false (any case) | < <= = != >= >
     quoted    := "'" ( any char but "'" | "''" )* "'"
     comparator:= 'binary:v' | 'binaryprefix:v' | 'regexstring:v' | 'substring:v'
+                 (regexstring: RE2 syntax, see RegexStringComparator for the
+                 differences from Java's; an unsupported construct is a
+                 FilterSyntaxError naming it)
 
 Keywords are case-sensitive; SKIP/WHILE bind tightest, then AND, then OR.  A
 ``str`` is encoded as UTF-8 (HBase ``Bytes.toBytes``); ``bytes`` are read as
