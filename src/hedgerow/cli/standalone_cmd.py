@@ -143,10 +143,10 @@ def run(args: argparse.Namespace) -> int:
         data=args.data,
         host=args.bind,
         port=args.port,
+        thrift_options=_thrift_options(args.thrift_set),
         thrift_port=None if args.thrift_port < 0 else args.thrift_port,
         thrift_framed=args.thrift_framed,
         thrift_compact=args.thrift_compact,
-        thrift_options=_thrift_options(args.thrift_set),
     )
     if args.switch_interval > 0:
         sys.setswitchinterval(args.switch_interval)

@@ -37,12 +37,12 @@ class StandaloneConfig:
     port: int = 16000
     #: Thrift1 gateway port; None disables it
     thrift_port: int | None = 9090
-    thrift_framed: bool = False
-    thrift_compact: bool = False
-    scanner_lease_s: float = 60.0
     #: Thrift gateway limits by name (hedgerow.gateways.thrift.server.DEFAULTS), e.g.
     #: {"max_connections": 1000}; the gateway's defaults for the others
     thrift_options: Mapping[str, Any] = field(default_factory=dict)
+    thrift_framed: bool = False
+    thrift_compact: bool = False
+    scanner_lease_s: float = 60.0
 
 
 class StandaloneServer:
