@@ -363,6 +363,7 @@ def test_thread_count_is_bounded_by_the_pool(tmp_path: Any) -> None:
         ({"idle_timeout_s": 0}, "idle_timeout_s must be positive or None"),
         ({"handshake_timeout_s": -1.0}, "handshake_timeout_s"),
         ({"max_message_bytes": 1.5}, "max_message_bytes"),
+        ({"max_message_bytes": 2**31}, "max_message_bytes must be at most"),
     ],
 )
 def test_bad_settings_are_refused_naming_them(kw: dict[str, Any], match: str) -> None:

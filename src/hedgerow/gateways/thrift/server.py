@@ -107,6 +107,9 @@ TUNABLES = (
     "backlog",
 )
 
+#: Largest max_message_bytes: thriftpy2's C buffers and Thrift's lengths are i32.
+_MAX_MESSAGE_BYTES_LIMIT = 2**31 - 1 - 4
+
 #: Seconds between two warnings about refused connections (the ones in between
 #: are counted and reported with the next warning).
 REFUSAL_LOG_INTERVAL_S = 10.0
@@ -448,6 +451,11 @@ class ThriftServer:
             ("backlog", backlog),
         ):
             _check_count(name, value)
+        if max_message_bytes > _MAX_MESSAGE_BYTES_LIMIT:  # thriftpy2's buffers count in i32
+            raise InvalidArgument(
+                f"max_message_bytes must be at most {_MAX_MESSAGE_BYTES_LIMIT}, "
+                f"got {max_message_bytes}"
+            )
         proto: Any = importlib.import_module("thriftpy2.protocol")
         memory: Any = importlib.import_module("thriftpy2.transport.memory")
 
