@@ -259,3 +259,90 @@ def test_torn_wal_tail_opens_and_loses_only_the_torn_record(
     with hedgerow.connect(path) as c:
         assert c.table("other").row(b"x") == {b"cf:q": b"again"}
         assert len(_rows(c)) == N_ROWS
+
+
+# ---- region manifest ----------------------------------------------------------------------------
+
+M_ROWS = 50
+
+
+@pytest.fixture
+def flushed(tmp_path: Path) -> tuple[str, str, int, int]:
+    """A closed directory whose table's rows live only in a store file.
+
+    Returns (data dir, the region's manifest, offset and length of its last record: the
+    flush's edit that adds the store file, fsynced before the flush returned)."""
+    path = str(tmp_path / "db")
+    with hedgerow.connect(path, background=False) as c:
+        c.create_table("t", {"cf": {}})
+        t = c.table("t")
+        for i in range(M_ROWS):
+            t.put(b"row%02d" % i, {b"cf:q": b"value-%02d" % i})
+        region_dir = c.backend.region_server.online("t").regions[0].dir  # type: ignore[attr-defined]
+    hedgerow.connect(path).close()  # deletes the replayed WAL: rows live only in the store file
+    assert not any(b"row00" in p.read_bytes() for p in Path(path, "wal").iterdir())
+    manifest = os.path.join(region_dir, Path(region_dir, "CURRENT").read_text().strip())
+    recs = _records(manifest)
+    off, length = recs[-1]
+    assert b"cf" in Path(manifest).read_bytes()[off : off + length]  # adds the cf store file
+    return path, manifest, off, length
+
+
+# byte (relative to the last record) and bit to flip: crc, length (+256: past the end of the
+# file), length (smaller), type, first payload byte, last payload byte
+MANIFEST_FLIPS = {
+    "crc": (2, 3),
+    "length-past-eof": (5, 0),
+    "length-smaller": (4, 1),
+    "type": (8, 0),
+    "payload-first": (9, 4),
+    "payload-last": (-1, 6),
+}
+
+
+@pytest.mark.parametrize("where", list(MANIFEST_FLIPS))
+def test_bit_flip_in_the_last_manifest_record_refuses_to_open(
+    flushed: tuple[str, str, int, int], where: str
+) -> None:
+    """Issue 11 finding 8: this record was fsynced before the flush returned and the WAL
+    that held its rows was then deleted; dropping it as a torn tail opened a table of 0
+    rows. Now the open fails naming the manifest and the record's offset."""
+    path, manifest, off, length = flushed
+    rel, bit = MANIFEST_FLIPS[where]
+    at = off + (rel if rel >= 0 else length + rel)
+    data = bytearray(Path(manifest).read_bytes())
+    data[at] ^= 1 << bit
+    Path(manifest).write_bytes(bytes(data))
+    for _ in range(2):  # the refused open changed nothing: it fails the same way again
+        with pytest.raises(hedgerow.CorruptionError) as ei:
+            hedgerow.connect(path)
+        assert (ei.value.path, ei.value.offset) == (manifest, off)
+        assert manifest in str(ei.value) and f"offset {off}" in str(ei.value)
+    assert Path(manifest).read_bytes() == bytes(data)
+
+
+# what a crash during a later manifest append can leave after the last record
+MANIFEST_TORN = {
+    "5-header-bytes": lambda rec: rec[:5],
+    "header": lambda rec: rec[:9],
+    "header+1": lambda rec: rec[:10],
+    "all-but-3": lambda rec: rec[:-3],
+    "zero-filled": lambda rec: bytes(4096),
+}
+
+
+@pytest.mark.parametrize("shape", list(MANIFEST_TORN))
+def test_torn_manifest_tail_is_dropped_and_every_row_is_there(
+    flushed: tuple[str, str, int, int], shape: str
+) -> None:
+    path, manifest, off, length = flushed
+    data = Path(manifest).read_bytes()
+    # a copy of the last record stands for the append that never finished
+    Path(manifest).write_bytes(data + MANIFEST_TORN[shape](data[off : off + length]))
+    with hedgerow.connect(path) as c:
+        assert _rows(c) == {b"row%02d" % i: b"value-%02d" % i for i in range(M_ROWS)}
+        c.table("t").put(b"new", {b"cf:q": b"x"})
+    # the torn manifest was replaced before anything was appended to it
+    assert not os.path.exists(manifest)
+    with hedgerow.connect(path) as c:
+        assert len(_rows(c)) == M_ROWS + 1

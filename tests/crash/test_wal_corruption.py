@@ -130,3 +130,79 @@ def test_torn_tails_from_partial_writes_across_restarts(tmp_path: Path) -> None:
     recovered = [e.seq for _, _, e in read_wal_dir(fs, wal_dir, report=report)]
     assert recovered == acked
     assert len(report.torn_tails) == 4
+
+
+def _write_ten(wal_dir: str) -> tuple[str, list[int], list[int]]:
+    """Ten FSYNC_WAL edits in one file; (path, seqs, record offsets)."""
+    from hedgerow.storage.wal import Durability
+
+    fs = LocalFS()
+    wal = WriteAheadLog(fs, wal_dir)
+    for seq in range(1, 11):
+        edit = WalEdit("r", seq, [(b"k%d" % seq, [(b"cf", b"q", seq, 4, b"x" * 300)])])
+        wal.sync(wal.append(edit), Durability.FSYNC_WAL)
+    path = wal.current_file
+    wal.close()
+    offsets = [off for _, off, _ in read_wal_dir(fs, wal_dir)]
+    return path, list(range(1, 11)), offsets
+
+
+def _sector_in(data: bytes, last: int) -> int:
+    """The first 512-byte boundary inside the record at ``last`` (the last one)."""
+    b = (last + 9 + 511) // 512 * 512
+    assert b < len(data), (last, len(data))
+    return b
+
+
+# what a power cut can leave where the last append (not yet fsynced) was being written
+_POWER_CUT_TAILS = {
+    # the length made it to disk but the payload pages did not (or hold other data)
+    "complete-length-garbage": lambda d, last: d[: last + 9] + bytes(range(256)) * 2,
+    "zero-filled-extension": lambda d, last: d + bytes(4096),
+    "zeros-from-a-sector": lambda d, last: (
+        d[: _sector_in(d, last)] + bytes(len(d) - _sector_in(d, last))
+    ),
+    "cut-mid-payload": lambda d, last: d[: last + 40],
+}
+
+
+@pytest.mark.parametrize("shape", list(_POWER_CUT_TAILS))
+def test_power_cut_leftovers_at_the_wal_tail_are_torn_tails(tmp_path: Path, shape: str) -> None:
+    """The WAL keeps a lenient tail rule (docs/formats/wal.md): records after its last fsync
+    (SYNC_WAL/ASYNC_WAL) may be partly written after a power cut, so even a complete-length
+    bad last record is a torn tail. Everything before it reads back."""
+    wal_dir = str(tmp_path / "wal")
+    path, seqs, offsets = _write_ten(wal_dir)
+    data = Path(path).read_bytes()
+    torn = _POWER_CUT_TAILS[shape](data, offsets[-1])
+    Path(path).write_bytes(torn)
+    report = RecoveryReport()
+    got = [e.seq for _, _, e in read_wal_dir(LocalFS(), wal_dir, report=report)]
+    keep = seqs if shape == "zero-filled-extension" else seqs[:-1]
+    assert got == keep
+    start = len(data) if shape == "zero-filled-extension" else offsets[-1]
+    assert report.torn_tails == [(path, start, len(torn) - start)]
+    assert report.skipped == []
+
+
+def test_damaged_length_of_the_last_wal_record_is_corruption(tmp_path: Path) -> None:
+    """A power cut cannot write a record whose crc matches the bytes up to the end of the
+    file under a wrong length: that is a damaged length field, so even the WAL refuses it
+    (naming file and offset); skip_corruption skips it."""
+    from hedgerow.errors import CorruptionError
+
+    wal_dir = str(tmp_path / "wal")
+    path, seqs, offsets = _write_ten(wal_dir)
+    data = bytearray(Path(path).read_bytes())
+    data[offsets[-1] + 5] ^= 0x04  # length + 1024: past the end of the file
+    Path(path).write_bytes(bytes(data))
+    with pytest.raises(CorruptionError) as info:
+        list(read_wal_dir(LocalFS(), wal_dir))
+    assert (info.value.path, info.value.offset) == (path, offsets[-1])
+    assert "length field" in str(info.value)
+    report = RecoveryReport()
+    got = [
+        e.seq for _, _, e in read_wal_dir(LocalFS(), wal_dir, skip_corruption=True, report=report)
+    ]
+    assert got == seqs[:-1]
+    assert report.skipped == [(path, offsets[-1], len(data) - offsets[-1])]

@@ -49,6 +49,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--thrift-framed", action="store_true", help="framed Thrift transport")
     p.add_argument("--thrift-compact", action="store_true", help="compact Thrift protocol")
     p.add_argument(
+        "--thrift-set",
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="a Thrift gateway limit (repeatable; 0 turns a timeout off): "
+        + ", ".join(f"{k} (default {v})" for k, v in _thrift_defaults().items()),
+    )
+    p.add_argument(
         "--bind",
         default="127.0.0.1",
         metavar="ADDR",
@@ -88,6 +96,35 @@ def add_parser(sub: Any) -> None:
     )
 
 
+def _thrift_defaults() -> dict[str, Any]:
+    from hedgerow.gateways.thrift.server import DEFAULTS, TUNABLES
+
+    return {k: DEFAULTS[k] for k in TUNABLES}
+
+
+def _thrift_options(pairs: list[str]) -> dict[str, Any]:
+    from hedgerow.errors import InvalidArgument
+
+    defaults = _thrift_defaults()
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or name not in defaults:
+            raise InvalidArgument(
+                f"--thrift-set expects OPTION=VALUE with OPTION one of "
+                f"{', '.join(sorted(defaults))}; got {pair!r}"
+            )
+        try:
+            if isinstance(defaults[name], float) or name.endswith("_s"):
+                seconds = float(raw)
+                out[name] = seconds if seconds > 0 or name == "scanner_lease_s" else None
+            else:
+                out[name] = int(raw)
+        except ValueError:
+            raise InvalidArgument(f"--thrift-set {name} expects a number, got {raw!r}") from None
+    return out
+
+
 def _engine_options(pairs: list[str]) -> dict[str, Any]:
     from hedgerow.engine import DEFAULTS
     from hedgerow.errors import InvalidArgument
@@ -122,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         data=args.data,
         host=args.bind,
         port=args.port,
+        thrift_options=_thrift_options(args.thrift_set),
         thrift_port=None if args.thrift_port < 0 else args.thrift_port,
         thrift_framed=args.thrift_framed,
         thrift_compact=args.thrift_compact,

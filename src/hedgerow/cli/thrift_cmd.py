@@ -52,20 +52,82 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--framed", action="store_true", help="framed transport (default buffered)")
     p.add_argument("--compact", action="store_true", help="compact protocol (default binary)")
+    d = _defaults()
     p.add_argument(
         "--scanner-lease",
         type=float,
-        default=60.0,
+        default=d["scanner_lease_s"],
         metavar="SECONDS",
-        help="close scanners idle this long (default 60)",
+        help=f"close scanners idle this long (default {d['scanner_lease_s']:g})",
     )
-    p.add_argument(
+    limits = p.add_argument_group(
+        "connections and limits",
+        "The gateway serves every client with WORKERS + 1 threads, however many connect; see "
+        "docs/design/thrift-gateway.md. Timeouts of 0 mean never.",
+    )
+    limits.add_argument(
+        "--workers",
+        type=int,
+        default=d["workers"],
+        metavar="N",
+        help=f"threads that run requests (default {d['workers']})",
+    )
+    limits.add_argument(
+        "--max-connections",
+        type=int,
+        default=d["max_connections"],
+        metavar="N",
+        help="open client connections; more are closed at once, with a warning "
+        f"(default {d['max_connections']})",
+    )
+    limits.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=d["handshake_timeout_s"],
+        metavar="SECONDS",
+        help="close a new connection that sends no whole request this long "
+        f"(default {d['handshake_timeout_s']:g})",
+    )
+    limits.add_argument(
         "--idle-timeout",
         type=float,
-        default=0.0,
+        default=d["idle_timeout_s"],
         metavar="SECONDS",
-        help="close client connections idle this long; 0 keeps them open (default 0)",
+        help=f"close connections idle this long between requests (default {d['idle_timeout_s']:g})",
     )
+    limits.add_argument(
+        "--request-timeout",
+        type=float,
+        default=d["request_timeout_s"],
+        metavar="SECONDS",
+        help="close a connection that takes longer to send one request, or to take one "
+        f"answer (default {d['request_timeout_s']:g})",
+    )
+    limits.add_argument(
+        "--max-message-bytes",
+        type=int,
+        default=d["max_message_bytes"],
+        metavar="BYTES",
+        help=f"largest request (framed: frame) (default {d['max_message_bytes']})",
+    )
+    limits.add_argument(
+        "--max-message-values",
+        type=int,
+        default=d["max_message_values"],
+        metavar="N",
+        help="most values (fields, list elements, map entries) in one request "
+        f"(default {d['max_message_values']})",
+    )
+
+
+def _defaults() -> dict[str, Any]:
+    from hedgerow.gateways.thrift.server import DEFAULTS
+
+    return DEFAULTS
+
+
+def _timeout(seconds: float) -> float | None:
+    return seconds if seconds > 0 else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +143,13 @@ def run(args: argparse.Namespace) -> int:
             framed=args.framed,
             compact=args.compact,
             scanner_lease_s=args.scanner_lease,
-            idle_timeout_s=args.idle_timeout or None,
+            workers=args.workers,
+            max_connections=args.max_connections,
+            handshake_timeout_s=_timeout(args.handshake_timeout),
+            idle_timeout_s=_timeout(args.idle_timeout),
+            request_timeout_s=_timeout(args.request_timeout),
+            max_message_bytes=args.max_message_bytes,
+            max_message_values=args.max_message_values,
         ).start()
     except BaseException:
         conn.close()

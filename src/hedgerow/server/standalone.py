@@ -17,7 +17,8 @@ engine is thread-safe.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from hedgerow.client.connection import Connection
@@ -36,6 +37,9 @@ class StandaloneConfig:
     port: int = 16000
     #: Thrift1 gateway port; None disables it
     thrift_port: int | None = 9090
+    #: Thrift gateway limits by name (hedgerow.gateways.thrift.server.DEFAULTS), e.g.
+    #: {"max_connections": 1000}; the gateway's defaults for the others
+    thrift_options: Mapping[str, Any] = field(default_factory=dict)
     thrift_framed: bool = False
     thrift_compact: bool = False
     scanner_lease_s: float = 60.0
@@ -100,7 +104,7 @@ class StandaloneServer:
                     port=cfg.thrift_port,
                     framed=cfg.thrift_framed,
                     compact=cfg.thrift_compact,
-                    scanner_lease_s=cfg.scanner_lease_s,
+                    **{"scanner_lease_s": cfg.scanner_lease_s, **cfg.thrift_options},
                 ).start()
                 self.thrift_address = self._thrift.address
                 lines.append(self._thrift.describe())

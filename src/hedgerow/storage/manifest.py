@@ -14,8 +14,12 @@ Invariants: the state equals the fold of every committed record of the manifest
 CURRENT names; an edit is committed once its record is fsynced; every live file
 number and every number ever returned by ``allocate_file_number`` in an earlier
 process that reached a committed edit is < the persisted next_file_number;
-flushed_seq never decreases; a torn last record (never acknowledged) is
-dropped and the manifest rewritten before anything is appended.
+flushed_seq never decreases; a torn last record (cut off by the end of the
+file or zero-filled: an append whose fsync never returned, so never
+acknowledged) is dropped and the manifest rewritten before anything is
+appended; any other bad record, the last one included, is corruption (an
+append that did not finish leaves a cut-off or zero-filled tail, not a
+complete record with a bad checksum).
 Concurrency: thread-safe; ``apply`` and ``allocate_file_number`` are guarded by
 ``self._lock`` (one record write + fsync per apply, serialised).
 Hot path: no (one apply per flush or compaction).
@@ -156,6 +160,10 @@ def _replay(fs: FileSystem, path: str, report: RecoveryReport) -> ManifestState:
         magic=MANIFEST_MAGIC,
         version=MANIFEST_VERSION,
         record_types=_TYPES,
+        # strict: each record is fsynced before apply returns, so a complete record that
+        # fails its crc is damage to an acknowledged edit, never a torn write
+        # (docs/formats/manifest.md#corruption-and-recovery-rules)
+        lenient_tail=False,
         report=report,
         logger=_log,
     ):

@@ -3,7 +3,8 @@
 Role: recovery. ``read_wal_dir`` yields every edit of a WAL directory in file
 order (the region server replays them); ``read_log_file`` is the record-level
 reader the manifest replay shares.
-Format: docs/formats/wal.md#record and #recovery (authoritative). Summary::
+Format: docs/formats/wal.md#corruption-and-recovery-rules (authoritative) and
+docs/formats/manifest.md#corruption-and-recovery-rules. Summary::
 
     header := magic:8 bytes version:u32le
     record := crc32c(type + payload):u32le len:u32le type:u8 payload
@@ -11,9 +12,18 @@ Format: docs/formats/wal.md#record and #recovery (authoritative). Summary::
     and the crc matches.
     At an invalid record at offset p the reader scans forward byte by byte for
     the next offset q holding a valid record:
-      no such q    -> torn tail: bytes p..EOF dropped, reported, not an error
       q exists     -> corruption: CorruptionError(path, p), or with
                       skip_corruption: logged at ERROR, bytes p..q skipped
+      no such q    -> the record at p is the last one; it is a torn tail
+                      (bytes p..EOF dropped, warned about, not an error) iff
+                        its header or payload is cut off by EOF (and the crc
+                        does not match the bytes up to EOF: that would be a
+                        damaged length, not a torn write), or
+                        the file is zero from p, or from a 512-byte boundary
+                        inside the record, to EOF (never-written sectors), or
+                        lenient_tail (the WAL: see wal.md for why);
+                      otherwise (a complete record that fails its check: the
+                      manifest) corruption as above, skipped to EOF.
 Invariants: every record yielded passed its crc; offsets are file offsets of the
 record header.
 Concurrency: stateless functions; a RecoveryReport is filled by one reader.
@@ -115,14 +125,20 @@ def read_log_file(
     version: int,
     record_types: frozenset[int],
     skip_corruption: bool = False,
+    lenient_tail: bool = False,
     report: RecoveryReport | None = None,
     logger: logging.Logger = _log,
 ) -> Iterator[tuple[int, int, memoryview]]:
     """Yield ``(offset, record_type, payload)`` for each valid record of one log file.
 
-    Cost: reads the whole file once. Raises CorruptionError (bad magic, or
-    corruption followed by valid records unless ``skip_corruption``) and
-    FormatVersionError (unknown version).
+    A bad last record is a torn tail (dropped, logged as a warning, recorded in
+    ``report.torn_tails``) when it is cut off by the end of the file or the file
+    is zero-filled from it to the end; a *complete* bad last record is corruption,
+    unless ``lenient_tail`` (the WAL, whose tail may hold records that were never
+    fsynced) also counts it as torn. Cost: reads the whole file once. Raises
+    CorruptionError naming file and offset (bad magic; a bad record followed by
+    valid ones, or a complete bad last record, unless ``skip_corruption``, which
+    logs at ERROR and skips it) and FormatVersionError (unknown version).
     """
     if report is None:
         report = RecoveryReport()
@@ -161,26 +177,75 @@ def read_log_file(
         reason = _describe_bad(data, pos, record_types)
         q = _next_valid(data, pos + 1, record_types)
         if q < 0:
-            logger.warning(
-                "%s: torn tail at offset %d (%s), %d bytes dropped", path, pos, reason, n - pos
-            )
-            report.torn_tails.append((path, pos, n - pos))
-            return
+            verdict, why = _last_record_verdict(data, pos)
+            if verdict == "complete" and lenient_tail:
+                verdict, why = "torn", f"{why}, but this log's tail may never have been synced"
+            if verdict == "torn":
+                logger.warning(
+                    "%s: torn tail at offset %d (%s; %s), %d bytes dropped",
+                    path,
+                    pos,
+                    reason,
+                    why,
+                    n - pos,
+                )
+                report.torn_tails.append((path, pos, n - pos))
+                return
+            detail = f"log record {reason}; it is the last record but not a torn write ({why})"
+            q = n
+        else:
+            detail = f"log record {reason}; valid records follow at offset {q}"
         if not skip_corruption:
-            raise CorruptionError(
-                f"log record {reason}; valid records follow at offset {q}", path, pos
-            )
+            raise CorruptionError(detail, path, pos)
         logger.error(
-            "%s: CORRUPTION at offset %d (%s): skipping %d bytes to the next valid record "
-            "at offset %d; data in between is LOST",
+            "%s: CORRUPTION at offset %d (%s): skipping %d bytes to %s at offset %d; "
+            "data in between is LOST",
             path,
             pos,
-            reason,
+            detail,
             q - pos,
+            "the next valid record" if q < n else "the end of the file",
             q,
         )
         report.skipped.append((path, pos, q - pos))
         pos = q
+
+
+#: Granularity at which a power cut can leave a written file's later part unwritten
+#: (zeros): the disk sector. 4 KiB pages and file-system blocks are multiples of it.
+_SECTOR_BYTES = 512
+
+
+def _last_record_verdict(data: bytes, pos: int) -> tuple[str, str]:
+    """``(verdict, why)`` for the bad last record at ``pos``.
+
+    ``torn``: an append that did not fully reach the file: its header or payload
+    is cut off by the end of the file, or the file reads as zeros from the record,
+    or from a sector boundary inside it, to the end (a file system that extended
+    the file before its data reached the disk). ``complete``: its length fits in
+    the file, so the bad check is damage (or, in a log whose tail was never
+    synced, a power cut's leftovers). ``damaged``: cut off, but its crc matches the
+    bytes up to the end of the file: the record is whole and its length is wrong.
+    """
+    n = len(data)
+    zeros_from = pos + len(data[pos:].rstrip(b"\0"))  # data[zeros_from:] is all zero
+    if zeros_from == pos:
+        return "torn", "zero-filled to the end of the file"
+    if n - pos < RECORD_HEADER_SIZE:
+        return "torn", "cut off by the end of the file"
+    crc, length, rtype = _unpack_header(data, pos)
+    end = pos + RECORD_HEADER_SIZE + length
+    boundary = -(-zeros_from // _SECTOR_BYTES) * _SECTOR_BYTES  # round up to a sector
+    if boundary < min(end, n):
+        return "torn", f"zero-filled from the sector boundary at offset {boundary} to the end"
+    if end <= n:
+        return "complete", f"it is complete, ending at offset {end} within the file"
+    if record_crc(rtype, memoryview(data)[pos + RECORD_HEADER_SIZE :]) == crc:
+        return "damaged", (
+            f"its checksum matches the {n - pos - RECORD_HEADER_SIZE} payload bytes up to "
+            f"the end of the file, so its length field ({length}) is damaged"
+        )
+    return "torn", "cut off by the end of the file"
 
 
 def _describe_bad(data: bytes, pos: int, types: frozenset[int]) -> str:
@@ -207,7 +272,8 @@ def read_wal_file(
     skip_corruption: bool = False,
     report: RecoveryReport | None = None,
 ) -> Iterator[tuple[int, WalEdit]]:
-    """Yield ``(offset, edit)`` for every edit of one WAL file (rules as ``read_log_file``)."""
+    """Yield ``(offset, edit)`` for every edit of one WAL file (``read_log_file``'s rules,
+    with ``lenient_tail``)."""
     for offset, _, payload in read_log_file(
         fs,
         path,
@@ -215,6 +281,9 @@ def read_wal_file(
         version=WAL_VERSION,
         record_types=_WAL_TYPES,
         skip_corruption=skip_corruption,
+        # records after the last fsync (SYNC/ASYNC durability) may be partly written
+        # garbage after a power cut: docs/formats/wal.md#corruption-and-recovery-rules
+        lenient_tail=True,
         report=report,
     ):
         try:

@@ -328,6 +328,117 @@ def test_flipped_byte_in_the_middle_raises_naming_file_and_offset(tmp_path: Path
         assert (info.value.path, info.value.offset) == (path, bad), i
 
 
+def _with_bytes(src: str, d: str, data: bytes) -> str:
+    """A copy of region dir ``src`` whose MANIFEST-000001 holds ``data``; its path."""
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(src, d)
+    path = os.path.join(d, "MANIFEST-000001")
+    Path(path).write_bytes(data)
+    return path
+
+
+def test_every_one_bit_flip_in_the_last_record_raises_naming_file_and_offset(
+    tmp_path: Path,
+) -> None:
+    """Issue 11 finding 8: the last record was fsynced (apply returned), so a bad bit in
+    it is corruption, not a torn write. Every bit of it: crc, length (a larger length
+    runs past the end of the file, but the crc matches the bytes up to it), type, payload.
+    The old reader dropped every one of these as a torn tail (state = states[-2])."""
+    src = region_dir(tmp_path, "src")
+    _, offsets = _build(src)
+    data = Path(src, "MANIFEST-000001").read_bytes()
+    last = offsets[-1]
+    assert len(data) - last > 40  # header + a payload worth flipping
+    for i in range(last, len(data)):
+        for bit in range(8):
+            flipped = bytearray(data)
+            flipped[i] ^= 1 << bit
+            path = _with_bytes(src, region_dir(tmp_path, "flip"), bytes(flipped))
+            with pytest.raises(CorruptionError) as info:
+                Manifest.open(FS, os.path.dirname(path), create=False)
+            assert (info.value.path, info.value.offset) == (path, last), (i, bit)
+            assert path in str(info.value) and f"offset {last}" in str(info.value)
+            assert "not a torn write" in str(info.value)
+
+
+def test_damaged_length_of_the_last_record_is_named_in_the_error(tmp_path: Path) -> None:
+    src = region_dir(tmp_path, "src")
+    _, offsets = _build(src)
+    data = bytearray(Path(src, "MANIFEST-000001").read_bytes())
+    data[offsets[-1] + 6] ^= 0x01  # length + 65536: past the end of the file
+    path = _with_bytes(src, region_dir(tmp_path, "len"), bytes(data))
+    with pytest.raises(CorruptionError, match="length field .* is damaged"):
+        replay_manifest(FS, os.path.dirname(path))
+
+
+@pytest.mark.parametrize("extra", [1, 9, 100, 4096])
+def test_zero_filled_tail_after_the_last_record_is_torn(tmp_path: Path, extra: int) -> None:
+    """A file system that extended the file before writing the data reads as zeros."""
+    src = region_dir(tmp_path, "src")
+    states, _ = _build(src)
+    data = Path(src, "MANIFEST-000001").read_bytes()
+    path = _with_bytes(src, region_dir(tmp_path, "z"), data + bytes(extra))
+    m = Manifest.open(FS, os.path.dirname(path), create=False)
+    assert m.state == states[-1]
+    assert m.recovery_report.torn_tails == [(path, len(data), extra)]
+    m.close()
+
+
+def _build_big_last(d: str) -> tuple[list[ManifestState], list[int]]:
+    """As ``_build``, but the last record spans several 512-byte sectors."""
+    states, offsets = _build(d)
+    m = Manifest.open(FS, d, create=False)
+    offsets.append(os.path.getsize(m.path))
+    files = [meta(b"cf", m.allocate_file_number()) for _ in range(40)]
+    m.apply(VersionEdit(added_files=files))
+    states.append(m.state)
+    m.close()
+    return states, offsets
+
+
+def test_zero_filled_from_a_sector_boundary_inside_the_last_record_is_torn(
+    tmp_path: Path,
+) -> None:
+    """A power cut can persist the first sectors of an append and not the rest, which
+    then read as zeros; zeros that start anywhere else are a bad checksum: corruption."""
+    src = region_dir(tmp_path, "src")
+    states, offsets = _build_big_last(src)
+    data = Path(src, "MANIFEST-000001").read_bytes()
+    last = offsets[-1]
+    boundaries = [b for b in range(512, len(data), 512) if last + 9 < b]
+    assert len(boundaries) >= 2, (last, len(data))
+    for b in boundaries:
+        path = _with_bytes(src, region_dir(tmp_path, "z"), data[:b] + bytes(len(data) - b))
+        m = Manifest.open(FS, os.path.dirname(path), create=False)
+        assert m.state == states[-2], b
+        assert m.recovery_report.torn_tails == [(path, last, len(data) - last)]
+        m.close()
+    # zeros from just after the last boundary to the end: no sector is zero, so this is
+    # a complete record with a bad checksum
+    b = boundaries[-1]
+    assert len(data) - b > 2
+    rest = bytes([data[b] or 1]) + bytes(len(data) - b - 1)
+    path = _with_bytes(src, region_dir(tmp_path, "z"), data[:b] + rest)
+    with pytest.raises(CorruptionError) as info:
+        Manifest.open(FS, os.path.dirname(path), create=False)
+    assert (info.value.path, info.value.offset) == (path, last)
+
+
+def test_torn_tail_at_several_cut_points_is_dropped(tmp_path: Path) -> None:
+    """Cut points inside the header, at its end, inside the payload and one byte short,
+    of an append after the last record: all torn, the previous state is kept."""
+    src = region_dir(tmp_path, "src")
+    states, offsets = _build_big_last(src)
+    data = Path(src, "MANIFEST-000001").read_bytes()
+    last = offsets[-1]
+    for cut in (last + 1, last + 8, last + 9, last + 10, (last + len(data)) // 2, len(data) - 1):
+        path = _with_bytes(src, region_dir(tmp_path, "cut"), data[:cut])
+        m = Manifest.open(FS, os.path.dirname(path), create=False)
+        assert m.state == states[-2], cut
+        assert m.recovery_report.torn_tails == [(path, last, cut - last)]
+        m.close()
+
+
 def test_unknown_manifest_version(tmp_path: Path) -> None:
     d = region_dir(tmp_path)
     Manifest.open(FS, d, create=True).close()
