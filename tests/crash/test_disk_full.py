@@ -1,6 +1,6 @@
-"""Disk full on a real filesystem: ``hedgerow standalone`` on a 16 MiB tmpfs (issue 11, acceptance 3).
+"""Disk full on a real filesystem: ``hedgerow standalone`` on a 24 MiB tmpfs (issue 11, acceptance 3).
 
-The test mounts a tmpfs of its own (``mount -t tmpfs -o size=16m``; skipped with
+The test mounts a tmpfs of its own (``mount -t tmpfs -o size=24m``; skipped with
 the reason when mounting is not permitted), fills 4 MiB of it with a ballast file,
 and starts ``hedgerow standalone`` on a data directory there (small flush and WAL
 roll sizes, so flushes, compactions and rolls all meet the full disk). Then:
@@ -41,8 +41,8 @@ from hedgerow.errors import HedgerowError
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-FS_MIB = 16
-BALLAST_MIB = 4
+FS_MIB = 24
+BALLAST_MIB = 10
 VALUE_BYTES = 2000
 WRITERS = 3
 FILL_S = 90  # the disk must be full within this
