@@ -922,21 +922,20 @@ class Region:
             with self._unrecorded_lock:
                 self._unrecorded.extend(paths)
             return
-        for path in paths:
-            try:
-                self.fs.remove(path)
-            except OSError:
-                log.warning("could not remove unused store file %s (removed at next open)", path)
+        self._remove_unused(paths)
 
     def _delete_unrecorded(self) -> None:
         # after a successful manifest edit: no failed edit can come back any more
         with self._unrecorded_lock:
             paths, self._unrecorded = self._unrecorded, []
+        self._remove_unused(paths)
+
+    def _remove_unused(self, paths: list[str]) -> None:
         for path in paths:
             try:
                 self.fs.remove(path)
-            except OSError:
-                log.warning("could not remove unused store file %s (removed at next open)", path)
+            except OSError as e:  # no manifest names it: only space is lost
+                log.warning("could not remove unused store file %s: %r", path, e)
 
     # ---- compaction --------------------------------------------------------------------------
     def needs_compaction(self, min_files: int) -> bool:

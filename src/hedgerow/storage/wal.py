@@ -601,7 +601,8 @@ class WriteAheadLog:
                 )
                 self._sync_busy = False
                 self._wake()
-            raise self._broken_error_unlocked(e) from e
+                error = self._broken_error()
+            raise error from e
         with self._lock:
             self._writer = writer
             self._file_bytes = writer.size()
@@ -626,12 +627,6 @@ class WriteAheadLog:
         _log.info("rolled write-ahead log to %s", writer.path)
         failpoints.hit("storage.wal.after_roll")
         return obsolete
-
-    def _broken_error_unlocked(self, cause: BaseException) -> StorageError:
-        with self._lock:
-            if self._broken is not None:
-                return self._broken_error()
-        return storage_error(cause, f"creating a write-ahead log file in {self._dir}")
 
     def roll(self) -> None:
         """Start a new file now (the old one is fsynced and closed; 2 fsyncs + 1 dir fsync)."""
