@@ -154,7 +154,9 @@ class Store:
         if f._obsolete:
             try:
                 self.fs.remove(f.path)
-            except OSError as e:  # only space is lost (no manifest names it); never a reader's error
+            except (
+                OSError
+            ) as e:  # only space is lost (no manifest names it); never a reader's error
                 log.warning("could not delete obsolete store file %s: %r", f.path, e)
 
     def close(self) -> None:
