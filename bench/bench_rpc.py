@@ -56,6 +56,7 @@ def main() -> None:
     port = q.get(timeout=60)
     from hedgerow.model.read_spec import ReadSpec
     from hedgerow.rpc import MessageType, RpcBackend, SocketTransport
+    from hedgerow.rpc.operations import Operations as Ops
 
     tr = SocketTransport("127.0.0.1", port)
     b = RpcBackend(tr)
@@ -63,7 +64,10 @@ def main() -> None:
     print(f"{'op':<14}{'count':>8}{'p50 us':>10}{'p90 us':>10}{'p99 us':>10}{'max us':>10}")
     for name, fn in [
         ("ping", lambda: tr.call(MessageType.PING, b"\xc0")),
-        ("get" + ("(inline)" if args.inline_get else ""), lambda: b.get("t", b"r0001", spec)),
+        (
+            "get" + ("(inline)" if args.inline_get else ""),
+            lambda: b.call(Ops.get, "t", b"r0001", spec),
+        ),
     ]:
         for _ in range(2000):
             fn()

@@ -104,7 +104,7 @@ def connect(
 
     engine = Engine(path, EngineConfig.from_options(options), clock=clock)
     return Connection(
-        engine,  # type: ignore[arg-type]
+        engine,
         table_prefix=table_prefix,
         table_prefix_separator=table_prefix_separator,
     )
@@ -119,7 +119,7 @@ def _connect_remote(
     host, port = _remote_address(url, options)
     transport = SocketTransport(host, port, **options)
     return Connection(
-        RpcBackend(transport),  # type: ignore[arg-type]
+        RpcBackend(transport),
         table_prefix=table_prefix,
         table_prefix_separator=separator,
     )

@@ -20,15 +20,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hedgerow.client.aio import (
-    AsyncAdmin,
-    AsyncBackend,
-    AsyncBatch,
-    AsyncConnection,
-    AsyncScan,
-    AsyncTable,
-    ThreadedBackend,
-)
+from hedgerow.client.admin import AsyncAdmin
+from hedgerow.client.backend import AsyncBackend, ThreadedBackend
+from hedgerow.client.batch import AsyncBatch
+from hedgerow.client.connection import AsyncConnection
+from hedgerow.client.table import AsyncScan, AsyncTable
 
 __all__ = [
     "AsyncAdmin",
@@ -67,7 +63,7 @@ def connect(
         host, port = _remote_address(path, options)
         remote = AsyncRpcBackend(AsyncSocketTransport(host, port, **options))
         return AsyncConnection(
-            remote,  # type: ignore[arg-type]
+            remote,
             table_prefix=table_prefix,
             table_prefix_separator=table_prefix_separator,
         )
@@ -75,7 +71,7 @@ def connect(
 
     engine = Engine(path, EngineConfig.from_options(options), clock=clock)
     return AsyncConnection(
-        ThreadedBackend(engine),  # type: ignore[arg-type]
+        ThreadedBackend(engine),
         table_prefix=table_prefix,
         table_prefix_separator=table_prefix_separator,
     )

@@ -34,8 +34,9 @@ from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb
 from hedgerow.rpc.codes import DeadlineExceeded
 from hedgerow.rpc.framing import encode_frame, encode_preamble
+from hedgerow.rpc.operations import MessageType
 from hedgerow.rpc.transport import SocketTransport
-from hedgerow.rpc.wire_format import PREAMBLE_SIZE, MessageType
+from hedgerow.rpc.wire_format import PREAMBLE_SIZE
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,8 @@ from hedgerow.rpc import RpcServer
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb, unpackb
 from hedgerow.rpc.framing import AnswerAssembler, FrameDecoder, encode_frame, encode_preamble
-from hedgerow.rpc.wire_format import FrameFlag, MessageType
+from hedgerow.rpc.operations import MessageType
+from hedgerow.rpc.wire_format import FrameFlag
 
 VALUE = b"v" * (1 << 20)
 GETS = 200

@@ -32,7 +32,8 @@ from hedgerow.rpc import DeadlineExceeded, RpcBackend, RpcServer, SocketTranspor
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb
 from hedgerow.rpc.dispatch import Dispatcher
-from hedgerow.rpc.wire_format import MessageType
+from hedgerow.rpc.operations import MessageType
+from hedgerow.rpc.operations import Operations as Ops
 
 
 def _engine(path: Path, rows: int, value: bytes) -> Engine:
@@ -62,7 +63,7 @@ def test_catastrophic_regex_answers_at_once_and_stalls_nobody(tmp_path: Path) ->
         def scan() -> None:
             spec = ReadSpec(filter=parse_filter("ValueFilter(=, 'regexstring:(a+)+$')"))
             try:
-                result["rows"] = list(scanner.scan("t", ScanRange(), spec))
+                result["rows"] = list(scanner.call(Ops.scan, "t", ScanRange(), spec))
             except Exception as exc:
                 result["error"] = exc
 
@@ -96,11 +97,11 @@ def test_a_scan_past_its_deadline_frees_its_worker(tmp_path: Path) -> None:
         started = time.perf_counter()
         with pytest.raises(DeadlineExceeded):
             list(
-                client.scan("t", ScanRange(), ReadSpec(filter=parse_filter(heavy)))
+                client.call(Ops.scan, "t", ScanRange(), ReadSpec(filter=parse_filter(heavy)))
             )  # ~2-4 s of work
         assert time.perf_counter() - started < 1.5
         got = time.perf_counter()
-        assert other.get("t", b"r000001", ReadSpec())[0].value == b"x" * 29
+        assert other.call(Ops.get, "t", b"r000001", ReadSpec())[0].value == b"x" * 29
         assert time.perf_counter() - got < 1.0
         assert server.dispatcher.open_scanners == 0  # the stopped scanner was closed
     finally:

@@ -22,7 +22,8 @@ from hedgerow.rpc import AnswerTooLarge, AsyncSocketTransport, RpcServer
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb, unpackb
 from hedgerow.rpc.framing import FrameDecoder, encode_frame, encode_preamble
-from hedgerow.rpc.wire_format import FrameFlag, MessageType
+from hedgerow.rpc.operations import MessageType
+from hedgerow.rpc.wire_format import FrameFlag
 
 CELL = 10 * 1024 * 1024
 CELLS = 7

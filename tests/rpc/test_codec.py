@@ -25,7 +25,7 @@ from hedgerow.model.schema import ColumnFamilyDescriptor, TableDescriptor
 from hedgerow.rpc import codec
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codes import RPC_ERROR_CLASSES, ProtocolError, class_for_code
-from hedgerow.rpc.wire_format import MessageType
+from hedgerow.rpc.operations import MESSAGES, MessageType
 
 
 def wire(obj):  # through real msgpack bytes
@@ -278,14 +278,14 @@ def test_every_message_type_round_trips() -> None:
     ]
     for msg in samples:
         assert type(msg).from_wire(wire(msg.to_wire())) == msg
-    used = {c for pair in m.CALLS.values() for c in pair}
+    used = {c for pair in MESSAGES.values() for c in pair}
     assert used <= {type(x) for x in samples}
-    assert set(m.CALLS) == set(MessageType) - {MessageType.AUTH, MessageType.CANCEL}
+    assert set(MESSAGES) == set(MessageType) - {MessageType.AUTH, MessageType.CANCEL}
 
 
 @pytest.mark.parametrize("body", [None, [], ["x", 2, 3], ["t", "row-not-bytes", []], {"a": 1}])
 def test_malformed_bodies_are_protocol_errors(body: object) -> None:
-    for req_cls, _ in m.CALLS.values():
+    for req_cls, _ in MESSAGES.values():
         if req_cls in (m.EmptyRequest,) and body is None:
             continue
         with pytest.raises(ProtocolError):

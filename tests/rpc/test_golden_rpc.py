@@ -28,7 +28,8 @@ from hedgerow.rpc.framing import (
     encode_frame,
     encode_preamble,
 )
-from hedgerow.rpc.wire_format import FrameFlag, MessageType
+from hedgerow.rpc.operations import MessageType
+from hedgerow.rpc.wire_format import FrameFlag
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "rpc"
 UPDATE = os.environ.get("HEDGEROW_UPDATE_GOLDEN", "") not in ("", "0")

@@ -15,7 +15,7 @@ from hedgerow.client.table import region_dicts
 from hedgerow.rpc import InMemoryTransport, RpcBackend
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.aio_client import AsyncRpcBackend
-from hedgerow.rpc.client import region_locations
+from hedgerow.rpc.operations import Operations as Ops
 from hedgerow.server.standalone import StandaloneServer
 
 from ._routing import url_of
@@ -57,7 +57,7 @@ def test_standalone_regions_name_host_and_port_everywhere(standalone: Standalone
     conn.create_table("t", {"cf": {}}, split_keys=[b"g", b"p"])
     b = conn.backend
     assert isinstance(b, RpcBackend)
-    assert [r.server for r in b.regions("t")] == [f"{host}:{port}"] * 3
+    assert [r.server for r in b.call(Ops.regions, "t")] == [f"{host}:{port}"] * 3
     got = conn.table("t").regions()
     # the same dicts as the server's own (embedded) view of its engine
     assert standalone.engine is not None
@@ -94,7 +94,7 @@ def test_asyncio_regions_refresh_the_location_cache(standalone: StandaloneServer
 
 def test_a_version_one_regions_answer_has_no_server() -> None:
     old = m.RegionsResponse.from_wire([["t", "0000000001", b"", b""]])
-    ((info, server),) = region_locations(list(old.regions))
+    ((info, server),) = [(r, r.server or "") for r in old.regions]
     assert info.server is None and server == ""
     (d,) = region_dicts("t", [(info, server)])
     assert (d["server_name"], d["port"], d["id"]) == (b"", 0, 1)

@@ -11,9 +11,18 @@ import hedgerow
 from hedgerow.errors import NotServingRegion
 from hedgerow.model.read_spec import ReadSpec
 from hedgerow.rpc import messages as m
-from hedgerow.rpc.client import Call, RpcBackend, _cells
-from hedgerow.rpc.wire_format import MessageType as T
+from hedgerow.rpc.client import RpcBackend
+from hedgerow.rpc.operations import OPERATIONS
+from hedgerow.rpc.operations import MessageType as T
+from hedgerow.rpc.operations import Operations as Ops
+from hedgerow.rpc.routing import Call, one
 from hedgerow.server.standalone import StandaloneConfig, StandaloneServer
+
+_cells = OPERATIONS["get"].answer
+_bool = OPERATIONS["check_and_mutate"].answer
+_bytes = OPERATIONS["append"].answer
+_ints = OPERATIONS["increment"].answer
+_scan_batch = OPERATIONS["scan"].answer
 
 
 @pytest.fixture
@@ -37,13 +46,13 @@ def test_a_request_for_the_wrong_region_is_refused(url: str) -> None:
     conn.create_table("t", {"cf": {}}, split_keys=[b"m"])
     conn.table("t").put(b"a", {b"cf:q": b"1"})
     b = _backend(conn)
-    left, right = [r.name for r in b.regions("t")]
-    ok = b._run(Call(T.GET, m.GetRequest("t", b"a", ReadSpec(), left), _cells))
+    left, right = [r.name for r in b.call(Ops.regions, "t")]
+    ok = b.drive(one(Call(T.GET, m.GetRequest("t", b"a", ReadSpec(), left), _cells)))
     assert [c.value for c in ok] == [b"1"]
     with pytest.raises(NotServingRegion, match=right):
-        b._run(Call(T.GET, m.GetRequest("t", b"a", ReadSpec(), right), _cells))
+        b.drive(one(Call(T.GET, m.GetRequest("t", b"a", ReadSpec(), right), _cells)))
     with pytest.raises(NotServingRegion):
-        b._run(Call(T.GET, m.GetRequest("t", b"a", ReadSpec(), "0000009999"), _cells))
+        b.drive(one(Call(T.GET, m.GetRequest("t", b"a", ReadSpec(), "0000009999"), _cells)))
     conn.close()
 
 

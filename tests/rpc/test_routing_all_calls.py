@@ -21,12 +21,22 @@ from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.model.schema import ColumnFamilyDescriptor, TableDescriptor
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.aio_client import AsyncRpcBackend
-from hedgerow.rpc.client import Call, RpcBackend, _bool, _bytes, _ints, _scan_batch
+from hedgerow.rpc.client import RpcBackend
+from hedgerow.rpc.operations import OPERATIONS
+from hedgerow.rpc.operations import MessageType as T
+from hedgerow.rpc.operations import Operations as Ops
+from hedgerow.rpc.routing import Call, one
 from hedgerow.rpc.transport import InMemoryTransport
-from hedgerow.rpc.wire_format import MessageType as T
 from hedgerow.server.standalone import StandaloneServer
 
 from ._routing import split_behind, url_of
+
+_cells = OPERATIONS["get"].answer
+_bool = OPERATIONS["check_and_mutate"].answer
+_bytes = OPERATIONS["append"].answer
+_ints = OPERATIONS["increment"].answer
+_scan_batch = OPERATIONS["scan"].answer
+
 
 _MUT = RowMutation(b"a", (Put(b"cf", b"q", b"1"),))
 
@@ -67,13 +77,13 @@ def test_a_call_naming_another_region_is_refused(standalone: StandaloneServer, n
     conn = hedgerow.connect(url_of(standalone))
     conn.create_table("t", {"cf": {}}, split_keys=[b"m"])
     b = _backend(conn)
-    left, right = [r.name for r in b.regions("t")]
+    left, right = [r.name for r in b.call(Ops.regions, "t")]
     make = CALLS[name]
     with pytest.raises(NotServingRegion, match=right):
-        b._run(make(right))
+        b.drive(one(make(right)))
     with pytest.raises(NotServingRegion, match="0000009999"):
-        b._run(make("0000009999"))  # no such region
-    b._run(make(left))  # the region holding the row serves it
+        b.drive(one(make("0000009999")))  # no such region
+    b.drive(one(make(left)))  # the region holding the row serves it
     conn.close()
 
 
@@ -85,14 +95,14 @@ def test_a_reverse_scan_from_the_end_is_refused_by_a_closed_region(
     conn = hedgerow.connect(url_of(standalone))
     conn.create_table("t", {"cf": {}})
     b = _backend(conn)
-    (only,) = [r.name for r in b.regions("t")]
+    (only,) = [r.name for r in b.call(Ops.regions, "t")]
     rev = _open(ScanRange(reverse=True))
-    b._run(rev(only))
+    b.drive(one(rev(only)))
     split_behind(standalone, b"m")
     with pytest.raises(NotServingRegion, match=only):
-        b._run(rev(only))
-    last = b.regions("t")[-1].name
-    b._run(rev(last))
+        b.drive(one(rev(only)))
+    last = b.call(Ops.regions, "t")[-1].name
+    b.drive(one(rev(last)))
     conn.close()
 
 
@@ -151,13 +161,19 @@ def test_a_version_one_server_gets_no_region_fields(tmp_path: Path) -> None:
     for n, (transport, addressed) in enumerate(transports, start=1):
         checked.clear()
         b = RpcBackend(transport)
-        b.mutate("t", [RowMutation(k, (Put(b"cf", b"q", k),)) for k in (b"a", b"z")])
-        assert [c.value for c in b.get("t", b"z", ReadSpec())] == [b"z"]
-        assert b.increment("t", b"a", {(b"cf", b"n"): 1}) == {(b"cf", b"n"): n}
-        ok = b.check_and_mutate(
-            "t", b"a", b"cf", b"q", value_comparison(b"a", "="), RowMutation(b"a", ())
+        b.call(Ops.mutate, "t", [RowMutation(k, (Put(b"cf", b"q", k),)) for k in (b"a", b"z")])
+        assert [c.value for c in b.call(Ops.get, "t", b"z", ReadSpec())] == [b"z"]
+        assert b.call(Ops.increment, "t", b"a", {(b"cf", b"n"): 1}) == {(b"cf", b"n"): n}
+        ok = b.call(
+            Ops.check_and_mutate,
+            "t",
+            b"a",
+            b"cf",
+            b"q",
+            value_comparison(b"a", "="),
+            RowMutation(b"a", ()),
         )
         assert ok
-        assert [r for r, _ in b.scan("t", ScanRange(), ReadSpec())] == [b"a", b"z"]
+        assert [r for r, _ in b.call(Ops.scan, "t", ScanRange(), ReadSpec())] == [b"a", b"z"]
         assert bool(checked) is addressed
     engine.close()  # type: ignore[attr-defined]

@@ -26,7 +26,7 @@ from hedgerow.rpc import InMemoryTransport, RpcServer, SocketTransport
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb, unpackb
 from hedgerow.rpc.codes import DeadlineExceeded
-from hedgerow.rpc.wire_format import MessageType as T
+from hedgerow.rpc.operations import MessageType as T
 from hedgerow.server.standalone import StandaloneServer
 
 from ._routing import Check, record_checks, split_behind, url_of

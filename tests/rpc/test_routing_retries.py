@@ -24,6 +24,7 @@ from hedgerow.errors import NotServingRegion
 from hedgerow.model.read_spec import ReadSpec
 from hedgerow.rpc import InMemoryTransport, RpcBackend
 from hedgerow.rpc.aio_client import AsyncRpcBackend
+from hedgerow.rpc.operations import Operations as Ops
 from hedgerow.server.standalone import StandaloneServer
 
 from ._routing import Check, record_checks, split_behind, url_of
@@ -128,7 +129,7 @@ def test_blocking_call_is_refused_then_retried_after_a_split(
         b = conn.backend
         assert isinstance(b, RpcBackend)
         assert t.row(b"r000") == {b"cf:q": b"r000"}  # caches the one-region layout
-        (stale,) = [r.name for r in b.regions("t")]
+        (stale,) = [r.name for r in b.call(Ops.regions, "t")]
         assert b.locator.refreshes == 1
         split_behind(standalone, b"r050")  # the cached region is gone
         checks = record_checks(standalone)
@@ -150,7 +151,7 @@ def test_asyncio_call_is_refused_then_retried_after_a_split(
             b = conn.backend
             assert isinstance(b, AsyncRpcBackend)
             assert await t.row(b"r000") == {b"cf:q": b"r000"}
-            (stale,) = [r.name for r in await b.regions("t")]
+            (stale,) = [r.name for r in await b.call(Ops.regions, "t")]
             assert b.locator.refreshes == 1
             await asyncio.to_thread(split_behind, standalone, b"r050")
             checks = record_checks(standalone)
@@ -189,7 +190,7 @@ def test_refusals_are_retried_with_backoff_until_the_deadline() -> None:
     b = RpcBackend(InMemoryTransport(_AlwaysRefusing()), timeout_s=0.1)
     start = time.monotonic()
     with pytest.raises(NotServingRegion, match="0000000001"):
-        b.get("t", b"r", ReadSpec())
+        b.call(Ops.get, "t", b"r", ReadSpec())
     elapsed = time.monotonic() - start
     # waits of 10, 20 and 40 ms fit in the 0.1 s budget, the next (80 ms) would not: up
     # to four lookups (three on a slow machine), then the last refusal is raised

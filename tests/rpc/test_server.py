@@ -27,12 +27,13 @@ from hedgerow.rpc import (
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb, unpackb
 from hedgerow.rpc.framing import Frame, FrameDecoder, encode_frame, encode_preamble
+from hedgerow.rpc.operations import MessageType
+from hedgerow.rpc.operations import Operations as Ops
 from hedgerow.rpc.wire_format import (
     MAGIC,
     MIN_PROTOCOL_VERSION,
     PROTOCOL_VERSION,
     FrameFlag,
-    MessageType,
 )
 
 from .conftest import FakeHandler, wait_until
@@ -245,23 +246,23 @@ def test_scanner_streams_in_batches_and_closes(server: RpcServer, handler: FakeH
     t = SocketTransport(server.host, server.port)
     b = RpcBackend(t, scan_batch_rows=7)
     try:
-        rows = list(b.scan("t", ScanRange(extra={"n": 50}), ReadSpec()))
+        rows = list(b.call(Ops.scan, "t", ScanRange(extra={"n": 50}), ReadSpec()))
         assert [r for r, _ in rows] == [b"r%05d" % i for i in range(50)]
         assert server.dispatcher.open_scanners == 0
         assert wait_until(lambda: handler.scans_closed == handler.scans_open == 1)
         # abandoned half-way, explicitly closed
-        it = b.scan("t", ScanRange(extra={"n": 50}), ReadSpec())
+        it = b.call(Ops.scan, "t", ScanRange(extra={"n": 50}), ReadSpec())
         next(it)
         assert server.dispatcher.open_scanners == 1
         it.close()
         assert server.dispatcher.open_scanners == 0
         # abandoned and garbage-collected: closed with the next call
-        it2 = b.scan("t", ScanRange(extra={"n": 50}), ReadSpec())
+        it2 = b.call(Ops.scan, "t", ScanRange(extra={"n": 50}), ReadSpec())
         next(it2)
         assert server.dispatcher.open_scanners == 1
         del it2
         gc.collect()
-        b.table_names()
+        b.call(Ops.table_names)
         assert wait_until(lambda: server.dispatcher.open_scanners == 0)
     finally:
         t.close()
@@ -271,7 +272,7 @@ def test_scanner_lease_expires(server: RpcServer, handler: FakeHandler) -> None:
     t = SocketTransport(server.host, server.port)
     b = RpcBackend(t, scan_batch_rows=5)
     try:
-        it = b.scan("t", ScanRange(extra={"n": 50}), ReadSpec())
+        it = b.call(Ops.scan, "t", ScanRange(extra={"n": 50}), ReadSpec())
         next(it)
         assert server.dispatcher.open_scanners == 1
         assert wait_until(lambda: server.dispatcher.open_scanners == 0, 3.0)  # lease 0.3 s
@@ -286,7 +287,9 @@ def test_scanner_lease_expires(server: RpcServer, handler: FakeHandler) -> None:
 
 def test_scanners_of_a_vanished_client_are_closed(server: RpcServer, handler: FakeHandler) -> None:
     t = SocketTransport(server.host, server.port)
-    it = RpcBackend(t, scan_batch_rows=5).scan("t", ScanRange(extra={"n": 50}), ReadSpec())
+    it = RpcBackend(t, scan_batch_rows=5).call(
+        Ops.scan, "t", ScanRange(extra={"n": 50}), ReadSpec()
+    )
     next(it)
     assert server.dispatcher.open_scanners == 1
     t.close()  # the connection goes: the server closes its scanners at once

@@ -1,21 +1,27 @@
-"""Admin: cluster and region administration (HBase's ``Admin``), beyond happybase's Connection.
+"""Admin and AsyncAdmin: cluster and region administration (HBase's ``Admin``).
 
-Role: returned by ``Connection.admin()``; regions, splits, merges, flushes,
-compactions, descriptors and status, through the same ``Backend`` as tables.
-Concurrency: thread-safe (the backend is).
+Role: returned by ``Connection.admin()`` (``AsyncConnection.admin()``); regions,
+splits, merges, flushes, compactions, descriptors and status, through the same
+backend as tables.  Each method is written once, as a plan (client/plan.py),
+bound to both flavours.
+Concurrency: ``Admin`` is thread-safe (the backend is); ``AsyncAdmin`` belongs
+to one event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from hedgerow.client.backend import Backend, RegionDescription
+from hedgerow.client.backend import AsyncBackend, Backend
+from hedgerow.client.plan import Plan, awaiting, blocking, call
 from hedgerow.errors import InvalidArgument
 from hedgerow.model.mutation import check_row
 from hedgerow.model.schema import TableDescriptor
+from hedgerow.rpc.operations import Operations as Ops
+from hedgerow.rpc.operations import RegionLike
 
-__all__ = ["Admin"]
+__all__ = ["Admin", "AsyncAdmin"]
 
 
 def _row(x: bytes | str | None) -> bytes | None:
@@ -27,9 +33,7 @@ def _row(x: bytes | str | None) -> bytes | None:
     return check_row(b)
 
 
-def listed_regions(
-    regions: Sequence[RegionDescription], status: dict[str, Any]
-) -> list[dict[str, Any]]:
+def listed_regions(regions: Sequence[RegionLike], status: dict[str, Any]) -> list[dict[str, Any]]:
     """``list_regions``' answer: each of the table's ``regions`` in key order, with its
     status entry (server, sizes, request counts); a region no server hosts (its table
     is disabled) is listed with server "" and zero counts."""
@@ -54,7 +58,68 @@ def listed_regions(
     return out
 
 
-class Admin:
+class _Admin:
+    """What the plans read of an admin object: the connection's table-name function."""
+
+    def __init__(self, full_name: Callable[[bytes | str], str]) -> None:
+        self._full = full_name  # applies the connection's table prefix
+
+
+# ---- the plans: one per method, shared by Admin and AsyncAdmin --------------------------------
+
+
+def list_regions(a: _Admin, table: bytes | str) -> Plan[list[dict[str, Any]]]:
+    """The table's regions in key order, with the server hosting each and its sizes."""
+    regions = yield from call(Ops.regions, a._full(table))
+    return listed_regions(regions, (yield from call(Ops.status)))
+
+
+def split(
+    a: _Admin,
+    table: bytes | str,
+    split_row: bytes | str | None = None,
+    region: str | None = None,
+) -> Plan[tuple[str, str]]:
+    """Split the region holding ``split_row`` there (or ``region`` at its middle row).
+
+    With neither, the table's largest region is split at its middle row. Returns the
+    two new regions' names. Reads and writes continue; requests that reach the old
+    region while it closes are routed again.
+    """
+    return (yield from call(Ops.split_region, a._full(table), region, _row(split_row)))
+
+
+def merge(a: _Admin, table: bytes | str, region_a: str, region_b: str) -> Plan[str]:
+    """Merge two adjacent regions; returns the new region's name."""
+    return (yield from call(Ops.merge_regions, a._full(table), region_a, region_b))
+
+
+def flush(a: _Admin, table: bytes | str) -> Plan[None]:
+    """Write the table's memstores to store files now."""
+    yield from call(Ops.flush_table, a._full(table))
+
+
+def compact(a: _Admin, table: bytes | str) -> Plan[None]:
+    """Flush, then compact the table's store files (a minor compaction)."""
+    yield from call(Ops.compact_table, a._full(table), major=False)
+
+
+def major_compact(a: _Admin, table: bytes | str) -> Plan[None]:
+    """Flush, then rewrite each store into one file, dropping deleted and expired data."""
+    yield from call(Ops.compact_table, a._full(table), major=True)
+
+
+def describe(a: _Admin, table: bytes | str) -> Plan[TableDescriptor]:
+    """The table's descriptor (its column families and their settings)."""
+    return (yield from call(Ops.descriptor, a._full(table)))
+
+
+def status(a: _Admin) -> Plan[dict[str, Any]]:
+    """Servers, regions (sizes, request counts) and block cache counters."""
+    return dict((yield from call(Ops.status)))
+
+
+class Admin(_Admin):
     """Administration. Methods by purpose:
 
     - regions: ``list_regions``, ``split``, ``merge``
@@ -71,45 +136,32 @@ class Admin:
     >>> conn.close()
     """
 
-    def __init__(self, backend: Backend, full_name: Any) -> None:
+    def __init__(self, backend: Backend, full_name: Callable[[bytes | str], str]) -> None:
+        super().__init__(full_name)
         self._backend = backend
-        self._full = full_name  # applies the connection's table prefix
 
-    def list_regions(self, table: bytes | str) -> list[dict[str, Any]]:
-        """The table's regions in key order, with the server hosting each and its sizes."""
-        regions = self._backend.regions(self._full(table))
-        return listed_regions(regions, self._backend.status())
+    list_regions = blocking(list_regions)
+    split = blocking(split)
+    merge = blocking(merge)
+    flush = blocking(flush)
+    compact = blocking(compact)
+    major_compact = blocking(major_compact)
+    describe = blocking(describe)
+    status = blocking(status)
 
-    def split(
-        self,
-        table: bytes | str,
-        split_row: bytes | str | None = None,
-        region: str | None = None,
-    ) -> tuple[str, str]:
-        """Split the region holding ``split_row`` there (or ``region`` at its middle row).
 
-        With neither, the table's largest region is split at its middle row. Returns the
-        two new regions' names. Reads and writes continue; requests that reach the old
-        region while it closes are routed again.
-        """
-        return self._backend.split_region(self._full(table), region, _row(split_row))
+class AsyncAdmin(_Admin):
+    """``Admin``'s methods as coroutines."""
 
-    def merge(self, table: bytes | str, region_a: str, region_b: str) -> str:
-        """Merge two adjacent regions; returns the new region's name."""
-        return self._backend.merge_regions(self._full(table), region_a, region_b)
+    def __init__(self, backend: AsyncBackend, full_name: Callable[[bytes | str], str]) -> None:
+        super().__init__(full_name)
+        self._backend = backend
 
-    def flush(self, table: bytes | str) -> None:
-        self._backend.flush_table(self._full(table))
-
-    def compact(self, table: bytes | str) -> None:
-        self._backend.compact_table(self._full(table), major=False)
-
-    def major_compact(self, table: bytes | str) -> None:
-        self._backend.compact_table(self._full(table), major=True)
-
-    def describe(self, table: bytes | str) -> TableDescriptor:
-        return self._backend.descriptor(self._full(table))
-
-    def status(self) -> dict[str, Any]:
-        """Servers, regions (sizes, request counts) and block cache counters."""
-        return self._backend.status()
+    list_regions = awaiting(list_regions)
+    split = awaiting(split)
+    merge = awaiting(merge)
+    flush = awaiting(flush)
+    compact = awaiting(compact)
+    major_compact = awaiting(major_compact)
+    describe = awaiting(describe)
+    status = awaiting(status)

@@ -1,23 +1,27 @@
-"""Connection: tables and administration, shaped like happybase's ``Connection``.
+"""Connection and AsyncConnection: tables and administration, shaped like happybase's.
 
-Role: the object ``hedgerow.connect`` returns; hands out ``Table`` objects and
-does DDL through a ``Backend`` (embedded engine, or a server later).
+Role: the objects ``hedgerow.connect`` and ``hedgerow.aio.connect`` return; they
+hand out tables and do DDL through a backend (client/backend.py).  Each method is
+written once, as a plan (client/plan.py), and bound to both flavours.
 Invariants: after ``close`` every call raises ClosedError.
-Concurrency: thread-safe (the backend is).
+Concurrency: ``Connection`` is thread-safe (the backend is); ``AsyncConnection``
+belongs to one event loop.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
-from hedgerow.client.admin import Admin
-from hedgerow.client.backend import Backend
-from hedgerow.client.table import Table
+from hedgerow.client.admin import Admin, AsyncAdmin
+from hedgerow.client.backend import AsyncBackend, Backend
+from hedgerow.client.plan import Plan, awaiting, blocking, call
+from hedgerow.client.table import AsyncTable, Table
 from hedgerow.errors import ClosedError, FamilyNotFound, InvalidArgument
 from hedgerow.model.schema import ColumnFamilyDescriptor, TableDescriptor, validate_table_name
+from hedgerow.rpc.operations import Operations as Ops
 
-__all__ = ["Connection"]
+__all__ = ["AsyncConnection", "Connection"]
 
 
 def _name(name: bytes | str) -> str:
@@ -55,13 +59,112 @@ class TablePrefix:
         return [n.encode("utf-8") for n in names]
 
 
+class _Closed:
+    """The backend of a closed connection: every call raises ClosedError."""
+
+    def call(self, op: Any, /, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ClosedError("the connection is closed")
+
+    def scan(self, table: str, rng: Any, spec: Any) -> NoReturn:
+        raise ClosedError("the connection is closed")
+
+
+_CLOSED = _Closed()
+
+
+# ---- the plans: one per method, shared by Connection and AsyncConnection ----------------------
+
+
+def tables(c: TablePrefix) -> Plan[list[bytes]]:
+    """Table names as bytes, without the prefix (as happybase returns them)."""
+    return c._listed((yield from call(Ops.table_names)))
+
+
+def create_table(
+    c: TablePrefix,
+    name: bytes | str,
+    families: Mapping[bytes | str, Mapping[str, Any] | None],
+    split_keys: Iterable[bytes | str] | None = None,
+) -> Plan[None]:
+    """Create a table: ``{"cf": {"max_versions": 3, "time_to_live": 86400}, ...}``.
+
+    ``split_keys`` pre-splits the table into regions at those row keys.
+    """
+    cfs, keys = new_families(families, split_keys)
+    yield from call(Ops.create_table, TableDescriptor(c._full(name), cfs), keys)
+
+
+def delete_table(c: TablePrefix, name: bytes | str, disable: bool = False) -> Plan[None]:
+    """Delete a table; it must be disabled first unless ``disable=True``."""
+    full = c._full(name)
+    if disable and (yield from call(Ops.is_table_enabled, full)):
+        yield from call(Ops.disable_table, full)
+    # the master refuses an enabled table (TableEnabled) and a reserved one (ReservedName)
+    yield from call(Ops.delete_table, full)
+
+
+def alter_table(
+    c: TablePrefix,
+    name: bytes | str,
+    families: Mapping[bytes | str, Mapping[str, Any] | None] | None = None,
+    delete: Iterable[bytes | str] | None = None,
+) -> Plan[None]:
+    """Add column families, change options of existing ones, or delete families.
+
+    ``families`` maps a family to options; for an existing family only the given
+    options change (as HBase's ``alter 't', NAME => 'cf', VERSIONS => 5``), a new
+    family is created with them. ``delete`` lists families to remove with their data.
+
+    >>> import hedgerow, tempfile
+    >>> conn = hedgerow.connect(tempfile.mkdtemp())
+    >>> conn.create_table("t", {"cf": {}})
+    >>> conn.alter_table("t", {"cf": {"max_versions": 5}, "cf2": {}})
+    >>> sorted(conn.table("t").families()), conn.table("t").families()[b"cf"]["max_versions"]
+    ([b'cf', b'cf2'], 5)
+    >>> conn.close()
+    """
+    desc = yield from call(Ops.descriptor, c._full(name))
+    yield from call(Ops.modify_table, altered_table(desc, families, delete))
+
+
+def truncate_table(c: TablePrefix, name: bytes | str, preserve_splits: bool = True) -> Plan[None]:
+    """Delete every row of a table; its families (and, by default, region splits) stay."""
+    yield from call(Ops.truncate_table, c._full(name), preserve_splits=preserve_splits)
+
+
+def enable_table(c: TablePrefix, name: bytes | str) -> Plan[None]:
+    """Enable a disabled table: its regions are opened and served again."""
+    yield from call(Ops.enable_table, c._full(name))
+
+
+def disable_table(c: TablePrefix, name: bytes | str) -> Plan[None]:
+    """Disable a table: its regions are flushed and closed; its data stays."""
+    yield from call(Ops.disable_table, c._full(name))
+
+
+def is_table_enabled(c: TablePrefix, name: bytes | str) -> Plan[bool]:
+    """Whether the table is enabled."""
+    return (yield from call(Ops.is_table_enabled, c._full(name)))
+
+
+def compact_table(c: TablePrefix, name: bytes | str, major: bool = False) -> Plan[None]:
+    """Compact the table's store files now (a major compaction also drops deleted data)."""
+    yield from call(Ops.compact_table, c._full(name), major=major)
+
+
+def flush_table(c: TablePrefix, name: bytes | str) -> Plan[None]:
+    """Write the table's memstores to store files now."""
+    yield from call(Ops.flush_table, c._full(name))
+
+
 class Connection(TablePrefix):
     """A connection to a Hedgerow store. Methods by purpose:
 
-    - tables: ``tables``, ``table``, ``create_table``, ``delete_table``
+    - tables: ``tables``, ``table``, ``create_table``, ``delete_table``, ``alter_table``,
+      ``truncate_table``
     - state: ``enable_table``, ``disable_table``, ``is_table_enabled``
-    - maintenance: ``compact_table``, ``flush_table``
-    - lifecycle: ``close`` (also a context manager)
+    - maintenance: ``compact_table``, ``flush_table``, ``admin``
+    - lifecycle: ``open``, ``close`` (also a context manager)
 
     ``table_prefix`` works as in happybase: every table name gets
     ``prefix + separator`` in front.
@@ -74,20 +177,20 @@ class Connection(TablePrefix):
         table_prefix: bytes | str | None = None,
         table_prefix_separator: bytes | str = b"_",
     ) -> None:
-        self._backend: Backend | None = backend
+        self._backend: Backend | _Closed = backend
         self._set_prefix(table_prefix, table_prefix_separator)
 
     def __repr__(self) -> str:
-        return f"<hedgerow.Connection {'closed' if self._backend is None else 'open'}>"
+        return f"<hedgerow.Connection {'closed' if self._backend is _CLOSED else 'open'}>"
 
     @property
     def backend(self) -> Backend:
+        """The backend the connection's calls go to (ClosedError once closed)."""
         b = self._backend
-        if b is None:
+        if isinstance(b, _Closed):
             raise ClosedError("the connection is closed")
         return b
 
-    # ---- tables -------------------------------------------------------------------
     def admin(self) -> Admin:
         """Region and cluster administration: split, merge, flush, compact, status."""
         return Admin(self.backend, self._full)
@@ -96,84 +199,25 @@ class Connection(TablePrefix):
         """A Table object (no I/O; a missing table fails at first use)."""
         return Table(self._full(name, use_prefix), self.backend)
 
-    def tables(self) -> list[bytes]:
-        """Table names as bytes, without the prefix (as happybase returns them)."""
-        return self._listed(self.backend.table_names())
+    tables = blocking(tables)
+    create_table = blocking(create_table)
+    delete_table = blocking(delete_table)
+    alter_table = blocking(alter_table)
+    truncate_table = blocking(truncate_table)
+    enable_table = blocking(enable_table)
+    disable_table = blocking(disable_table)
+    is_table_enabled = blocking(is_table_enabled)
+    compact_table = blocking(compact_table)
+    flush_table = blocking(flush_table)
 
-    def create_table(
-        self,
-        name: bytes | str,
-        families: Mapping[bytes | str, Mapping[str, Any] | None],
-        split_keys: Iterable[bytes | str] | None = None,
-    ) -> None:
-        """Create a table: ``{"cf": {"max_versions": 3, "time_to_live": 86400}, ...}``.
-
-        ``split_keys`` pre-splits the table into regions at those row keys.
-        """
-        cfs, keys = new_families(families, split_keys)
-        self.backend.create_table(TableDescriptor(self._full(name), cfs), keys)
-
-    def delete_table(self, name: bytes | str, disable: bool = False) -> None:
-        """Delete a table; it must be disabled first unless ``disable=True``."""
-        full = self._full(name)
-        if disable and self.backend.is_table_enabled(full):
-            self.backend.disable_table(full)
-        # the master refuses an enabled table (TableEnabled) and a reserved one (ReservedName)
-        self.backend.delete_table(full)
-
-    def alter_table(
-        self,
-        name: bytes | str,
-        families: Mapping[bytes | str, Mapping[str, Any] | None] | None = None,
-        delete: Iterable[bytes | str] | None = None,
-    ) -> None:
-        """Add column families, change options of existing ones, or delete families.
-
-        ``families`` maps a family to options; for an existing family only the given
-        options change (as HBase's ``alter 't', NAME => 'cf', VERSIONS => 5``), a new
-        family is created with them. ``delete`` lists families to remove with their data.
-
-        >>> import hedgerow, tempfile
-        >>> conn = hedgerow.connect(tempfile.mkdtemp())
-        >>> conn.create_table("t", {"cf": {}})
-        >>> conn.alter_table("t", {"cf": {"max_versions": 5}, "cf2": {}})
-        >>> sorted(conn.table("t").families()), conn.table("t").families()[b"cf"]["max_versions"]
-        ([b'cf', b'cf2'], 5)
-        >>> conn.close()
-        """
-        desc = self.backend.descriptor(self._full(name))
-        self.backend.modify_table(altered_table(desc, families, delete))
-
-    def truncate_table(self, name: bytes | str, preserve_splits: bool = True) -> None:
-        """Delete every row of a table; its families (and, by default, region splits) stay."""
-        self.backend.truncate_table(self._full(name), preserve_splits=preserve_splits)
-
-    def enable_table(self, name: bytes | str) -> None:
-        self.backend.enable_table(self._full(name))
-
-    def disable_table(self, name: bytes | str) -> None:
-        self.backend.disable_table(self._full(name))
-
-    def is_table_enabled(self, name: bytes | str) -> bool:
-        return self.backend.is_table_enabled(self._full(name))
-
-    def compact_table(self, name: bytes | str, major: bool = False) -> None:
-        """Compact the table's store files now (a major compaction also drops deleted data)."""
-        self.backend.compact_table(self._full(name), major=major)
-
-    def flush_table(self, name: bytes | str) -> None:
-        """Write the table's memstores to store files now."""
-        self.backend.flush_table(self._full(name))
-
-    # ---- lifecycle -------------------------------------------------------------------
     def open(self) -> None:
-        """happybase compatibility: an embedded connection is open from the start."""
+        """happybase compatibility: a connection is open from the start."""
         self.backend  # noqa: B018 - raises when closed
 
     def close(self) -> None:
-        """Flush and release the store (idempotent)."""
-        b, self._backend = self._backend, None
-        if b is not None:
+        """Flush and release the store, or close the network connection (idempotent)."""
+        b, self._backend = self._backend, _CLOSED
+        if not isinstance(b, _Closed):
             b.close()
 
     def __enter__(self) -> Connection:
@@ -183,6 +227,66 @@ class Connection(TablePrefix):
         self.close()
 
 
+class AsyncConnection(TablePrefix):
+    """``Connection``'s methods as coroutines (``table`` and ``admin`` need no await)."""
+
+    def __init__(
+        self,
+        backend: AsyncBackend,
+        *,
+        table_prefix: bytes | str | None = None,
+        table_prefix_separator: bytes | str = b"_",
+    ) -> None:
+        self._backend: AsyncBackend | _Closed = backend
+        self._set_prefix(table_prefix, table_prefix_separator)
+
+    def __repr__(self) -> str:
+        return f"<hedgerow.aio.AsyncConnection {'closed' if self._backend is _CLOSED else 'open'}>"
+
+    @property
+    def backend(self) -> AsyncBackend:
+        """The backend the connection's calls go to (ClosedError once closed)."""
+        b = self._backend
+        if isinstance(b, _Closed):
+            raise ClosedError("the connection is closed")
+        return b
+
+    def admin(self) -> AsyncAdmin:
+        """Region and cluster administration: split, merge, flush, compact, status."""
+        return AsyncAdmin(self.backend, self._full)
+
+    def table(self, name: bytes | str, use_prefix: bool = True) -> AsyncTable:
+        """An AsyncTable object (no I/O; a missing table fails at first use)."""
+        return AsyncTable(self._full(name, use_prefix), self.backend)
+
+    tables = awaiting(tables)
+    create_table = awaiting(create_table)
+    delete_table = awaiting(delete_table)
+    alter_table = awaiting(alter_table)
+    truncate_table = awaiting(truncate_table)
+    enable_table = awaiting(enable_table)
+    disable_table = awaiting(disable_table)
+    is_table_enabled = awaiting(is_table_enabled)
+    compact_table = awaiting(compact_table)
+    flush_table = awaiting(flush_table)
+
+    async def open(self) -> None:
+        """happybase compatibility: a connection is open from the start."""
+        self.backend  # noqa: B018 - raises when closed
+
+    async def close(self) -> None:
+        """Flush and release the store, or close the network connection (idempotent)."""
+        b, self._backend = self._backend, _CLOSED
+        if not isinstance(b, _Closed):
+            await b.close()
+
+    async def __aenter__(self) -> AsyncConnection:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
 def _explicit_fields(opts: Mapping[str, Any] | None) -> list[str]:
     """Canonical descriptor field names of the options a caller gave explicitly."""
     from hedgerow.model.schema import canonical_option
@@ -190,7 +294,7 @@ def _explicit_fields(opts: Mapping[str, Any] | None) -> list[str]:
     return [canonical_option(k) for k in (opts or {})]
 
 
-# ---- pure helpers shared with the asyncio flavour (client/aio.py) ---------------------------
+# ---- pure helpers: arguments -> descriptors ------------------------------------------------
 
 
 def new_families(

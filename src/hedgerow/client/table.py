@@ -1,14 +1,17 @@
-"""Table and Batch: the happybase-shaped data API, plus what HBase has and happybase lacks.
+"""Table and AsyncTable: the happybase-shaped data API, plus what HBase has and happybase lacks.
 
-Role: returned by ``Connection.table(name)``; turns Python calls into
-``RowMutation``/``ReadSpec``/``ScanRange`` requests for the backend and the
-backend's cells into happybase's return shapes.
+Role: returned by ``Connection.table(name)`` (``AsyncConnection.table``); turns
+Python calls into ``RowMutation``/``ReadSpec``/``ScanRange`` requests for the
+backend and the backend's cells into happybase's return shapes.  Each method is
+written once, as a plan (client/plan.py) below; ``Table`` runs the plans on a
+blocking backend, ``AsyncTable`` awaits them on an asyncio one, so the two
+flavours have the same methods, arguments, checks and results by construction.
+``scan`` returns an iterator (``Table``) or an async iterator (``AsyncTable``)
+over the same rows; ``batch`` a ``Batch``/``AsyncBatch`` (client/batch.py).
 Invariants: every argument is validated before anything is sent, so a bad
-call changes nothing; column names are ``b"family:qualifier"`` (or
-``b"family"`` for a whole family where happybase allows it); ``str`` is
-accepted wherever bytes are and encoded as UTF-8.
+call changes nothing (client/builders.py).
 Concurrency: a Table is safe to share between threads (it holds no mutable
-state); a Batch is not.
+state); an AsyncTable between the coroutines of one event loop.
 
 Semantics worth knowing (as in happybase/HBase):
 - a ``timestamp`` on reads is an exclusive upper bound: cells with ``ts <
@@ -21,166 +24,492 @@ Semantics worth knowing (as in happybase/HBase):
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
-
-from hedgerow.client.backend import Backend, RegionDescription
-from hedgerow.errors import InvalidArgument
-from hedgerow.model.cell import MAX_TIMESTAMP, Cell
-from hedgerow.model.compare import ValueComparison, value_comparison
-from hedgerow.model.durability import Durability
-from hedgerow.model.mutation import (
-    DeleteColumn,
-    DeleteFamily,
-    DeleteFamilyVersion,
-    DeleteRow,
-    DeleteVersion,
-    Op,
-    Put,
-    RowMutation,
-    check_row,
-    check_timestamp,
-    decode_counter,
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
 )
-from hedgerow.model.read_spec import Columns, ReadSpec, ScanRange
-from hedgerow.model.schema import TableDescriptor
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-__all__ = ["Batch", "Table"]
+from hedgerow.client.backend import AsyncBackend, Backend
+from hedgerow.client.batch import AsyncBatch, Batch, BatchSpec
+from hedgerow.client.builders import (
+    _LATEST,
+    RowData,
+    _b,
+    _canonical,
+    _durability,
+    _row_dict,
+    append_request,
+    by_column,
+    cell_values,
+    cells_request,
+    check_and_mutate_request,
+    counter_bytes,
+    counter_value,
+    delete_cell_mutation,
+    delete_family_version_mutation,
+    delete_mutation,
+    families_dict,
+    increment_request,
+    put_mutation,
+    region_dicts,
+    row_mutation,
+    row_spec,
+    rows_request,
+    scan_chunks,
+    scan_request,
+)
+from hedgerow.client.plan import Plan, awaiting, blocking, call
+from hedgerow.model.cell import Cell
+from hedgerow.model.durability import Durability
+from hedgerow.model.mutation import RowMutation, check_row
+from hedgerow.model.read_spec import ReadSpec, ScanRange
+from hedgerow.rpc.operations import Operations as Ops
 
-RowData = dict[bytes, Any]
-_V = TypeVar("_V")
+__all__ = ["AsyncScan", "AsyncTable", "Table"]
 
-_OPS = ("<", "<=", "=", "==", "!=", ">=", ">")
-#: the spec of a plain ``row(key)``: latest version, every column (immutable, shared)
-_LATEST = ReadSpec(max_versions=1)
-
-
-def _b(x: bytes | str, what: str) -> bytes:
-    if isinstance(x, bytes):
-        return x
-    if isinstance(x, str):
-        return x.encode("utf-8")
-    if isinstance(x, bytearray | memoryview):
-        return bytes(x)
-    raise InvalidArgument(f"{what} must be bytes or str, got {type(x).__name__}")
-
-
-def _split_column(column: bytes | str) -> tuple[bytes, bytes | None]:
-    """``b"cf:q"`` -> (b"cf", b"q"); ``b"cf"`` -> (b"cf", None)."""
-    c = _b(column, "column")
-    fam, sep, qual = c.partition(b":")
-    if not fam:
-        raise InvalidArgument(f"column {c!r} has an empty family name")
-    return fam, (qual if sep else None)
-
-
-def _full_column(column: bytes | str) -> tuple[bytes, bytes]:
-    fam, qual = _split_column(column)
-    if qual is None:
-        raise InvalidArgument(
-            f"column {_b(column, 'column')!r} must be 'family:qualifier' (the qualifier may be empty)"
-        )
-    return fam, qual
-
-
-def _columns(columns: Iterable[bytes | str] | None) -> Columns | None:
-    if columns is None:
-        return None
-    if isinstance(columns, bytes | str):
-        raise InvalidArgument("columns must be a list of column names, not a single string")
-    out: dict[bytes, set[bytes] | None] = {}
-    for c in columns:
-        fam, qual = _split_column(c)
-        if qual is None:
-            out[fam] = None
-        elif fam not in out:
-            out[fam] = {qual}
-        else:
-            cur = out[fam]
-            if cur is not None:
-                cur.add(qual)
-    if not out:
-        raise InvalidArgument("columns must not be empty (pass None for all columns)")
-    return {f: (None if q is None else frozenset(q)) for f, q in out.items()}
+P = ParamSpec("P")
+B = TypeVar("B")
+ScanItem = tuple[bytes, RowData | list[Cell]]
 
 
-def _durability(wal: bool, durability: Durability | None) -> Durability:
-    if durability is not None:
-        if not isinstance(durability, Durability):
-            raise InvalidArgument(f"durability must be a hedgerow.Durability, got {durability!r}")
-        return durability
-    return Durability.SYNC_WAL if wal else Durability.SKIP_WAL
+class _Named:
+    """What a table's plans read of it: its name (the full name, prefix included)."""
+
+    name: str
 
 
-def _opt_ts(timestamp: int | None) -> int | None:
-    return None if timestamp is None else check_timestamp(timestamp)
+# ---- the plans: one per method, shared by Table and AsyncTable --------------------------------
 
 
-def _read_max_ts(timestamp: int | None) -> int:
-    if timestamp is None:
-        return MAX_TIMESTAMP
-    if isinstance(timestamp, bool) or not isinstance(timestamp, int) or timestamp < 0:
-        raise InvalidArgument(f"timestamp must be a non-negative int, got {timestamp!r}")
-    return timestamp
+def families(t: _Named) -> Plan[dict[bytes, dict[str, Any]]]:
+    """Column families and their settings (happybase's key names, plus ours)."""
+    return families_dict((yield from call(Ops.descriptor, t.name)))
 
 
-def _put_ops(data: Mapping[bytes | str, bytes | str], ts: int | None) -> list[Op]:
-    if not isinstance(data, Mapping):
-        raise InvalidArgument(
-            f"data must be a mapping of column to value, got {type(data).__name__}"
-        )
-    ops: list[Op] = []
-    for col, value in data.items():
-        fam, qual = _full_column(col)
-        v = value if isinstance(value, bytes) else _b(value, f"value of {col!r}")
-        ops.append(Put(fam, qual, v, ts))
-    return ops
+def regions(t: _Named) -> Plan[list[dict[str, Any]]]:
+    """The table's regions in key order (happybase's shape)."""
+    return region_dicts(t.name, (yield from call(Ops.region_locations, t.name)))
 
 
-def _delete_ops(columns: Iterable[bytes | str] | None, ts: int | None) -> list[Op]:
-    if columns is None:
-        return [DeleteRow(ts)]
-    if isinstance(columns, bytes | str):
-        raise InvalidArgument("columns must be a list of column names, not a single string")
-    ops: list[Op] = []
-    for c in columns:
-        fam, qual = _split_column(c)
-        ops.append(DeleteFamily(fam, ts) if qual is None else DeleteColumn(fam, qual, ts))
-    return ops
+def row(
+    t: _Named,
+    row: bytes | str,
+    columns: Iterable[bytes | str] | None = None,
+    timestamp: int | None = None,
+    include_timestamp: bool = False,
+    filter: Any = None,
+) -> Plan[RowData]:
+    """The latest version of each column of one row; ``{}`` if the row has none.
 
-
-def _make_filter(filter: Any) -> Any:
-    if filter is None:
-        return None
-    from hedgerow.model.filters import Filter, parse_filter
-
-    if isinstance(filter, bytes | str):
-        return parse_filter(filter)
-    if isinstance(filter, Filter):
-        return copy.deepcopy(filter)  # filters keep per-scan state (PageFilter counts rows)
-    raise InvalidArgument(
-        f"filter must be a filter string or a Filter, got {type(filter).__name__}"
-    )
-
-
-def _row_dict(cells: list[Cell], include_timestamp: bool) -> RowData:
-    out: RowData = {}
-    if include_timestamp:
-        for c in cells:
-            col = c.family + b":" + c.qualifier
-            if col not in out:
-                out[col] = (c.value, c.timestamp)
+    ``filter`` (a filter string or a ``Filter``, as for ``scan``) runs on the
+    row as HBase's Get does: a one-row scan.
+    Cost: one merged read per family (one bloom check, one block read per store file).
+    """
+    r = check_row(_b(row, "row"))
+    if columns is None and timestamp is None and filter is None:
+        spec = _LATEST  # fast path: the common get needs no new ReadSpec
     else:
-        for c in cells:
-            col = c.family + b":" + c.qualifier
-            if col not in out:
-                out[col] = c.value
-    return out
+        spec = row_spec(columns, timestamp, filter)
+    return _row_dict((yield from call(Ops.get, t.name, r, spec)), include_timestamp)
 
 
-class Table:
+_row = row  # for counter_get, whose own argument is named row
+
+
+def rows(
+    t: _Named,
+    rows: Iterable[bytes | str],
+    columns: Iterable[bytes | str] | None = None,
+    timestamp: int | None = None,
+    include_timestamp: bool = False,
+    filter: Any = None,
+) -> Plan[list[tuple[bytes, RowData]]]:
+    """Several rows; rows with no cells are left out (as happybase does).
+
+    ``filter`` as for ``row``; each row gets a fresh filter (one Get per row).
+    """
+    keys, spec, proto = rows_request(rows, columns, timestamp, filter)
+    if not keys:
+        return []
+    if proto is not None:
+        spec = dataclasses.replace(spec, filter=proto)  # the backend copies it per row
+    got = yield from call(Ops.get_many, t.name, keys, spec)
+    return [
+        (r, _row_dict(cells, include_timestamp))
+        for r, cells in zip(keys, got, strict=True)
+        if cells
+    ]
+
+
+def cells(
+    t: _Named,
+    row: bytes | str,
+    column: bytes | str,
+    versions: int | None = None,
+    timestamp: int | None = None,
+    include_timestamp: bool = False,
+) -> Plan[list[Any]]:
+    """Versions of one cell, newest first (``(value, ts)`` pairs with ``include_timestamp``)."""
+    r, spec = cells_request(row, column, versions, timestamp)
+    return cell_values((yield from call(Ops.get, t.name, r, spec)), include_timestamp)
+
+
+def _mutate(t: _Named, m: RowMutation | None, durability: Durability) -> Plan[None]:
+    if m is not None:
+        yield from call(Ops.mutate, t.name, [m], durability)
+
+
+def put(
+    t: _Named,
+    row: bytes | str,
+    data: Mapping[bytes | str, bytes | str],
+    timestamp: int | None = None,
+    wal: bool = True,
+    *,
+    durability: Durability | None = None,
+) -> Plan[None]:
+    """Store ``data`` (``{b"cf:q": value}``) in one row, atomically."""
+    yield from _mutate(t, put_mutation(row, data, timestamp), _durability(wal, durability))
+
+
+def delete(
+    t: _Named,
+    row: bytes | str,
+    columns: Iterable[bytes | str] | None = None,
+    timestamp: int | None = None,
+    wal: bool = True,
+    *,
+    durability: Durability | None = None,
+) -> Plan[None]:
+    """Delete a row, or some columns/families of it; versions at or below ``timestamp``."""
+    yield from _mutate(t, delete_mutation(row, columns, timestamp), _durability(wal, durability))
+
+
+def delete_cell(
+    t: _Named,
+    row: bytes | str,
+    column: bytes | str,
+    timestamp: int | None = None,
+    *,
+    durability: Durability | None = None,
+) -> Plan[None]:
+    """Delete exactly one version (the latest when ``timestamp`` is None)."""
+    m = delete_cell_mutation(row, column, timestamp)
+    yield from _mutate(t, m, _durability(True, durability))
+
+
+def delete_family_version(
+    t: _Named,
+    row: bytes | str,
+    family: bytes | str,
+    timestamp: int,
+    *,
+    durability: Durability | None = None,
+) -> Plan[None]:
+    """Delete every column of ``family`` at exactly ``timestamp`` (HBase addFamilyVersion)."""
+    m = delete_family_version_mutation(row, family, timestamp)
+    yield from _mutate(t, m, _durability(True, durability))
+
+
+def mutate_row(
+    t: _Named,
+    row: bytes | str,
+    put: Mapping[bytes | str, bytes | str] | None = None,
+    delete: Iterable[bytes | str] | None = None,
+    *,
+    timestamp: int | None = None,
+    durability: Durability | None = None,
+) -> Plan[None]:
+    """Apply deletes (``columns`` as in ``delete``) and puts to one row as one atomic change.
+
+    Deletes are applied before puts at the same timestamp would be; note that a
+    delete masks puts at or below its timestamp, as in HBase.
+    """
+    m = row_mutation(row, put, delete, timestamp)
+    yield from _mutate(t, m, _durability(True, durability))
+
+
+def increment(
+    t: _Named,
+    row: bytes | str,
+    amounts: Mapping[bytes | str, int],
+    *,
+    durability: Durability | None = None,
+) -> Plan[dict[bytes, int]]:
+    """Add to 8-byte big-endian counters atomically; returns the new values."""
+    r, parsed = increment_request(row, amounts)
+    if not parsed:
+        return {}
+    d = _durability(True, durability)
+    return by_column((yield from call(Ops.increment, t.name, r, parsed, d)))
+
+
+def append(
+    t: _Named,
+    row: bytes | str,
+    suffixes: Mapping[bytes | str, bytes | str],
+    *,
+    durability: Durability | None = None,
+) -> Plan[dict[bytes, bytes]]:
+    """Append to cell values atomically; returns the new values."""
+    r, parsed = append_request(row, suffixes)
+    if not parsed:
+        return {}
+    d = _durability(True, durability)
+    return by_column((yield from call(Ops.append, t.name, r, parsed, d)))
+
+
+def check_and_mutate(
+    t: _Named,
+    row: bytes | str,
+    column: bytes | str,
+    value: bytes | str | None,
+    op: str = "=",
+    put: Mapping[bytes | str, bytes | str] | None = None,
+    delete: Iterable[bytes | str] | None = None,
+    *,
+    durability: Durability | None = None,
+) -> Plan[bool]:
+    """Atomically: if ``value OP stored`` holds, apply ``put``/``delete``; return whether it did.
+
+    ``value=None`` means "the column is absent" (with ``op="="``) or
+    "present" (with ``op="!="``). The comparison is unsigned lexicographic
+    on bytes, with the given value on the left, as in HBase.
+    """
+    r, fam, qual, compare, mutation = check_and_mutate_request(row, column, value, op, put, delete)
+    d = _durability(True, durability)
+    return (yield from call(Ops.check_and_mutate, t.name, r, fam, qual, compare, mutation, d))
+
+
+def counter_get(t: _Named, row: bytes | str, column: bytes | str) -> Plan[int]:
+    """A counter's value (0 when absent). Reads only (HBase's ``get_counter``)."""
+    col = _canonical(_b(column, "column"))
+    got = yield from _row(t, row, columns=[col])
+    return counter_value(col, got.get(col))
+
+
+def counter_set(t: _Named, row: bytes | str, column: bytes | str, value: int = 0) -> Plan[None]:
+    """Set a counter (an 8-byte big-endian value)."""
+    yield from put(t, row, {column: counter_bytes(value)})
+
+
+def counter_inc(t: _Named, row: bytes | str, column: bytes | str, value: int = 1) -> Plan[int]:
+    """Add ``value`` to a counter; its new value."""
+    col = _b(column, "column")
+    return (yield from increment(t, row, {col: value}))[_canonical(col)]
+
+
+def counter_dec(t: _Named, row: bytes | str, column: bytes | str, value: int = 1) -> Plan[int]:
+    """Subtract ``value`` from a counter; its new value."""
+    return (yield from counter_inc(t, row, column, -value))
+
+
+# ---- scans: the request is a plan's; the rows are a stream each flavour iterates ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPlan:
+    """A checked scan: what to ask the backend, and how to shape what it yields."""
+
+    table: str
+    rng: ScanRange
+    spec: ReadSpec
+    include_timestamp: bool
+    scan_batching: int | None
+    limit: int | None
+    cells_out: bool
+
+    def shaped(self, cells: list[Cell]) -> list[RowData | list[Cell]]:
+        """The chunks a row is yielded as."""
+        if self.scan_batching is None and not self.cells_out:
+            return [_row_dict(cells, self.include_timestamp)]
+        return scan_chunks(cells, self.scan_batching, self.cells_out, self.include_timestamp)
+
+    def done(self, n: int) -> bool:
+        """Whether the scan stops after its ``n``-th row (``limit``)."""
+        return self.limit is not None and n >= self.limit
+
+
+def scan(
+    t: _Named,
+    row_start: bytes | str | None = None,
+    row_stop: bytes | str | None = None,
+    row_prefix: bytes | str | None = None,
+    columns: Iterable[bytes | str] | None = None,
+    filter: Any = None,
+    timestamp: int | None = None,
+    include_timestamp: bool = False,
+    batch_size: int = 1000,
+    scan_batching: int | None = None,
+    limit: int | None = None,
+    sorted_columns: bool = False,
+    reverse: bool = False,
+    *,
+    start_inclusive: bool = True,
+    stop_inclusive: bool = False,
+    time_range: tuple[int, int] | None = None,
+    max_versions: int = 1,
+    raw: bool = False,
+) -> ScanPlan:
+    """Rows in key order (descending with ``reverse``, where ``row_start`` is the high end).
+
+    Beyond happybase: ``start_inclusive``/``stop_inclusive``, ``time_range``
+    (``[min, max)`` ms), ``max_versions`` per column (with more than one
+    version, or ``raw=True``, each row's value is the list of ``Cell``s),
+    ``raw`` (delete markers included, nothing masked) and ``scan_batching``
+    (at most that many cells per yielded chunk; wide rows come in pieces).
+    Arguments are checked at the call; rows come as they are iterated.
+    """
+    rng, spec, cells_out = scan_request(
+        row_start,
+        row_stop,
+        row_prefix,
+        columns,
+        filter,
+        timestamp,
+        batch_size,
+        scan_batching,
+        limit,
+        reverse,
+        start_inclusive,
+        stop_inclusive,
+        time_range,
+        max_versions,
+        raw,
+    )
+    return ScanPlan(t.name, rng, spec, include_timestamp, scan_batching, limit, cells_out)
+
+
+def _scan_rows(backend: Backend, sp: ScanPlan) -> Iterator[ScanItem]:
+    rows = backend.call(Ops.scan, sp.table, sp.rng, sp.spec)
+    if sp.scan_batching is None and sp.limit is None and not sp.cells_out:
+        # fast path: one dict per row, no chunk list, no row counting
+        for key, cs in rows:
+            yield key, _row_dict(cs, sp.include_timestamp)
+        return
+    for n, (key, cs) in enumerate(rows, 1):
+        for chunk in sp.shaped(cs):
+            yield key, chunk
+        if sp.done(n):
+            close: Callable[[], object] | None = getattr(rows, "close", None)
+            if close is not None:
+                close()
+            return
+
+
+def scanning(
+    plan: Callable[Concatenate[Any, P], ScanPlan],
+) -> Callable[Concatenate[Any, P], Iterator[ScanItem]]:
+    """A scan plan as a blocking method: an iterator of its rows."""
+
+    def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[ScanItem]:
+        return _scan_rows(self._backend, plan(self, *args, **kwargs))
+
+    method.__doc__ = plan.__doc__
+    return method
+
+
+class AsyncScan(AsyncIterator[ScanItem]):
+    """What ``AsyncTable.scan`` returns: rows as ``Table.scan`` yields them, asynchronously.
+
+    Also an async context manager; ``aclose()`` ends the scan (and its server scanner)
+    early. A scan that reaches its ``limit`` or its end closes itself.
+    """
+
+    def __init__(self, backend: AsyncBackend, sp: ScanPlan) -> None:
+        self._rows = backend.scan(sp.table, sp.rng, sp.spec)
+        self._plan = sp
+        self._n = 0
+        self._row = b""
+        self._chunks: list[RowData | list[Cell]] = []
+        self._done = False
+
+    def __aiter__(self) -> AsyncScan:
+        return self
+
+    async def __anext__(self) -> ScanItem:
+        if self._chunks:
+            return self._row, self._chunks.pop(0)
+        if self._done:
+            raise StopAsyncIteration
+        if self._plan.done(self._n):
+            await self.aclose()
+            raise StopAsyncIteration
+        try:
+            key, cs = await self._rows.__anext__()
+        except StopAsyncIteration:
+            self._done = True
+            raise
+        self._n += 1
+        self._row = key
+        self._chunks = self._plan.shaped(cs)
+        return key, self._chunks.pop(0)
+
+    async def aclose(self) -> None:
+        self._done = True
+        self._chunks = []
+        close: Callable[[], Any] | None = getattr(self._rows, "aclose", None)
+        if close is not None:
+            await close()
+
+    async def __aenter__(self) -> AsyncScan:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def ascanning(
+    plan: Callable[Concatenate[Any, P], ScanPlan],
+) -> Callable[Concatenate[Any, P], AsyncScan]:
+    """A scan plan as an asyncio method: an ``AsyncScan`` (``async for``)."""
+
+    def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> AsyncScan:
+        return AsyncScan(self._backend, plan(self, *args, **kwargs))
+
+    method.__doc__ = plan.__doc__
+    return method
+
+
+def batch(
+    t: _Named,
+    timestamp: int | None = None,
+    batch_size: int | None = None,
+    transaction: bool = False,
+    wal: bool = True,
+    *,
+    durability: Durability | None = None,
+) -> BatchSpec:
+    """A batch of puts and deletes sent together (happybase semantics); a context
+    manager (``with``, or ``async with`` for asyncio) that sends what is left at its end."""
+    return BatchSpec(t.name, timestamp, batch_size, transaction, _durability(wal, durability))
+
+
+def batching(
+    cls: Callable[[Any, BatchSpec], B],
+) -> Callable[[Callable[Concatenate[Any, P], BatchSpec]], Callable[Concatenate[Any, P], B]]:
+    """``batch`` as a method that builds a ``cls`` (Batch or AsyncBatch) on the backend."""
+
+    def wrap(plan: Callable[Concatenate[Any, P], BatchSpec]) -> Callable[Concatenate[Any, P], B]:
+        def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> B:
+            return cls(self._backend, plan(self, *args, **kwargs))
+
+        method.__doc__ = plan.__doc__
+        return method
+
+    return wrap
+
+
+# ---- the two flavours ---------------------------------------------------------------------------
+
+
+class Table(_Named):
     """One table. Methods by purpose:
 
     - reading: ``row``, ``rows``, ``cells``, ``scan``, ``counter_get``
@@ -206,693 +535,55 @@ class Table:
     def __repr__(self) -> str:
         return f"<hedgerow.Table name={self.name!r}>"
 
-    # ---- describing ---------------------------------------------------------------
-    def families(self) -> dict[bytes, dict[str, Any]]:
-        """Column families and their settings (happybase's key names, plus ours)."""
-        return families_dict(self._backend.descriptor(self.name))
-
-    def regions(self) -> list[dict[str, Any]]:
-        """The table's regions in key order (happybase's shape)."""
-        return region_dicts(self.name, self._backend.region_locations(self.name))
-
-    # ---- reading -----------------------------------------------------------------
-    def row(
-        self,
-        row: bytes | str,
-        columns: Iterable[bytes | str] | None = None,
-        timestamp: int | None = None,
-        include_timestamp: bool = False,
-        filter: Any = None,
-    ) -> RowData:
-        """The latest version of each column of one row; ``{}`` if the row has none.
-
-        ``filter`` (a filter string or a ``Filter``, as for ``scan``) runs on the
-        row as HBase's Get does: a one-row scan.
-        Cost: one merged read per family (one bloom check, one block read per store file).
-        """
-        r = check_row(_b(row, "row"))
-        if columns is None and timestamp is None and filter is None:
-            spec = _LATEST  # fast path: the common get needs no new ReadSpec
-        else:
-            spec = row_spec(columns, timestamp, filter)
-        return _row_dict(self._backend.get(self.name, r, spec), include_timestamp)
-
-    def rows(
-        self,
-        rows: Iterable[bytes | str],
-        columns: Iterable[bytes | str] | None = None,
-        timestamp: int | None = None,
-        include_timestamp: bool = False,
-        filter: Any = None,
-    ) -> list[tuple[bytes, RowData]]:
-        """Several rows; rows with no cells are left out (as happybase does).
-
-        ``filter`` as for ``row``; each row gets a fresh filter (one Get per row).
-        """
-        keys, spec, proto = rows_request(rows, columns, timestamp, filter)
-        if not keys:
-            return []
-        if proto is not None:
-            spec = dataclasses.replace(spec, filter=proto)  # the backend copies it per row
-        got = self._backend.get_many(self.name, keys, spec)
-        return [
-            (r, _row_dict(cells, include_timestamp))
-            for r, cells in zip(keys, got, strict=True)
-            if cells
-        ]
-
-    def cells(
-        self,
-        row: bytes | str,
-        column: bytes | str,
-        versions: int | None = None,
-        timestamp: int | None = None,
-        include_timestamp: bool = False,
-    ) -> list[Any]:
-        """Versions of one cell, newest first (``(value, ts)`` pairs with ``include_timestamp``)."""
-        r, spec = cells_request(row, column, versions, timestamp)
-        return cell_values(self._backend.get(self.name, r, spec), include_timestamp)
-
-    def scan(
-        self,
-        row_start: bytes | str | None = None,
-        row_stop: bytes | str | None = None,
-        row_prefix: bytes | str | None = None,
-        columns: Iterable[bytes | str] | None = None,
-        filter: Any = None,
-        timestamp: int | None = None,
-        include_timestamp: bool = False,
-        batch_size: int = 1000,
-        scan_batching: int | None = None,
-        limit: int | None = None,
-        sorted_columns: bool = False,
-        reverse: bool = False,
-        *,
-        start_inclusive: bool = True,
-        stop_inclusive: bool = False,
-        time_range: tuple[int, int] | None = None,
-        max_versions: int = 1,
-        raw: bool = False,
-    ) -> Iterator[tuple[bytes, RowData | list[Cell]]]:
-        """Rows in key order (descending with ``reverse``, where ``row_start`` is the high end).
-
-        Beyond happybase: ``start_inclusive``/``stop_inclusive``, ``time_range``
-        (``[min, max)`` ms), ``max_versions`` per column (with more than one
-        version, or ``raw=True``, each row's value is the list of ``Cell``s),
-        ``raw`` (delete markers included, nothing masked) and ``scan_batching``
-        (at most that many cells per yielded chunk; wide rows come in pieces).
-        """
-        rng, spec, cells_out = scan_request(
-            row_start,
-            row_stop,
-            row_prefix,
-            columns,
-            filter,
-            timestamp,
-            batch_size,
-            scan_batching,
-            limit,
-            reverse,
-            start_inclusive,
-            stop_inclusive,
-            time_range,
-            max_versions,
-            raw,
-        )
-        return self._scan_iter(rng, spec, include_timestamp, scan_batching, limit, cells_out)
-
-    def _scan_iter(
-        self,
-        rng: ScanRange,
-        spec: ReadSpec,
-        include_timestamp: bool,
-        scan_batching: int | None,
-        limit: int | None,
-        cells_out: bool,
-    ) -> Iterator[tuple[bytes, RowData | list[Cell]]]:
-        rows = self._backend.scan(self.name, rng, spec)
-        if scan_batching is None and limit is None and not cells_out:
-            # fast path: one dict per row, no chunk list, no row counting
-            for row, cells in rows:
-                yield row, _row_dict(cells, include_timestamp)
-            return
-        for n, (row, cells) in enumerate(rows, 1):
-            for chunk in scan_chunks(cells, scan_batching, cells_out, include_timestamp):
-                yield row, chunk
-            if limit is not None and n >= limit:
-                return
-
-    # ---- writing ------------------------------------------------------------------
-    def put(
-        self,
-        row: bytes | str,
-        data: Mapping[bytes | str, bytes | str],
-        timestamp: int | None = None,
-        wal: bool = True,
-        *,
-        durability: Durability | None = None,
-    ) -> None:
-        """Store ``data`` (``{b"cf:q": value}``) in one row, atomically."""
-        m = put_mutation(row, data, timestamp)
-        if m is not None:
-            self._backend.mutate(self.name, [m], _durability(wal, durability))
-
-    def delete(
-        self,
-        row: bytes | str,
-        columns: Iterable[bytes | str] | None = None,
-        timestamp: int | None = None,
-        wal: bool = True,
-        *,
-        durability: Durability | None = None,
-    ) -> None:
-        """Delete a row, or some columns/families of it; versions at or below ``timestamp``."""
-        m = delete_mutation(row, columns, timestamp)
-        if m is not None:
-            self._backend.mutate(self.name, [m], _durability(wal, durability))
-
-    def delete_cell(
-        self,
-        row: bytes | str,
-        column: bytes | str,
-        timestamp: int | None = None,
-        *,
-        durability: Durability | None = None,
-    ) -> None:
-        """Delete exactly one version (the latest when ``timestamp`` is None)."""
-        m = delete_cell_mutation(row, column, timestamp)
-        self._backend.mutate(self.name, [m], _durability(True, durability))
-
-    def delete_family_version(
-        self,
-        row: bytes | str,
-        family: bytes | str,
-        timestamp: int,
-        *,
-        durability: Durability | None = None,
-    ) -> None:
-        """Delete every column of ``family`` at exactly ``timestamp`` (HBase addFamilyVersion)."""
-        m = delete_family_version_mutation(row, family, timestamp)
-        self._backend.mutate(self.name, [m], _durability(True, durability))
-
-    def mutate_row(
-        self,
-        row: bytes | str,
-        put: Mapping[bytes | str, bytes | str] | None = None,
-        delete: Iterable[bytes | str] | None = None,
-        *,
-        timestamp: int | None = None,
-        durability: Durability | None = None,
-    ) -> None:
-        """Apply deletes (``columns`` as in ``delete``) and puts to one row as one atomic change.
-
-        Deletes are applied before puts at the same timestamp would be; note that a
-        delete masks puts at or below its timestamp, as in HBase.
-        """
-        m = row_mutation(row, put, delete, timestamp)
-        if m is not None:
-            self._backend.mutate(self.name, [m], _durability(True, durability))
-
-    def increment(
-        self,
-        row: bytes | str,
-        amounts: Mapping[bytes | str, int],
-        *,
-        durability: Durability | None = None,
-    ) -> dict[bytes, int]:
-        """Add to 8-byte big-endian counters atomically; returns the new values."""
-        r, parsed = increment_request(row, amounts)
-        if not parsed:
-            return {}
-        new = self._backend.increment(self.name, r, parsed, _durability(True, durability))
-        return by_column(new)
-
-    def append(
-        self,
-        row: bytes | str,
-        suffixes: Mapping[bytes | str, bytes | str],
-        *,
-        durability: Durability | None = None,
-    ) -> dict[bytes, bytes]:
-        """Append to cell values atomically; returns the new values."""
-        r, parsed = append_request(row, suffixes)
-        if not parsed:
-            return {}
-        new = self._backend.append(self.name, r, parsed, _durability(True, durability))
-        return by_column(new)
-
-    def check_and_mutate(
-        self,
-        row: bytes | str,
-        column: bytes | str,
-        value: bytes | str | None,
-        op: str = "=",
-        put: Mapping[bytes | str, bytes | str] | None = None,
-        delete: Iterable[bytes | str] | None = None,
-        *,
-        durability: Durability | None = None,
-    ) -> bool:
-        """Atomically: if ``value OP stored`` holds, apply ``put``/``delete``; return whether it did.
-
-        ``value=None`` means "the column is absent" (with ``op="="``) or
-        "present" (with ``op="!="``). The comparison is unsigned lexicographic
-        on bytes, with the given value on the left, as in HBase.
-        """
-        r, fam, qual, compare, mutation = check_and_mutate_request(
-            row, column, value, op, put, delete
-        )
-        return self._backend.check_and_mutate(
-            self.name, r, fam, qual, compare, mutation, _durability(True, durability)
-        )
-
-    def batch(
-        self,
-        timestamp: int | None = None,
-        batch_size: int | None = None,
-        transaction: bool = False,
-        wal: bool = True,
-        *,
-        durability: Durability | None = None,
-    ) -> Batch:
-        """A batch of puts and deletes sent together (happybase semantics)."""
-        return Batch(self, timestamp, batch_size, transaction, _durability(wal, durability))
-
-    # ---- counters -------------------------------------------------------------------
-    def counter_get(self, row: bytes | str, column: bytes | str) -> int:
-        """A counter's value (0 when absent). Reads only (HBase's ``get_counter``)."""
-        col = _canonical(_b(column, "column"))
-        return counter_value(col, self.row(row, columns=[col]).get(col))
-
-    def counter_set(self, row: bytes | str, column: bytes | str, value: int = 0) -> None:
-        self.put(row, {column: counter_bytes(value)})
-
-    def counter_inc(self, row: bytes | str, column: bytes | str, value: int = 1) -> int:
-        col = _b(column, "column")
-        return self.increment(row, {col: value})[_canonical(col)]
-
-    def counter_dec(self, row: bytes | str, column: bytes | str, value: int = 1) -> int:
-        return self.counter_inc(row, column, -value)
-
-
-# ---- pure helpers: arguments -> requests, answers -> results ---------------------------------
-# Shared by Table and the asyncio flavour (client/aio.py) so both validate and shape alike.
-
-
-def families_dict(desc: TableDescriptor) -> dict[bytes, dict[str, Any]]:
-    """``families()``'s answer for a table descriptor."""
-    out: dict[bytes, dict[str, Any]] = {}
-    for name, cf in desc.families.items():
-        d = cf.to_dict()
-        d["name"] = name
-        d["compression"] = cf.compression.upper()
-        d["time_to_live"] = 2**31 - 1 if cf.time_to_live is None else cf.time_to_live
-        out[name] = d
-    return out
-
-
-def region_dicts(
-    table: str, located: Sequence[tuple[RegionDescription, str]]
-) -> list[dict[str, Any]]:
-    """``regions()``'s answer in happybase's shape: ``id`` is the region's number,
-    ``server_name``/``port`` the hosting server as ``hbase:meta`` records it ("host:port"
-    behind hedgerow standalone, b"local" with port 0 when embedded, b"" with port 0
-    while the table is disabled)."""
-    out = []
-    for r, server in located:
-        host, _, port = server.rpartition(":")
-        if not host or not port.isdigit():
-            host, port = server, "0"
-        out.append(
-            {
-                "start_key": r.start_key,
-                "end_key": r.end_key,
-                "id": int(r.name) if r.name.isdigit() else 0,
-                "name": f"{table},{r.start_key.decode('latin-1')},{r.name}".encode("latin-1"),
-                "version": 1,
-                "server_name": host.encode(),
-                "port": int(port),
-            }
-        )
-    return out
-
-
-def row_spec(columns: Iterable[bytes | str] | None, timestamp: int | None, filter: Any) -> ReadSpec:
-    """The ReadSpec of ``row(...)``."""
-    if columns is None and timestamp is None and filter is None:
-        return _LATEST
-    return ReadSpec(
-        columns=_columns(columns),
-        max_ts=_read_max_ts(timestamp),
-        max_versions=1,
-        filter=_make_filter(filter),
-    )
-
-
-def rows_request(
-    rows: Iterable[bytes | str],
-    columns: Iterable[bytes | str] | None,
-    timestamp: int | None,
-    filter: Any,
-) -> tuple[list[bytes], ReadSpec, Any]:
-    """``rows(...)``: the keys, the spec, and the filter each row's Get gets a copy of."""
-    if isinstance(rows, bytes | str):
-        raise InvalidArgument("rows must be a list of row keys, not a single key")
-    keys = [check_row(_b(r, "row")) for r in rows]
-    spec = ReadSpec(columns=_columns(columns), max_ts=_read_max_ts(timestamp), max_versions=1)
-    proto = _make_filter(filter)  # validated (and parsed) once, before any read
-    return keys, spec, proto
-
-
-def cells_request(
-    row: bytes | str, column: bytes | str, versions: int | None, timestamp: int | None
-) -> tuple[bytes, ReadSpec]:
-    """``cells(...)``: the row key and spec."""
-    r = check_row(_b(row, "row"))
-    fam, qual = _full_column(column)
-    if versions is None:
-        versions = 2**31 - 1
-    elif isinstance(versions, bool) or not isinstance(versions, int) or versions < 1:
-        raise InvalidArgument(f"versions must be an int >= 1, got {versions!r}")
-    spec = ReadSpec(
-        columns={fam: frozenset([qual])},
-        max_ts=_read_max_ts(timestamp),
-        max_versions=versions,
-    )
-    return r, spec
-
-
-def cell_values(cells: list[Cell], include_timestamp: bool) -> list[Any]:
-    """``cells(...)``'s answer."""
-    if include_timestamp:
-        return [(c.value, c.timestamp) for c in cells]
-    return [c.value for c in cells]
-
-
-def scan_request(
-    row_start: bytes | str | None,
-    row_stop: bytes | str | None,
-    row_prefix: bytes | str | None,
-    columns: Iterable[bytes | str] | None,
-    filter: Any,
-    timestamp: int | None,
-    batch_size: int,
-    scan_batching: int | None,
-    limit: int | None,
-    reverse: bool,
-    start_inclusive: bool,
-    stop_inclusive: bool,
-    time_range: tuple[int, int] | None,
-    max_versions: int,
-    raw: bool,
-) -> tuple[ScanRange, ReadSpec, bool]:
-    """``scan(...)``'s arguments, validated -> range, spec, and whether rows are Cell lists."""
-    if row_prefix is not None:
-        if row_start is not None or row_stop is not None:
-            raise InvalidArgument("row_prefix cannot be combined with row_start or row_stop")
-        p = _b(row_prefix, "row_prefix")
-        start: bytes | None = p
-        stop = _prefix_end(p)
-        start_inclusive, stop_inclusive = True, False
-        if reverse:
-            start, stop = stop, p
-            # high end exclusive (the prefix's successor), low end inclusive
-            start_inclusive, stop_inclusive = False, True
-            if start is None:
-                start_inclusive = True
-    else:
-        start = None if row_start is None else _b(row_start, "row_start")
-        stop = None if row_stop is None else _b(row_stop, "row_stop")
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise InvalidArgument("batch_size must be an int >= 1")
-    if scan_batching is not None and (not isinstance(scan_batching, int) or scan_batching < 1):
-        raise InvalidArgument("scan_batching must be an int >= 1")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise InvalidArgument("limit must be an int >= 1")
-    if isinstance(max_versions, bool) or not isinstance(max_versions, int) or max_versions < 1:
-        raise InvalidArgument("max_versions must be an int >= 1")
-    min_ts, max_ts = 0, _read_max_ts(timestamp)
-    if time_range is not None:
-        if timestamp is not None:
-            raise InvalidArgument("pass either timestamp or time_range, not both")
-        lo, hi = time_range
-        min_ts, max_ts = check_timestamp(lo), _read_max_ts(hi)
-        if min_ts > max_ts:
-            raise InvalidArgument(f"time_range {time_range!r} has min > max")
-    spec = ReadSpec(
-        columns=_columns(columns),
-        min_ts=min_ts,
-        max_ts=max_ts,
-        max_versions=max_versions,
-        filter=_make_filter(filter),
-        raw=bool(raw),
-    )
-    rng = ScanRange(start, start_inclusive, stop, stop_inclusive, bool(reverse))
-    cells_out = max_versions > 1 or raw
-    return rng, spec, cells_out
-
-
-def scan_chunks(
-    cells: list[Cell], scan_batching: int | None, cells_out: bool, include_timestamp: bool
-) -> list[RowData | list[Cell]]:
-    """What ``scan`` yields for one row: one value, or ``scan_batching``-sized pieces."""
-    chunks = (
-        [cells]
-        if scan_batching is None or len(cells) <= scan_batching
-        else [cells[i : i + scan_batching] for i in range(0, len(cells), scan_batching)]
-    )
-    if cells_out:
-        return list(chunks)
-    return [_row_dict(chunk, include_timestamp) for chunk in chunks]
-
-
-def put_mutation(
-    row: bytes | str, data: Mapping[bytes | str, bytes | str], timestamp: int | None
-) -> RowMutation | None:
-    """``put(...)``'s mutation (None: nothing to write)."""
-    r = check_row(_b(row, "row"))
-    ops = _put_ops(data, _opt_ts(timestamp))
-    return RowMutation(r, tuple(ops)) if ops else None
-
-
-def delete_mutation(
-    row: bytes | str, columns: Iterable[bytes | str] | None, timestamp: int | None
-) -> RowMutation | None:
-    """``delete(...)``'s mutation (None: nothing to delete)."""
-    r = check_row(_b(row, "row"))
-    ops = _delete_ops(columns, _opt_ts(timestamp))
-    return RowMutation(r, tuple(ops)) if ops else None
-
-
-def delete_cell_mutation(
-    row: bytes | str, column: bytes | str, timestamp: int | None
-) -> RowMutation:
-    r = check_row(_b(row, "row"))
-    fam, qual = _full_column(column)
-    return RowMutation(r, (DeleteVersion(fam, qual, _opt_ts(timestamp)),))
-
-
-def delete_family_version_mutation(
-    row: bytes | str, family: bytes | str, timestamp: int
-) -> RowMutation:
-    r = check_row(_b(row, "row"))
-    fam = _b(family, "family")
-    return RowMutation(r, (DeleteFamilyVersion(fam, check_timestamp(timestamp)),))
-
-
-def row_mutation(
-    row: bytes | str,
-    put: Mapping[bytes | str, bytes | str] | None,
-    delete: Iterable[bytes | str] | None,
-    timestamp: int | None,
-) -> RowMutation | None:
-    """``mutate_row(...)``'s mutation: deletes, then puts (None: nothing to do)."""
-    r = check_row(_b(row, "row"))
-    ts = _opt_ts(timestamp)
-    ops: list[Op] = []
-    if delete is not None:
-        ops.extend(_delete_ops(delete, ts))
-    if put is not None:
-        ops.extend(_put_ops(put, ts))
-    return RowMutation(r, tuple(ops)) if ops else None
-
-
-def increment_request(
-    row: bytes | str, amounts: Mapping[bytes | str, int]
-) -> tuple[bytes, dict[tuple[bytes, bytes], int]]:
-    r = check_row(_b(row, "row"))
-    parsed: dict[tuple[bytes, bytes], int] = {}
-    for col, amount in amounts.items():
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            raise InvalidArgument(f"increment of {col!r} must be an int, got {amount!r}")
-        if not -(2**63) <= amount < 2**63:
-            raise InvalidArgument(f"increment of {col!r} does not fit in 64 bits")
-        parsed[_full_column(col)] = amount
-    return r, parsed
-
-
-def append_request(
-    row: bytes | str, suffixes: Mapping[bytes | str, bytes | str]
-) -> tuple[bytes, dict[tuple[bytes, bytes], bytes]]:
-    r = check_row(_b(row, "row"))
-    parsed = {_full_column(c): _b(v, f"value of {c!r}") for c, v in suffixes.items()}
-    return r, parsed
-
-
-def by_column(new: Mapping[tuple[bytes, bytes], _V]) -> dict[bytes, _V]:
-    """``{(family, qualifier): v}`` -> ``{b"family:qualifier": v}``."""
-    return {f + b":" + q: v for (f, q), v in new.items()}
-
-
-def check_and_mutate_request(
-    row: bytes | str,
-    column: bytes | str,
-    value: bytes | str | None,
-    op: str,
-    put: Mapping[bytes | str, bytes | str] | None,
-    delete: Iterable[bytes | str] | None,
-) -> tuple[bytes, bytes, bytes, ValueComparison, RowMutation]:
-    """``check_and_mutate(...)``: row, family, qualifier, comparison and mutation."""
-    r = check_row(_b(row, "row"))
-    fam, qual = _full_column(column)
-    if op not in _OPS:
-        raise InvalidArgument(f"unknown compare operator {op!r}; use one of {', '.join(_OPS)}")
-    expected = None if value is None else _b(value, "value")
-    compare = value_comparison(expected, op)
-    ops: list[Op] = []
-    if delete is not None:
-        ops.extend(_delete_ops(delete, None))
-    if put is not None:
-        ops.extend(_put_ops(put, None))
-    if not ops:
-        raise InvalidArgument("check_and_mutate needs put or delete")
-    return r, fam, qual, compare, RowMutation(r, tuple(ops))
-
-
-def counter_value(column: bytes, value: bytes | None) -> int:
-    """A counter cell's value as ``counter_get`` returns it (``column`` is ``b"f:q"``)."""
-    fam, _, qual = column.partition(b":")
-    return decode_counter(value, fam, qual)
-
-
-def counter_bytes(value: int) -> bytes:
-    """``counter_set``'s value, validated and encoded."""
-    if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63:
-        raise InvalidArgument(f"counter value must be a 64-bit int, got {value!r}")
-    return value.to_bytes(8, "big", signed=True)
-
-
-def _canonical(col: bytes) -> bytes:
-    fam, qual = _full_column(col)
-    return fam + b":" + qual
-
-
-def _prefix_end(prefix: bytes) -> bytes | None:
-    """The smallest key greater than every key starting with ``prefix`` (None: no bound)."""
-    p = bytearray(prefix)
-    while p and p[-1] == 0xFF:
-        p.pop()
-    if not p:
-        return None
-    p[-1] += 1
-    return bytes(p)
-
-
-class BatchBuffer:
-    """What a batch has collected, and its rules; shared by Batch and the asyncio AsyncBatch."""
-
-    def __init__(
-        self,
-        timestamp: int | None,
-        batch_size: int | None,
-        transaction: bool,
-        durability: Durability,
-    ) -> None:
-        if batch_size is not None:
-            if transaction:
-                raise InvalidArgument("batch_size and transaction cannot be combined")
-            if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-                raise InvalidArgument("batch_size must be an int >= 1")
-        self._ts = _opt_ts(timestamp)
-        self._batch_size = batch_size
-        self._transaction = transaction
-        self._durability = durability
-        self._mutations: list[RowMutation] = []
-        self._count = 0
-
-    def _put(self, row: bytes | str, data: Mapping[bytes | str, bytes | str]) -> RowMutation:
-        return RowMutation(check_row(_b(row, "row")), tuple(_put_ops(data, self._ts)))
-
-    def _delete(self, row: bytes | str, columns: Iterable[bytes | str] | None) -> RowMutation:
-        return RowMutation(check_row(_b(row, "row")), tuple(_delete_ops(columns, self._ts)))
-
-    def _add(self, m: RowMutation, wal: bool | None) -> bool:
-        """Collect ``m``; True when the batch should be sent now (``batch_size`` reached)."""
-        if wal is False:
-            self._durability = Durability.SKIP_WAL
-        if m.ops:
-            self._mutations.append(m)
-            self._count += len(m.ops)
-        return self._batch_size is not None and self._count >= self._batch_size
-
-    def _take(self) -> list[RowMutation]:
-        """The mutations to send now; the batch is empty afterwards."""
-        ms, self._mutations, self._count = self._mutations, [], 0
-        return ms
-
-    def _discard_on(self, exc_type: object) -> bool:
-        """At the end of a ``with`` block: True (and nothing kept) when a transaction failed."""
-        if exc_type is not None and self._transaction:
-            self._mutations = []
-            return True
-        return False
-
-
-class Batch(BatchBuffer):
-    """Puts and deletes collected and sent together; a context manager (happybase semantics).
-
-    ``batch_size`` sends automatically every that many mutations;
-    ``transaction=True`` discards everything if the ``with`` block raises.
-    Each row's mutation is atomic; the batch as a whole is not (HBase).
-    """
-
-    def __init__(
-        self,
-        table: Table,
-        timestamp: int | None,
-        batch_size: int | None,
-        transaction: bool,
-        durability: Durability,
-    ) -> None:
-        super().__init__(timestamp, batch_size, transaction, durability)
-        self._table = table
-
-    def put(
-        self,
-        row: bytes | str,
-        data: Mapping[bytes | str, bytes | str],
-        wal: bool | None = None,
-    ) -> None:
-        if self._add(self._put(row, data), wal):
-            self.send()
-
-    def delete(
-        self,
-        row: bytes | str,
-        columns: Iterable[bytes | str] | None = None,
-        wal: bool | None = None,
-    ) -> None:
-        if self._add(self._delete(row, columns), wal):
-            self.send()
-
-    def send(self) -> None:
-        """Send what has been collected so far."""
-        if not self._mutations:
-            return
-        self._table._backend.mutate(self._table.name, self._take(), self._durability)
-
-    def __enter__(self) -> Batch:
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if not self._discard_on(exc_type):
-            self.send()
+    families = blocking(families)
+    regions = blocking(regions)
+    row = blocking(row)
+    rows = blocking(rows)
+    cells = blocking(cells)
+    scan = scanning(scan)
+    put = blocking(put)
+    delete = blocking(delete)
+    delete_cell = blocking(delete_cell)
+    delete_family_version = blocking(delete_family_version)
+    mutate_row = blocking(mutate_row)
+    increment = blocking(increment)
+    append = blocking(append)
+    check_and_mutate = blocking(check_and_mutate)
+    counter_get = blocking(counter_get)
+    counter_set = blocking(counter_set)
+    counter_inc = blocking(counter_inc)
+    counter_dec = blocking(counter_dec)
+
+    batch = batching(Batch)(batch)
+
+
+class AsyncTable(_Named):
+    """One table; ``Table``'s methods as coroutines (``scan`` and ``batch`` need no await)."""
+
+    def __init__(self, name: str, backend: AsyncBackend) -> None:
+        self.name = name
+        self._backend = backend
+
+    def __repr__(self) -> str:
+        return f"<hedgerow.aio.AsyncTable name={self.name!r}>"
+
+    families = awaiting(families)
+    regions = awaiting(regions)
+    row = awaiting(row)
+    rows = awaiting(rows)
+    cells = awaiting(cells)
+    scan = ascanning(scan)
+    put = awaiting(put)
+    delete = awaiting(delete)
+    delete_cell = awaiting(delete_cell)
+    delete_family_version = awaiting(delete_family_version)
+    mutate_row = awaiting(mutate_row)
+    increment = awaiting(increment)
+    append = awaiting(append)
+    check_and_mutate = awaiting(check_and_mutate)
+    counter_get = awaiting(counter_get)
+    counter_set = awaiting(counter_set)
+    counter_inc = awaiting(counter_inc)
+    counter_dec = awaiting(counter_dec)
+
+    batch = batching(AsyncBatch)(batch)

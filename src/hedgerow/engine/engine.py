@@ -1,7 +1,7 @@
 """Engine: one data directory served by a master and a region server in one process.
 
 Role: ``hedgerow.connect(path)`` builds one Engine and wraps it in the public
-client API (through ``EmbeddedBackend``); ``hedgerow standalone`` serves the
+client API (its ``call`` is the client's ``Backend``); ``hedgerow standalone`` serves the
 same Engine to the network. The Engine is a facade over the two server roles
 the cluster will run as separate processes (docs/design/server.md):
 
@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from hedgerow._internal.clock import Clock, SystemClock
 from hedgerow.engine.catalog import Catalog
@@ -50,11 +50,15 @@ from hedgerow.model.mutation import RowMutation
 from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.model.schema import TableDescriptor
 from hedgerow.region.region import RegionInfo
+from hedgerow.rpc.operations import Operations
 from hedgerow.storage.block_cache import BlockCache
 from hedgerow.storage.fs import FileLock, FileSystem, LocalFS
 from hedgerow.storage.wal import Durability, WriteAheadLog
 
 __all__ = ["Engine"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 log = logging.getLogger("hedgerow.engine")
 
@@ -110,6 +114,14 @@ class Engine:
         self.get_many = rs.get_many
         self.mutate = rs.mutate
         self.check_region = rs.check_region
+
+    def call(
+        self, op: Callable[Concatenate[Operations, P], R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Run one operation: the client's ``Backend`` protocol (client/backend.py) over
+        this engine, whose methods of the same names implement ``Operations``."""
+        result: R = getattr(self, op.__name__)(*args, **kwargs)
+        return result
 
     # ---- the parts, for tools and tests -----------------------------------------------------
     @property

@@ -27,7 +27,7 @@ from hedgerow.rpc.codes import (
     UnknownMessageType,
     UnsupportedVersion,
 )
-from hedgerow.rpc.handler import Handler
+from hedgerow.rpc.operations import Handler, MessageType
 from hedgerow.rpc.server import RpcServer
 from hedgerow.rpc.transport import (
     AsyncSocketTransport,
@@ -36,7 +36,7 @@ from hedgerow.rpc.transport import (
     SocketTransport,
     Transport,
 )
-from hedgerow.rpc.wire_format import MAGIC, PROTOCOL_VERSION, MessageType
+from hedgerow.rpc.wire_format import MAGIC, PROTOCOL_VERSION
 
 __all__ = [
     "MAGIC",

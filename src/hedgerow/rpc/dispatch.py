@@ -21,21 +21,17 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from hedgerow._internal import deadline as request_deadline
 from hedgerow._internal.clock import Clock, SystemClock
-from hedgerow.errors import InvalidArgument
 from hedgerow.model.cell import Cell
-from hedgerow.model.compare import value_comparison
-from hedgerow.model.durability import Durability
 from hedgerow.model.read_spec import ScanRange
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codec import packb, unpackb
 from hedgerow.rpc.codes import DeadlineExceeded, ScannerExpired, UnknownMessageType
-from hedgerow.rpc.handler import Handler
-from hedgerow.rpc.wire_format import MessageType
+from hedgerow.rpc.operations import BY_TYPE, MESSAGES, Handler, MessageType, Operation
 
 __all__ = ["DEFAULT_LEASE_S", "Dispatcher", "answer_bytes"]
 
@@ -45,7 +41,7 @@ DEFAULT_LEASE_S = 60.0
 _NIL = packb(None)
 
 
-def _check_region(handler: Any, table: str, region: str | None, rows: Any) -> None:
+def _check_region(handler: Handler, table: str, region: str | None, rows: Sequence[bytes]) -> None:
     """A region-addressed request (RFC 0001) is served only by that region."""
     if region is not None:
         handler.check_region(table, region, rows)
@@ -61,42 +57,19 @@ def _scan_first_rows(rng: ScanRange) -> list[bytes]:
     return [] if rng.reverse else [b""]
 
 
-def _increment(handler: Any, r: m.IncrementRequest) -> m.ColumnIntsResponse:
-    _check_region(handler, r.table, r.region, [r.row])
-    return m.ColumnIntsResponse(
-        handler.increment(r.table, r.row, r.amounts, *_durability(r.durability))
-    )
+def _server(handler: Handler, op: Operation) -> Callable[[Any], Any]:
+    """How this server runs ``op``'s requests: its declared ``serve``, after the region
+    check for a region-addressed kind."""
+    serve, checks = op.serve, op.checks
+    if checks is None:
+        return lambda r: serve(handler, r)
 
+    def checked(r: Any) -> Any:
+        if r.region is not None:
+            handler.check_region(r.table, r.region, checks(r))
+        return serve(handler, r)
 
-def _append(handler: Any, r: m.AppendRequest) -> m.ColumnBytesResponse:
-    _check_region(handler, r.table, r.region, [r.row])
-    return m.ColumnBytesResponse(
-        handler.append(r.table, r.row, r.suffixes, *_durability(r.durability))
-    )
-
-
-def _check_and_mutate(handler: Any, r: m.CheckAndMutateRequest) -> m.BoolResponse:
-    _check_region(handler, r.table, r.region, [r.row])
-    compare = value_comparison(r.expected, r.op)
-    done = handler.check_and_mutate(
-        r.table, r.row, r.family, r.qualifier, compare, r.mutation, *_durability(r.durability)
-    )
-    return m.BoolResponse(bool(done))
-
-
-def _get(handler: Any, r: m.GetRequest) -> m.CellsResponse:
-    _check_region(handler, r.table, r.region, [r.row])
-    return m.CellsResponse(handler.get(r.table, r.row, r.spec))
-
-
-def _multi_get(handler: Any, r: m.MultiGetRequest) -> m.MultiCellsResponse:
-    _check_region(handler, r.table, r.region, r.rows)
-    return m.MultiCellsResponse(handler.get_many(r.table, r.rows, r.spec))
-
-
-def _mutate(handler: Any, r: m.MutateRequest) -> None:
-    _check_region(handler, r.table, r.region, [x.row for x in r.mutations])
-    handler.mutate(r.table, r.mutations, *_durability(r.durability))
+    return checked
 
 
 class _Scanner:
@@ -146,15 +119,6 @@ def _close_iterator(it: Any) -> None:
             pass  # closing a broken scanner must not fail the caller
 
 
-def _durability(d: int | None) -> tuple[Any, ...]:
-    if d is None:
-        return ()
-    try:
-        return (Durability(d),)
-    except ValueError:
-        raise InvalidArgument(f"unknown durability {d}") from None
-
-
 class Dispatcher:
     """``handle(type, body, conn_id) -> response body``; raises on failure.
 
@@ -166,7 +130,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        handler: Handler | Any,
+        handler: Handler,
         *,
         lease_s: float = DEFAULT_LEASE_S,
         clock: Clock | None = None,
@@ -183,40 +147,7 @@ class Dispatcher:
         self._scanners: dict[int, _Scanner] = {}  # guarded by self._lock
         self._table: dict[int, Callable[[Any], Any]] = {
             MessageType.PING: lambda r: r,
-            MessageType.TABLE_NAMES: lambda r: m.TableNamesResponse(tuple(handler.table_names())),
-            MessageType.DESCRIPTOR: lambda r: m.DescriptorResponse(handler.descriptor(r.table)),
-            MessageType.CREATE_TABLE: lambda r: handler.create_table(r.desc, r.split_keys),
-            MessageType.DELETE_TABLE: lambda r: handler.delete_table(r.table),
-            MessageType.MODIFY_TABLE: lambda r: handler.modify_table(r.desc),
-            MessageType.TRUNCATE_TABLE: lambda r: handler.truncate_table(
-                r.table, preserve_splits=r.preserve_splits
-            ),
-            MessageType.ENABLE_TABLE: lambda r: handler.enable_table(r.table),
-            MessageType.DISABLE_TABLE: lambda r: handler.disable_table(r.table),
-            MessageType.IS_TABLE_ENABLED: lambda r: m.BoolResponse(
-                bool(handler.is_table_enabled(r.table))
-            ),
-            MessageType.REGIONS: lambda r: m.RegionsResponse(
-                tuple(
-                    m.RegionInfo(x.table, x.name, x.start_key, x.end_key, server)
-                    for x, server in handler.region_locations(r.table)
-                )
-            ),
-            MessageType.FLUSH_TABLE: lambda r: handler.flush_table(r.table),
-            MessageType.COMPACT_TABLE: lambda r: handler.compact_table(r.table, major=r.major),
-            MessageType.SPLIT_REGION: lambda r: m.NamesResponse(
-                tuple(handler.split_region(r.table, r.region, r.split_row))
-            ),
-            MessageType.MERGE_REGIONS: lambda r: m.NamesResponse(
-                (handler.merge_regions(r.table, r.region_a, r.region_b),)
-            ),
-            MessageType.STATUS: lambda r: m.StatusResponse(handler.status()),
-            MessageType.MUTATE: lambda r: _mutate(handler, r),
-            MessageType.INCREMENT: lambda r: _increment(handler, r),
-            MessageType.APPEND: lambda r: _append(handler, r),
-            MessageType.CHECK_AND_MUTATE: lambda r: _check_and_mutate(handler, r),
-            MessageType.GET: lambda r: _get(handler, r),
-            MessageType.MULTI_GET: lambda r: _multi_get(handler, r),
+            **{t: _server(handler, op) for t, op in BY_TYPE.items()},
         }
 
     # ---- requests ---------------------------------------------------------------------
@@ -252,7 +183,7 @@ class Dispatcher:
         return _NIL if resp is None else packb(resp.to_wire())
 
     def _run(self, msg_type: int, body: bytes, conn_id: int) -> Any:
-        calls = m.CALLS.get(msg_type)  # type: ignore[call-overload]
+        calls = MESSAGES.get(msg_type)
         if calls is None:
             raise UnknownMessageType(f"unknown message type {msg_type}")
         req = calls[0].from_wire(unpackb(body))

@@ -44,10 +44,8 @@ from hedgerow.rpc.codec import (
     encode_table_descriptor,
 )
 from hedgerow.rpc.codes import ProtocolError
-from hedgerow.rpc.wire_format import MessageType
 
 __all__ = [
-    "CALLS",
     "AppendRequest",
     "BoolResponse",
     "CellsResponse",
@@ -700,34 +698,3 @@ class ScanBatchResponse:
         f = _fields(v, 3, "scan batch")
         rows = [decode_row_cells(r) for r in _list(f[1], "rows")]
         return cls(_int(f[0], "scanner id"), rows, _bool(f[2], "more"))
-
-
-#: MessageType -> (request class, response class).  Servers answer any other
-#: type with UNKNOWN_MESSAGE_TYPE.
-CALLS: dict[MessageType, tuple[type[Any], type[Any]]] = {
-    MessageType.PING: (PingMessage, PingMessage),
-    MessageType.TABLE_NAMES: (EmptyRequest, TableNamesResponse),
-    MessageType.DESCRIPTOR: (TableRequest, DescriptorResponse),
-    MessageType.CREATE_TABLE: (CreateTableRequest, EmptyResponse),
-    MessageType.DELETE_TABLE: (TableRequest, EmptyResponse),
-    MessageType.MODIFY_TABLE: (ModifyTableRequest, EmptyResponse),
-    MessageType.TRUNCATE_TABLE: (TruncateTableRequest, EmptyResponse),
-    MessageType.ENABLE_TABLE: (TableRequest, EmptyResponse),
-    MessageType.DISABLE_TABLE: (TableRequest, EmptyResponse),
-    MessageType.IS_TABLE_ENABLED: (TableRequest, BoolResponse),
-    MessageType.REGIONS: (TableRequest, RegionsResponse),
-    MessageType.FLUSH_TABLE: (TableRequest, EmptyResponse),
-    MessageType.COMPACT_TABLE: (CompactTableRequest, EmptyResponse),
-    MessageType.SPLIT_REGION: (SplitRegionRequest, NamesResponse),
-    MessageType.MERGE_REGIONS: (MergeRegionsRequest, NamesResponse),
-    MessageType.STATUS: (EmptyRequest, StatusResponse),
-    MessageType.MUTATE: (MutateRequest, EmptyResponse),
-    MessageType.INCREMENT: (IncrementRequest, ColumnIntsResponse),
-    MessageType.APPEND: (AppendRequest, ColumnBytesResponse),
-    MessageType.CHECK_AND_MUTATE: (CheckAndMutateRequest, BoolResponse),
-    MessageType.GET: (GetRequest, CellsResponse),
-    MessageType.MULTI_GET: (MultiGetRequest, MultiCellsResponse),
-    MessageType.OPEN_SCANNER: (OpenScannerRequest, ScanBatchResponse),
-    MessageType.SCANNER_NEXT: (ScannerNextRequest, ScanBatchResponse),
-    MessageType.CLOSE_SCANNER: (CloseScannerRequest, EmptyResponse),
-}

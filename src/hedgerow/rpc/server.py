@@ -1,7 +1,7 @@
 """The asyncio RPC server: framing, handshake, concurrency, deadlines, scanner leases.
 
 Role: a region server, the master or ``hedgerow standalone`` wraps its handler
-(see ``rpc.handler.Handler``) in ``RpcServer`` to serve it on a TCP port.  The
+(see ``rpc.operations.Handler``) in ``RpcServer`` to serve it on a TCP port.  The
 event loop only frames bytes; every handler call (blocking engine code) runs in
 a thread pool, so many requests of one connection run at once and their answers
 go back in completion order, matched by request id.
@@ -52,15 +52,13 @@ from hedgerow.rpc.framing import (
     encode_frame,
     encode_preamble,
 )
-from hedgerow.rpc.handler import Handler
-from hedgerow.rpc.messages import CALLS
+from hedgerow.rpc.operations import MESSAGES, Handler, MessageType
 from hedgerow.rpc.wire_format import (
     DEFAULT_MAX_FRAME_BYTES,
     HEADER_SIZE,
     PIECE_BYTES,
     PROTOCOL_VERSION,
     FrameFlag,
-    MessageType,
 )
 
 __all__ = ["DEFAULT_MAX_QUEUED_RESPONSE_BYTES", "RpcServer", "new_event_loop"]
@@ -261,7 +259,7 @@ class _Connection(asyncio.Protocol):
         if f.type == _PING:  # fast path: answered on the loop, no thread hop
             self._write(encode_frame(_PING, _RESPONSE, f.request_id, 0, f.body))
             return
-        if f.type not in CALLS:
+        if f.type not in MESSAGES:
             self._write(
                 _error_frame(
                     f.type, f.request_id, UnknownMessageType(f"unknown message type {f.type}")
@@ -386,7 +384,7 @@ class RpcServer:
 
     def __init__(
         self,
-        handler: Handler | Any,
+        handler: Handler,
         host: str = "127.0.0.1",
         port: int = 0,
         *,

@@ -26,7 +26,7 @@ import itertools
 import socket
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 from hedgerow._internal.clock import Clock, SystemClock
 from hedgerow.errors import ClosedError, HedgerowError
@@ -40,7 +40,7 @@ from hedgerow.rpc.framing import (
     encode_frame,
     encode_preamble,
 )
-from hedgerow.rpc.handler import Handler
+from hedgerow.rpc.operations import Handler
 from hedgerow.rpc.wire_format import (
     DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_MAX_FRAME_BYTES,
@@ -124,7 +124,7 @@ class InMemoryTransport:
 
     def __init__(
         self,
-        handler: Handler | Any,
+        handler: Handler,
         *,
         lease_s: float = DEFAULT_LEASE_S,
         clock: Clock | None = None,

@@ -36,7 +36,6 @@ __all__ = [
     "PROTOCOL_VERSION",
     "FrameFlag",
     "HandshakeFlag",
-    "MessageType",
     "OpTag",
 ]
 
@@ -105,45 +104,6 @@ class FrameFlag(IntFlag):
 
 
 KNOWN_FRAME_FLAGS = int(FrameFlag.RESPONSE | FrameFlag.ERROR | FrameFlag.MORE)
-
-
-class MessageType(IntEnum):
-    """Operation carried by a frame; a response carries its request's type.
-
-    # ON-DISK/WIRE: never renumber; retired: (none).  0 is invalid.
-    """
-
-    PING = 1
-    # tables (DDL and admin)
-    TABLE_NAMES = 2
-    DESCRIPTOR = 3
-    CREATE_TABLE = 4
-    DELETE_TABLE = 5
-    MODIFY_TABLE = 6
-    TRUNCATE_TABLE = 7
-    ENABLE_TABLE = 8
-    DISABLE_TABLE = 9
-    IS_TABLE_ENABLED = 10
-    REGIONS = 11
-    FLUSH_TABLE = 12
-    COMPACT_TABLE = 13
-    SPLIT_REGION = 14
-    MERGE_REGIONS = 15
-    STATUS = 16
-    # writing
-    MUTATE = 20
-    INCREMENT = 21
-    APPEND = 22
-    CHECK_AND_MUTATE = 23
-    # reading
-    GET = 30
-    OPEN_SCANNER = 31
-    SCANNER_NEXT = 32
-    CLOSE_SCANNER = 33
-    MULTI_GET = 34
-    # reserved for later (docs/formats/rpc.md#security); servers answer UNKNOWN_MESSAGE_TYPE
-    AUTH = 40
-    CANCEL = 41
 
 
 class OpTag(IntEnum):

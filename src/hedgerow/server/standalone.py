@@ -99,7 +99,7 @@ class StandaloneServer:
                 from hedgerow.gateways.thrift import ThriftServer
 
                 self._thrift = ThriftServer(
-                    Connection(self.engine),  # type: ignore[arg-type]
+                    Connection(self.engine),
                     host=cfg.host,
                     port=cfg.thrift_port,
                     framed=cfg.thrift_framed,
