@@ -210,8 +210,8 @@ class RegionServer:
             create=create,
             max_cell_bytes=self.config.max_cell_bytes,
             table_cache=self.table_cache,
+            before_write=self._before_write,
         )
-        region.before_write = self._before_write  # type: ignore[attr-defined]
         region.compaction_pool = self.compaction_pool
         return region
 
