@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -190,19 +189,3 @@ def test_in_memory_transport_scanner_lease_and_close(tmp_path: Path) -> None:
     with pytest.raises(ClosedError):
         b.call(Ops.table_names)
     conn.close()
-
-
-def test_rpc_layer_imports_only_allowed_layers() -> None:
-    """Layer rule: rpc imports model, errors, _internal (and itself) only."""
-    root = Path(hedgerow.__file__).parent / "rpc"
-    allowed = ("hedgerow.model", "hedgerow.errors", "hedgerow._internal", "hedgerow.rpc")
-    for path in root.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for n in names:
-                if n.startswith("hedgerow"):
-                    assert n.startswith(allowed), f"{path.name} imports {n}"

@@ -1,7 +1,8 @@
 """Engine: one data directory served by a master and a region server in one process.
 
 Role: ``hedgerow.connect(path)`` builds one Engine and wraps it in the public
-client API (its ``call`` is the client's ``Backend``); ``hedgerow standalone`` serves the
+client API (its ``call`` makes it the ``hedgerow.client.backend.Backend`` that
+``Connection`` talks to); ``hedgerow standalone`` serves the
 same Engine to the network. The Engine is a facade over the two server roles
 the cluster will run as separate processes (docs/design/server.md):
 

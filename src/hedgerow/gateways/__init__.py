@@ -2,6 +2,7 @@
 
 Role: each sub-package (``thrift`` for HBase Thrift1/happybase, later ``rest`` and
 ``bigtable``) is a thin translation layer onto ``hedgerow.Connection``/``Table``;
-none imports the engine, region or storage layers (../shared/vision.md), so the
-same gateway fronts embedded, standalone and cluster deployments.
+none imports the engine, region or storage layers (the layer rule:
+docs/design/overview.md#the-layer-rule), so the same gateway fronts embedded,
+standalone and cluster deployments.
 """

@@ -32,7 +32,7 @@ __all__ = [
     "validate_table_name",
 ]
 
-#: Hard limits, enforced on every write (docs/design/limits.md).
+#: Hard limits, enforced on every write (docs/design/overview.md#data-limits).
 LIMITS: dict[str, int] = {
     # HBase: row length is a short (Short.MAX_VALUE); empty rows are not allowed.
     "max_row_key_bytes": 32767,

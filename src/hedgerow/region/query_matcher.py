@@ -8,7 +8,8 @@ limits (after filters, as HBase 2 does); ``apply_row_filter`` runs a filter's
 per-row protocol. ``retain_for_major_compaction`` is the rule major
 compaction uses to drop what no read can return any more.
 
-Semantics (HBase, see ../shared/reference/hbase-happybase.md section 6):
+Semantics (HBase's ``ScanQueryMatcher`` and its delete and column trackers; where this
+runs in a read: docs/design/storage.md#read-path):
 - cells arrive per (row, family) as qualifier asc, timestamp desc, type desc
   (delete markers before puts at equal timestamp), sequence desc;
 - DeleteFamily masks the family's cells with ts <= marker; DeleteFamilyVersion

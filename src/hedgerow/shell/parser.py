@@ -5,8 +5,8 @@ objects (command name, positional arguments). ``is_complete`` tells the
 interactive reader whether to ask for another line.
 
 Grammar (the subset of Ruby the HBase shell's help texts use; facts from
-hbase-shell/src/main/ruby/shell/commands/*.rb help strings and
-../shared/reference/hbase-happybase.md section 5)::
+hbase-shell/src/main/ruby/shell/commands/*.rb help strings; the commands are listed
+in docs/shell.md)::
 
     input     := (statement (';' | NEWLINE))*
     statement := NAME ['(' args ')' | args]

@@ -3,7 +3,7 @@
 Role: sstable_reader builds a Block from a checksum-verified, decompressed
 payload and shares it through the block cache; iterators and point reads
 search it.
-Format: docs/formats/sstable.md#block-payload (authoritative). Summary::
+Format: docs/formats/sstable.md#field-grammar (authoritative). Summary::
 
     payload := n:u32le key_off:u32le*(n+1) val_off:u32le*(n+1) key_bytes* value_bytes*
 

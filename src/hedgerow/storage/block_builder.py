@@ -2,7 +2,7 @@
 
 Role: sstable_writer feeds each data block's entries (and each index level's
 separator -> handle entries) here and stores the payload it returns.
-Format: docs/formats/sstable.md#block-payload (authoritative). Summary::
+Format: docs/formats/sstable.md#field-grammar (authoritative). Summary::
 
     payload := n:u32le key_off:u32le*(n+1) val_off:u32le*(n+1) key_bytes* value_bytes*
     key i   := payload[key_off[i] : key_off[i+1]]     (offsets from payload start)

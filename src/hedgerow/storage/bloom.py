@@ -4,7 +4,7 @@ Role: sstable_writer feeds each finished data block's keys to a BloomBuilder
 and stores ``finish()`` as the file's bloom block; sstable_reader loads it at
 open and answers ``may_contain_row`` / ``may_contain_rowcol`` so point reads
 skip files that cannot hold the row.
-Format: docs/formats/sstable.md#bloom-block (authoritative). Summary::
+Format: docs/formats/sstable.md#field-grammar (authoritative). Summary::
 
     bloom   := bloom_type:u8 k:u8 hash_fn:u8 pad:u8 num_items:u32le bits:bytes
     item    := keys.row_prefix(row)              (ROW)

@@ -2,7 +2,7 @@
 
 Role: sstable_writer compresses each block payload; sstable_reader decompresses
 after the checksum has been verified.
-Format: docs/formats/sstable.md#compression. Summary::
+Format: docs/formats/sstable.md#field-grammar. Summary::
 
     codec 0 NONE : payload stored as is
     codec 1 LZ4  : lz4 block format, preceded by the uncompressed size u32le

@@ -3,7 +3,7 @@
 Role: flush and compaction build a VersionEdit and hand it to
 ``Manifest.apply``; manifest replay decodes them back and folds them into a
 ``ManifestState``.
-Format: docs/formats/manifest.md#edit (authoritative). Summary (msgpack map,
+Format: docs/formats/manifest.md#field-grammar (authoritative). Summary (msgpack map,
 integer keys, use_bin_type)::
 
     edit      := {tag:uint => value}            (only the fields that are set)

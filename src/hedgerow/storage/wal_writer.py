@@ -3,7 +3,7 @@
 Role: ``frame_record`` is called by the WAL manager (wal.py) on every append and
 by the manifest (manifest.py) on every edit; ``LogWriter`` creates a log file
 (header first) and appends already-framed bytes to it.
-Format: docs/formats/wal.md#record (authoritative). Summary::
+Format: docs/formats/wal.md#field-grammar (authoritative). Summary::
 
     header := magic:8 bytes  version:u32le
     record := crc32c(type + payload):u32le  len(payload):u32le  type:u8  payload

@@ -6,7 +6,7 @@ per IDL method (``hbase.thrift``); each translates its arguments into calls on
 structs. The method-by-method mapping, the HBase behaviours reproduced and the
 limits are in docs/design/thrift-gateway.md.
 Invariants: imports only the public API, ``model`` and ``errors`` (never the
-engine: layer rule, ../shared/vision.md); every error a method raises is a
+engine: docs/design/overview.md#the-layer-rule); every error a method raises is a
 Hedgerow error or an IDL exception, and ``server.SafeProcessor`` turns it into
 an exception the method declares.
 Concurrency: thread-safe; one handler serves every connection (as HBase's

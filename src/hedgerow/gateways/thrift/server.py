@@ -21,7 +21,7 @@ Invariants:
   ``request_timeout_s`` to send one request once its first byte arrived, leaves
   an answer untaken that long, or sits idle between requests for
   ``idle_timeout_s`` (None: never; the default keeps happybase's pooled
-  connections, see ../shared/reference/hbase-happybase.md 1.7);
+  connections, see docs/design/thrift-gateway.md#connections-threads-and-limits);
 - a connection's requests run one at a time, in order; while one runs, or its
   answer cannot be written yet, the connection is not read (so it buffers at
   most one request and one answer);

@@ -9,7 +9,8 @@ runs of fixed-size values. The walk also enforces the request limits before any
 byte is decoded into objects.
 Format: Apache Thrift's binary protocol (strict: the version-1 header) and compact
 protocol, optionally framed (a 4-byte big-endian length before each message);
-specs: thrift/doc/specs/thrift-binary-protocol.md, thrift-compact-protocol.md.
+specs: https://github.com/apache/thrift/blob/master/doc/specs/thrift-binary-protocol.md
+and https://github.com/apache/thrift/blob/master/doc/specs/thrift-compact-protocol.md.
 Summary::
 
     binary  := 0x8001 0x00 type:u8  name_len:i32be name  seqid:i32be  struct

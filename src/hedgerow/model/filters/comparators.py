@@ -5,7 +5,7 @@ DependentColumnFilter and ColumnValueFilter hold a ``CompareOperator`` and a
 ``ByteArrayComparable``; the filter-string parser builds them from ``'type:value'``.
 Invariants: ``compare_to(cell_bytes)`` returns the sign of *comparator value vs
 cell bytes* (HBase ``ByteArrayComparable.compareTo``: the comparator is the left
-operand, see hbase-happybase.md section 3.3 and ``PrivateCellUtil.compareValue``).
+operand, see HBase's ``PrivateCellUtil.compareValue``).
 ``passes(op, result)`` then keeps the cell when ``cell OP comparator-value`` holds,
 so ``LESS`` keeps cells whose bytes sort below the comparator's value
 (HBase ``CompareFilter.compare`` returns the inverse, "filter out").

@@ -2,7 +2,8 @@
 
 Role: turns a Thrift ``TScan.filterString`` / shell ``FILTER => "..."`` string into a
 Filter tree; used by the gateways and the client API.
-Format: docs/reference hbase-happybase.md section 3 (HBase ``ParseFilter``).  Grammar::
+Format: HBase's filter language (``org.apache.hadoop.hbase.filter.ParseFilter``; the
+HBase Reference Guide's "Thrift API and Filter Language" chapter).  Grammar::
 
     filter    := or_expr
     or_expr   := and_expr ( "OR" and_expr )*          -> FilterList(MUST_PASS_ONE), flattened
