@@ -12,6 +12,10 @@ Capabilities: a test that uses a feature not every kind can express says so with
 and a kind without one is skipped with the reason from ``FEATURES``. There are no ad-hoc
 skips inside tests.
 
+Known bugs: a test that shows a kind giving a different answer, where the fix belongs to
+code outside this suite, is marked ``@pytest.mark.known_bug(name)``; ``KNOWN_BUGS`` names
+the kinds and the bug, and those kinds run it as ``xfail(strict=True)``.
+
 Invariants: every kind gets a fresh, empty store per test (start-up costs a few ms; a
 standalone server about 10 ms); everything a kind opened is closed at teardown.
 """
@@ -62,6 +66,24 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 
 KINDS = tuple(CAPABILITIES)
 
+_NATIVE = ("embedded", "rpc-memory", "standalone", "asyncio-embedded", "asyncio-standalone")
+
+#: known bug -> (the kinds that have it, reason). A test marked ``known_bug(name)`` is
+#: ``xfail(strict=True)`` on those kinds (so the fix makes it fail until this entry goes)
+#: and an ordinary test on the others.
+KNOWN_BUGS: dict[str, tuple[tuple[str, ...], str]] = {
+    "empty_row_stop": (
+        _NATIVE,
+        "client bug (src/hedgerow/client/table.py scan_request): scan(row_stop=b'') stops "
+        "before every row; HBase and the Thrift gateway read an empty stop row as no stop",
+    ),
+    "families_str_values": (
+        _NATIVE,
+        "client difference (src/hedgerow/client/table.py families_dict): compression and "
+        "bloom_filter_type come back as str; happybase (Thrift) gives bytes",
+    ),
+}
+
 #: make_conn's signature: keyword options of hedgerow.connect (table_prefix, ...)
 MakeConn = Callable[..., Any]
 
@@ -70,6 +92,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "needs(*features): run only on connection kinds that have these features"
     )
+    config.addinivalue_line(
+        "markers", "known_bug(name): xfail(strict=True) on the kinds KNOWN_BUGS[name] names"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        kind = callspec.params.get("kind") if callspec is not None else None
+        for mark in item.iter_markers("known_bug"):
+            (name,) = mark.args
+            kinds, reason = KNOWN_BUGS[name]
+            if kind in kinds:
+                item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 # ---- one function per kind ----------------------------------------------------------------

@@ -193,3 +193,17 @@ def test_create_table_without_families_raises(conn: hedgerow.Connection) -> None
     with pytest.raises(hedgerow.InvalidArgument):
         conn.create_table("u", {})
     assert conn.tables() == []
+
+
+def test_families_of_every_happybase_option(conn: hedgerow.Connection) -> None:
+    conn.create_table("f", {"cf": {"max_versions": 7, "in_memory": True, "time_to_live": 60}})
+    f = conn.table("f").families()[b"cf"]
+    assert (f["max_versions"], f["in_memory"], f["time_to_live"]) == (7, True, 60)
+
+
+@pytest.mark.known_bug("families_str_values")
+def test_families_string_values_are_bytes(conn: hedgerow.Connection) -> None:
+    conn.create_table("f", {"cf": {"compression": "NONE", "bloom_filter_type": "ROW"}})
+    f = conn.table("f").families()[b"cf"]
+    # happybase's families() gives every string setting as bytes (Thrift strings)
+    assert (f["compression"], f["bloom_filter_type"]) == (b"NONE", b"ROW")

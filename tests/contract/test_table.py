@@ -776,3 +776,128 @@ def test_extreme_timestamps(table: hedgerow.Table) -> None:
     assert list(table.scan(timestamp=top, include_timestamp=True)) == [
         (b"r", {b"cf:a": (b"zero", 0)})
     ]
+
+
+# ---- edge cases --------------------------------------------------------------------------
+
+
+def test_rows_repeats_a_repeated_key(table: hedgerow.Table) -> None:
+    table.put(b"a", {b"cf:q": b"1"})
+    assert table.rows([b"a", b"a"]) == [(b"a", {b"cf:q": b"1"}), (b"a", {b"cf:q": b"1"})]
+
+
+def test_row_repeated_and_overlapping_columns(table: hedgerow.Table) -> None:
+    table.put(b"a", {b"cf:q": b"1", b"cf:r": b"2"})
+    assert table.row(b"a", columns=[b"cf:q", b"cf:q", b"cf"]) == {b"cf:q": b"1", b"cf:r": b"2"}
+
+
+def test_put_of_no_columns_writes_nothing(table: hedgerow.Table) -> None:
+    table.put(b"a", {})
+    assert table.row(b"a") == {}
+
+
+def test_cells_versions_beyond_max_versions(table: hedgerow.Table) -> None:
+    for ts in range(1, 6):
+        table.put(b"a", {b"cf:q": b"%d" % ts}, timestamp=ts)
+    assert table.cells(b"a", b"cf:q", versions=10) == [b"5", b"4", b"3"]
+
+
+def test_delete_family_with_timestamp_keeps_newer_cells(table: hedgerow.Table) -> None:
+    table.put(b"a", {b"cf:q": b"1", b"cf:r": b"1"}, timestamp=10)
+    table.put(b"a", {b"cf:q": b"2"}, timestamp=20)
+    table.delete(b"a", columns=[b"cf"], timestamp=15)
+    assert table.row(b"a", include_timestamp=True) == {b"cf:q": (b"2", 20)}
+
+
+def test_batch_put_then_delete_of_same_cell(table: hedgerow.Table) -> None:
+    with table.batch(timestamp=10) as b:
+        b.put(b"a", {b"cf:q": b"1"})
+        b.delete(b"a", columns=[b"cf:q"])
+    assert table.row(b"a") == {}
+
+
+def test_counter_inc_of_an_8_byte_put_value(table: hedgerow.Table) -> None:
+    table.put(b"a", {b"cf:n": (5).to_bytes(8, "big")})
+    assert table.counter_inc(b"a", b"cf:n") == 6
+
+
+def test_scan_columns_and_filter_together(table: hedgerow.Table) -> None:
+    table.put(b"a", {b"cf:q": b"x", b"cf:r": b"x", b"cf2:s": b"x"})
+    table.put(b"b", {b"cf:q": b"y"})
+    assert list(table.scan(columns=[b"cf:q", b"cf2"], filter="ValueFilter(=, 'binary:x')")) == [
+        (b"a", {b"cf:q": b"x", b"cf2:s": b"x"})
+    ]
+
+
+def test_scan_reverse_filter_limit_over_small_pages(table: hedgerow.Table) -> None:
+    for i in range(30):
+        table.put(b"k%02d" % i, {b"cf:q": b"%d" % (i % 3)})
+    got = [
+        k
+        for k, _ in table.scan(
+            filter="ValueFilter(=, 'binary:0')", reverse=True, limit=3, batch_size=2
+        )
+    ]
+    assert got == [b"k27", b"k24", b"k21"]
+
+
+def test_row_and_rows_timestamp_with_columns(table: hedgerow.Table) -> None:
+    table.put(b"a", {b"cf:q": b"1", b"cf2:s": b"1"}, timestamp=5)
+    table.put(b"a", {b"cf:q": b"2", b"cf2:s": b"2"}, timestamp=9)
+    assert table.row(b"a", columns=[b"cf:q"], timestamp=9, include_timestamp=True) == {
+        b"cf:q": (b"1", 5)
+    }
+    assert table.rows([b"a"], columns=[b"cf2"], timestamp=6) == [(b"a", {b"cf2:s": b"1"})]
+
+
+def test_delete_of_missing_row_is_a_no_op(table: hedgerow.Table) -> None:
+    table.delete(b"nope")
+    table.delete(b"nope", columns=[b"cf:q"])
+    assert list(table.scan()) == []
+
+
+def test_scan_include_timestamp_with_scan_batching(table: hedgerow.Table) -> None:
+    table.put(b"a", {b"cf:q": b"1", b"cf:r": b"2"}, timestamp=7)
+    assert list(table.scan(include_timestamp=True, scan_batching=1)) == [
+        (b"a", {b"cf:q": (b"1", 7)}),
+        (b"a", {b"cf:r": (b"2", 7)}),
+    ]
+
+
+def test_regions_of_unsplit_table(conn: hedgerow.Connection) -> None:
+    conn.create_table("f", {"cf": {}})
+    r = conn.table("f").regions()
+    assert len(r) == 1 and r[0]["start_key"] == b"" and r[0]["end_key"] == b""
+    assert isinstance(r[0]["version"], int)
+
+
+def test_recreated_table_is_enabled_and_usable(conn: hedgerow.Connection) -> None:
+    conn.create_table("f", {"cf": {}})
+    conn.disable_table("f")
+    conn.delete_table("f")
+    conn.create_table("f", {"cf": {}})
+    assert conn.is_table_enabled("f")
+    conn.table("f").put(b"a", {b"cf:q": b"1"})
+    assert conn.table("f").row(b"a") == {b"cf:q": b"1"}
+
+
+def test_counter_below_zero_and_beyond_32_bits(table: hedgerow.Table) -> None:
+    assert table.counter_dec(b"a", b"cf:n", 5) == -5
+    assert table.counter_inc(b"a", b"cf:n", 2**40) == 2**40 - 5
+
+
+@pytest.mark.known_bug("empty_row_stop")
+def test_empty_row_stop_means_no_stop(table: hedgerow.Table) -> None:
+    table.put(b"a", {b"cf:q": b"1"})
+    table.put(b"b", {b"cf:q": b"1"})
+    # HBase (and so happybase): an empty stop row is the end of the table
+    assert keys(table.scan(row_start=b"", row_stop=b"")) == [b"a", b"b"]
+    assert keys(table.scan(row_stop=b"")) == [b"a", b"b"]
+
+
+def test_empty_row_start_means_no_start(table: hedgerow.Table) -> None:
+    table.put(b"a", {b"cf:q": b"1"})
+    table.put(b"b", {b"cf:q": b"1"})
+    assert keys(table.scan(row_start=b"")) == [b"a", b"b"]
+    assert keys(table.scan(reverse=True, row_start=b"")) == [b"b", b"a"]
+    assert keys(table.scan(reverse=True, row_stop=b"a")) == [b"b"]
