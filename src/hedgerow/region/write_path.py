@@ -252,7 +252,7 @@ class WritePath(ReadPath):
                 # equal timestamp resolves to the later write (higher seq) anyway, and a
                 # put made in the same millisecond after an increment is not shadowed by
                 # a cell stamped 1 ms in the future (happybase's test_atomic_counters;
-                # ../shared/reference/hbase-happybase.md section 2.7).
+                # the reference notes on happybase, section 2.7).
                 ts = max(cur[0].timestamp, now) if cur else now
                 ops.append(Put(fam, q, new_value, ts))
                 result[(fam, q)] = new_value

@@ -4,7 +4,7 @@ Role: what ``hedgerow.aio.connect("hedgerow://...")`` gives ``AsyncConnection``.
 ``call`` awaits the same sans-I/O plans the blocking ``RpcBackend`` runs
 (rpc/routing.py), sending a plan's parallel calls with ``asyncio.gather``, so
 requests, routing, answers and errors are identical.
-Format: messages per docs/formats/rpc.md#messages.
+Format: messages per docs/formats/rpc.md#bodies.
 Invariants: a scan (``async for row, cells in backend.scan(...)``) opens its
 server scanner on the first ``__anext__``, pulls one batch at a time, and
 closes the server scanner when exhausted, on ``aclose()``, or when

@@ -7,7 +7,7 @@ NOT_SERVING_REGION, backoff until the deadline, per-region parts sent at once)
 by blocking on the transport; scans are OPEN_SCANNER then SCANNER_NEXT batches,
 CLOSE_SCANNER when abandoned.  The asyncio flavour (rpc/aio_client.py) drives
 the same plans.
-Format: messages per docs/formats/rpc.md#messages.
+Format: messages per docs/formats/rpc.md#bodies.
 Invariants: ``check_and_mutate``'s compare must be a
 ``hedgerow.model.compare.ValueComparison`` (its ``op`` and ``expected`` travel;
 an arbitrary callable cannot) - anything else raises InvalidArgument.  A scan

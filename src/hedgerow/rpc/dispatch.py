@@ -3,7 +3,7 @@
 Role: shared by ``RpcServer`` (which runs ``Dispatcher.handle`` in its thread
 pool) and ``InMemoryTransport`` (which runs it inline), so both serve exactly
 the same protocol.  Owns the server-side scanners and their leases.
-Format: bodies per docs/formats/rpc.md#messages (``rpc.messages``).
+Format: bodies per docs/formats/rpc.md#bodies (``rpc.messages``).
 Invariants: a scanner belongs to the connection that opened it; it is closed
 (its iterator's ``close()`` called) when exhausted, closed by the client, when
 its connection goes, or when unused for ``lease_s`` (``reap``).  ``handle``

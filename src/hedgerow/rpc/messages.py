@@ -3,7 +3,7 @@
 Role: ``rpc.client.RpcBackend`` builds requests and reads responses;
 ``rpc.dispatch.Dispatcher`` does the reverse on the server.  ``CALLS`` maps each
 ``MessageType`` to its (request, response) classes.
-Format: docs/formats/rpc.md#messages (authoritative).  Every body is one msgpack
+Format: docs/formats/rpc.md#bodies (authoritative).  Every body is one msgpack
 value: requests and responses are msgpack arrays of their fields in declaration
 order (``to_wire``); an empty response is ``nil``.
 Invariants: field order is on the wire: append new fields at the end only, and

@@ -11,7 +11,7 @@ backends (``rpc.client``, ``rpc.aio_client``, through the sans-I/O routing in
 ``rpc.routing``) and every client flavour (``client.backend``); nothing else
 lists the operations.  docs/design/adding-an-operation.md walks through adding
 one.
-Format: message numbers and bodies per docs/formats/rpc.md#messages.
+Format: message numbers and bodies per docs/formats/rpc.md#bodies.
 Invariants: ``MessageType`` values are on the wire: never renumber, never reuse a
 retired number.  An operation's request builder takes the method's own
 arguments (plus ``region`` for region-addressed kinds) and its ``serve`` calls
@@ -90,7 +90,7 @@ class MessageType(IntEnum):
     SCANNER_NEXT = 32
     CLOSE_SCANNER = 33
     MULTI_GET = 34
-    # reserved for later (docs/formats/rpc.md#security); servers answer UNKNOWN_MESSAGE_TYPE
+    # reserved for later (docs/formats/rpc.md#security-adding-tls-and-authentication-later); servers answer UNKNOWN_MESSAGE_TYPE
     AUTH = 40
     CANCEL = 41
 

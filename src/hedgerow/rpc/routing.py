@@ -8,7 +8,7 @@ blocking ``RpcBackend`` (rpc/client.py) and the asyncio ``AsyncRpcBackend``
 (rpc/aio_client.py) only drive it, each its own way of waiting, so requests,
 routing, retries and errors are the same in both.  ``fill`` does the same for a
 scanner's next batch (``ScanCursor``).
-Format: messages per docs/formats/rpc.md#messages; region addressing per
+Format: messages per docs/formats/rpc.md#bodies; region addressing per
 docs/rfcs/0001-region-addressed-requests.md.
 Invariants: a region-addressed call refused with NOT_SERVING_REGION is retried
 with fresh locations and backoff (10 ms doubling to 1 s) until the call's

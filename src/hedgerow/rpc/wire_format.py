@@ -81,7 +81,7 @@ class HandshakeFlag(IntFlag):
     """Bits of the preamble's flags field.  Unknown bits are refused by the server.
 
     WIRE: never renumber.  Reserved for later: TLS upgrade after the preamble and an
-    AUTH exchange before the first request (docs/formats/rpc.md#security).
+    AUTH exchange before the first request (docs/formats/rpc.md#security-adding-tls-and-authentication-later).
     """
 
     NONE = 0
