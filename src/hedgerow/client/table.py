@@ -25,6 +25,7 @@ Semantics worth knowing (as in happybase/HBase):
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import (
     AsyncIterator,
     Callable,
@@ -408,10 +409,10 @@ def scanning(
 ) -> Callable[Concatenate[Any, P], Iterator[ScanItem]]:
     """A scan plan as a blocking method: an iterator of its rows."""
 
+    @functools.wraps(plan)
     def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[ScanItem]:
         return _scan_rows(self._backend, plan(self, *args, **kwargs))
 
-    method.__doc__ = plan.__doc__
     return method
 
 
@@ -470,10 +471,10 @@ def ascanning(
 ) -> Callable[Concatenate[Any, P], AsyncScan]:
     """A scan plan as an asyncio method: an ``AsyncScan`` (``async for``)."""
 
+    @functools.wraps(plan)
     def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> AsyncScan:
         return AsyncScan(self._backend, plan(self, *args, **kwargs))
 
-    method.__doc__ = plan.__doc__
     return method
 
 
@@ -497,10 +498,10 @@ def batching(
     """``batch`` as a method that builds a ``cls`` (Batch or AsyncBatch) on the backend."""
 
     def wrap(plan: Callable[Concatenate[Any, P], BatchSpec]) -> Callable[Concatenate[Any, P], B]:
+        @functools.wraps(plan)
         def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> B:
             return cls(self._backend, plan(self, *args, **kwargs))
 
-        method.__doc__ = plan.__doc__
         return method
 
     return wrap
