@@ -114,6 +114,11 @@ def describe(a: _Admin, table: bytes | str) -> Plan[TableDescriptor]:
     return (yield from call(Ops.descriptor, a._full(table)))
 
 
+def table_exists(a: _Admin, table: bytes | str) -> Plan[bool]:
+    """Whether the table exists (HBase's ``Admin.tableExists``)."""
+    return (yield from call(Ops.table_exists, a._full(table)))
+
+
 def status(a: _Admin) -> Plan[dict[str, Any]]:
     """Servers, regions (sizes, request counts) and block cache counters."""
     return dict((yield from call(Ops.status)))
@@ -124,7 +129,7 @@ class Admin(_Admin):
 
     - regions: ``list_regions``, ``split``, ``merge``
     - maintenance: ``flush``, ``compact``, ``major_compact``
-    - describing: ``describe``, ``status``
+    - describing: ``describe``, ``status``, ``table_exists``
 
     >>> import hedgerow, tempfile
     >>> conn = hedgerow.connect(tempfile.mkdtemp())
@@ -148,6 +153,7 @@ class Admin(_Admin):
     major_compact = blocking(major_compact)
     describe = blocking(describe)
     status = blocking(status)
+    table_exists = blocking(table_exists)
 
 
 class AsyncAdmin(_Admin):
@@ -165,3 +171,4 @@ class AsyncAdmin(_Admin):
     major_compact = awaiting(major_compact)
     describe = awaiting(describe)
     status = awaiting(status)
+    table_exists = awaiting(table_exists)

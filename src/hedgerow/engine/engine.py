@@ -43,7 +43,7 @@ from hedgerow._internal.clock import Clock, SystemClock
 from hedgerow.engine.catalog import Catalog
 from hedgerow.engine.config import EngineConfig
 from hedgerow.engine.master import Master
-from hedgerow.engine.meta import MetaTable
+from hedgerow.engine.meta import META_TABLE, MetaTable
 from hedgerow.engine.regionserver import RegionServer
 from hedgerow.errors import storage_error
 from hedgerow.model.cell import Cell
@@ -68,7 +68,7 @@ class Engine:
     """One data directory: a master and a region server in one process. Methods by purpose:
 
     - tables: ``create_table``, ``delete_table``, ``modify_table``, ``truncate_table``,
-      ``enable_table``, ``disable_table``, ``is_table_enabled``, ``table_names``,
+      ``enable_table``, ``disable_table``, ``is_table_enabled``, ``table_exists``, ``table_names``,
       ``descriptor``
     - regions: ``regions``, ``region_locations``, ``split_region``, ``merge_regions``,
       ``check_region``, ``set_server_name``
@@ -156,6 +156,11 @@ class Engine:
     def table_names(self) -> list[str]:
         self.region_server.check_open()
         return self.master.table_names()
+
+    def table_exists(self, table: str) -> bool:
+        """Whether ``table`` exists (``hbase:meta`` always does), enabled or not."""
+        self.region_server.check_open()
+        return table == META_TABLE or table in self.master.table_names()
 
     def descriptor(self, table: str) -> TableDescriptor:
         self.region_server.check_open()

@@ -79,6 +79,7 @@ class MessageType(IntEnum):
     SPLIT_REGION = 14
     MERGE_REGIONS = 15
     STATUS = 16
+    TABLE_EXISTS = 17
     # writing
     MUTATE = 20
     INCREMENT = 21
@@ -272,7 +273,7 @@ class Operations(Protocol):
     """What every Hedgerow deployment serves: one method per operation.
 
     Tables: table_names, descriptor, create_table, delete_table, modify_table,
-    truncate_table, enable_table, disable_table, is_table_enabled.  Regions:
+    truncate_table, enable_table, disable_table, is_table_enabled, table_exists.  Regions:
     regions, region_locations, split_region, merge_regions.  Maintenance:
     flush_table, compact_table, status.  Writing: mutate, increment, append,
     check_and_mutate.  Reading: get, get_many, scan.
@@ -371,6 +372,18 @@ class Operations(Protocol):
         serve=lambda h, r: m.BoolResponse(bool(h.is_table_enabled(r.table))),
     )
     def is_table_enabled(self, table: str) -> bool: ...
+
+    @operation(
+        T.TABLE_EXISTS,
+        A.ADMIN,
+        m.TableRequest,
+        m.BoolResponse,
+        request=lambda table: m.TableRequest(table),
+        serve=lambda h, r: m.BoolResponse(bool(h.table_exists(r.table))),
+    )
+    def table_exists(self, table: str) -> bool:
+        """Whether the table exists (``hbase:meta`` always does)."""
+        ...
 
     # ---- regions --------------------------------------------------------------------------
     @operation(
