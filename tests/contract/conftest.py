@@ -72,14 +72,9 @@ _NATIVE = ("embedded", "rpc-memory", "standalone", "asyncio-embedded", "asyncio-
 #: ``xfail(strict=True)`` on those kinds (so the fix makes it fail until this entry goes)
 #: and an ordinary test on the others.
 KNOWN_BUGS: dict[str, tuple[tuple[str, ...], str]] = {
-    "empty_row_stop": (
-        _NATIVE,
-        "client bug (src/hedgerow/client/table.py scan_request): scan(row_stop=b'') stops "
-        "before every row; HBase and the Thrift gateway read an empty stop row as no stop",
-    ),
     "families_str_values": (
         _NATIVE,
-        "client difference (src/hedgerow/client/table.py families_dict): compression and "
+        "client difference (src/hedgerow/client/builders.py families_dict): compression and "
         "bloom_filter_type come back as str; happybase (Thrift) gives bytes",
     ),
 }

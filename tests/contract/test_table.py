@@ -886,7 +886,6 @@ def test_counter_below_zero_and_beyond_32_bits(table: hedgerow.Table) -> None:
     assert table.counter_inc(b"a", b"cf:n", 2**40) == 2**40 - 5
 
 
-@pytest.mark.known_bug("empty_row_stop")
 def test_empty_row_stop_means_no_stop(table: hedgerow.Table) -> None:
     table.put(b"a", {b"cf:q": b"1"})
     table.put(b"b", {b"cf:q": b"1"})

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from hedgerow.client.backend import AsyncBackend, Backend
-from hedgerow.client.plan import Plan, awaiting, blocking, call
+from hedgerow.client.plan import Awaiting, Blocking, Plan, call, method
 from hedgerow.errors import InvalidArgument
 from hedgerow.model.mutation import check_row
 from hedgerow.model.schema import TableDescriptor
@@ -124,7 +124,21 @@ def status(a: _Admin) -> Plan[dict[str, Any]]:
     return dict((yield from call(Ops.status)))
 
 
-class Admin(_Admin):
+class _Methods(_Admin):
+    """Every admin method, bound once for both flavours (client/plan.py)."""
+
+    list_regions = method(list_regions)
+    split = method(split)
+    merge = method(merge)
+    flush = method(flush)
+    compact = method(compact)
+    major_compact = method(major_compact)
+    describe = method(describe)
+    status = method(status)
+    table_exists = method(table_exists)
+
+
+class Admin(_Methods, Blocking):
     """Administration. Methods by purpose:
 
     - regions: ``list_regions``, ``split``, ``merge``
@@ -145,30 +159,10 @@ class Admin(_Admin):
         super().__init__(full_name)
         self._backend = backend
 
-    list_regions = blocking(list_regions)
-    split = blocking(split)
-    merge = blocking(merge)
-    flush = blocking(flush)
-    compact = blocking(compact)
-    major_compact = blocking(major_compact)
-    describe = blocking(describe)
-    status = blocking(status)
-    table_exists = blocking(table_exists)
 
-
-class AsyncAdmin(_Admin):
+class AsyncAdmin(_Methods, Awaiting):
     """``Admin``'s methods as coroutines."""
 
     def __init__(self, backend: AsyncBackend, full_name: Callable[[bytes | str], str]) -> None:
         super().__init__(full_name)
         self._backend = backend
-
-    list_regions = awaiting(list_regions)
-    split = awaiting(split)
-    merge = awaiting(merge)
-    flush = awaiting(flush)
-    compact = awaiting(compact)
-    major_compact = awaiting(major_compact)
-    describe = awaiting(describe)
-    status = awaiting(status)
-    table_exists = awaiting(table_exists)

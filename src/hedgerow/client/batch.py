@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from hedgerow.client.backend import AsyncBackend, Backend
 from hedgerow.client.builders import _b, _delete_ops, _opt_ts, _put_ops
-from hedgerow.client.plan import Plan, awaiting, blocking, call
+from hedgerow.client.plan import Awaiting, Blocking, Plan, call, method
 from hedgerow.errors import InvalidArgument
 from hedgerow.model.durability import Durability
 from hedgerow.model.mutation import RowMutation, check_row
@@ -101,16 +101,20 @@ def delete(
         yield from send(b)
 
 
-class Batch(_Buffer):
+class _Methods(_Buffer):
+    """Every batch method, bound once for both flavours (client/plan.py)."""
+
+    put = method(put)
+    delete = method(delete)
+    send = method(send)
+
+
+class Batch(_Methods, Blocking):
     """Puts and deletes collected and sent together; a context manager."""
 
     def __init__(self, backend: Backend, spec: BatchSpec) -> None:
         super().__init__(spec)
         self._backend = backend
-
-    put = blocking(put)
-    delete = blocking(delete)
-    send = blocking(send)
 
     def __enter__(self) -> Batch:
         return self
@@ -120,16 +124,12 @@ class Batch(_Buffer):
             self.send()
 
 
-class AsyncBatch(_Buffer):
+class AsyncBatch(_Methods, Awaiting):
     """``Batch`` for asyncio: ``put``/``delete``/``send`` are coroutines; ``async with``."""
 
     def __init__(self, backend: AsyncBackend, spec: BatchSpec) -> None:
         super().__init__(spec)
         self._backend = backend
-
-    put = awaiting(put)
-    delete = awaiting(delete)
-    send = awaiting(send)
 
     async def __aenter__(self) -> AsyncBatch:
         return self

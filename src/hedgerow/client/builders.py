@@ -290,7 +290,8 @@ def scan_request(
                 start_inclusive = True
     else:
         start = None if row_start is None else _b(row_start, "row_start")
-        stop = None if row_stop is None else _b(row_stop, "row_stop")
+        # an empty stop row means no stop, as in HBase (and happybase over Thrift)
+        stop = None if row_stop is None or row_stop in (b"", "") else _b(row_stop, "row_stop")
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise InvalidArgument("batch_size must be an int >= 1")
     if scan_batching is not None and (not isinstance(scan_batching, int) or scan_batching < 1):

@@ -10,12 +10,12 @@ belongs to one event loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from hedgerow.client.admin import Admin, AsyncAdmin
 from hedgerow.client.backend import AsyncBackend, Backend
-from hedgerow.client.plan import Plan, awaiting, blocking, call
+from hedgerow.client.plan import Awaiting, Blocking, Plan, call, making, method
 from hedgerow.client.table import AsyncTable, Table
 from hedgerow.errors import ClosedError, FamilyNotFound, InvalidArgument
 from hedgerow.model.schema import ColumnFamilyDescriptor, TableDescriptor, validate_table_name
@@ -60,7 +60,8 @@ class TablePrefix:
 
 
 class _Closed:
-    """The backend of a closed connection: every call raises ClosedError."""
+    """The backend of a closed connection: every call raises ClosedError (a ``Backend``
+    and an ``AsyncBackend`` alike: its methods never return)."""
 
     def call(self, op: Any, /, *args: Any, **kwargs: Any) -> NoReturn:
         raise ClosedError("the connection is closed")
@@ -68,8 +69,18 @@ class _Closed:
     def scan(self, table: str, rng: Any, spec: Any) -> NoReturn:
         raise ClosedError("the connection is closed")
 
+    def close(self) -> NoReturn:
+        raise ClosedError("the connection is closed")
+
 
 _CLOSED = _Closed()
+B = TypeVar("B")
+
+
+def _live(backend: B) -> B:
+    if backend is _CLOSED:
+        raise ClosedError("the connection is closed")
+    return backend
 
 
 # ---- the plans: one per method, shared by Connection and AsyncConnection ----------------------
@@ -157,7 +168,51 @@ def flush_table(c: TablePrefix, name: bytes | str) -> Plan[None]:
     yield from call(Ops.flush_table, c._full(name))
 
 
-class Connection(TablePrefix):
+class _Conn(Protocol):
+    """What the table, admin and open plans read of a connection."""
+
+    @property
+    def _backend(self) -> object: ...
+    def _full(self, name: bytes | str, use_prefix: bool = True) -> str: ...
+
+
+def table(c: _Conn, name: bytes | str, use_prefix: bool = True) -> str:
+    """A table object (no I/O; a missing table fails at first use)."""
+    _live(c._backend)
+    return c._full(name, use_prefix)
+
+
+def admin(c: _Conn) -> Callable[[bytes | str], str]:
+    """Region and cluster administration: split, merge, flush, compact, status."""
+    _live(c._backend)
+    return c._full
+
+
+def open(c: _Conn) -> Plan[None]:
+    """happybase compatibility: a connection is open from the start."""
+    _live(c._backend)
+    yield from ()
+
+
+class _Methods(TablePrefix):
+    """Every connection method, bound once for both flavours (client/plan.py)."""
+
+    table = making(table, lambda b, name: Table(name, b), lambda b, name: AsyncTable(name, b))
+    admin = making(admin, Admin, AsyncAdmin)
+    tables = method(tables)
+    create_table = method(create_table)
+    delete_table = method(delete_table)
+    alter_table = method(alter_table)
+    truncate_table = method(truncate_table)
+    enable_table = method(enable_table)
+    disable_table = method(disable_table)
+    is_table_enabled = method(is_table_enabled)
+    compact_table = method(compact_table)
+    flush_table = method(flush_table)
+    open = method(open)
+
+
+class Connection(_Methods, Blocking):
     """A connection to a Hedgerow store. Methods by purpose:
 
     - tables: ``tables``, ``table``, ``create_table``, ``delete_table``, ``alter_table``,
@@ -177,7 +232,7 @@ class Connection(TablePrefix):
         table_prefix: bytes | str | None = None,
         table_prefix_separator: bytes | str = b"_",
     ) -> None:
-        self._backend: Backend | _Closed = backend
+        self._backend = backend
         self._set_prefix(table_prefix, table_prefix_separator)
 
     def __repr__(self) -> str:
@@ -186,38 +241,12 @@ class Connection(TablePrefix):
     @property
     def backend(self) -> Backend:
         """The backend the connection's calls go to (ClosedError once closed)."""
-        b = self._backend
-        if isinstance(b, _Closed):
-            raise ClosedError("the connection is closed")
-        return b
-
-    def admin(self) -> Admin:
-        """Region and cluster administration: split, merge, flush, compact, status."""
-        return Admin(self.backend, self._full)
-
-    def table(self, name: bytes | str, use_prefix: bool = True) -> Table:
-        """A Table object (no I/O; a missing table fails at first use)."""
-        return Table(self._full(name, use_prefix), self.backend)
-
-    tables = blocking(tables)
-    create_table = blocking(create_table)
-    delete_table = blocking(delete_table)
-    alter_table = blocking(alter_table)
-    truncate_table = blocking(truncate_table)
-    enable_table = blocking(enable_table)
-    disable_table = blocking(disable_table)
-    is_table_enabled = blocking(is_table_enabled)
-    compact_table = blocking(compact_table)
-    flush_table = blocking(flush_table)
-
-    def open(self) -> None:
-        """happybase compatibility: a connection is open from the start."""
-        self.backend  # noqa: B018 - raises when closed
+        return _live(self._backend)
 
     def close(self) -> None:
         """Flush and release the store, or close the network connection (idempotent)."""
         b, self._backend = self._backend, _CLOSED
-        if not isinstance(b, _Closed):
+        if b is not _CLOSED:
             b.close()
 
     def __enter__(self) -> Connection:
@@ -227,7 +256,7 @@ class Connection(TablePrefix):
         self.close()
 
 
-class AsyncConnection(TablePrefix):
+class AsyncConnection(_Methods, Awaiting):
     """``Connection``'s methods as coroutines (``table`` and ``admin`` need no await)."""
 
     def __init__(
@@ -237,7 +266,7 @@ class AsyncConnection(TablePrefix):
         table_prefix: bytes | str | None = None,
         table_prefix_separator: bytes | str = b"_",
     ) -> None:
-        self._backend: AsyncBackend | _Closed = backend
+        self._backend = backend
         self._set_prefix(table_prefix, table_prefix_separator)
 
     def __repr__(self) -> str:
@@ -246,38 +275,12 @@ class AsyncConnection(TablePrefix):
     @property
     def backend(self) -> AsyncBackend:
         """The backend the connection's calls go to (ClosedError once closed)."""
-        b = self._backend
-        if isinstance(b, _Closed):
-            raise ClosedError("the connection is closed")
-        return b
-
-    def admin(self) -> AsyncAdmin:
-        """Region and cluster administration: split, merge, flush, compact, status."""
-        return AsyncAdmin(self.backend, self._full)
-
-    def table(self, name: bytes | str, use_prefix: bool = True) -> AsyncTable:
-        """An AsyncTable object (no I/O; a missing table fails at first use)."""
-        return AsyncTable(self._full(name, use_prefix), self.backend)
-
-    tables = awaiting(tables)
-    create_table = awaiting(create_table)
-    delete_table = awaiting(delete_table)
-    alter_table = awaiting(alter_table)
-    truncate_table = awaiting(truncate_table)
-    enable_table = awaiting(enable_table)
-    disable_table = awaiting(disable_table)
-    is_table_enabled = awaiting(is_table_enabled)
-    compact_table = awaiting(compact_table)
-    flush_table = awaiting(flush_table)
-
-    async def open(self) -> None:
-        """happybase compatibility: a connection is open from the start."""
-        self.backend  # noqa: B018 - raises when closed
+        return _live(self._backend)
 
     async def close(self) -> None:
         """Flush and release the store, or close the network connection (idempotent)."""
         b, self._backend = self._backend, _CLOSED
-        if not isinstance(b, _Closed):
+        if b is not _CLOSED:
             await b.close()
 
     async def __aenter__(self) -> AsyncConnection:

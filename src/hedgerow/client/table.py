@@ -25,7 +25,6 @@ Semantics worth knowing (as in happybase/HBase):
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import (
     AsyncIterator,
     Callable,
@@ -34,7 +33,7 @@ from collections.abc import (
     Mapping,
 )
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 from hedgerow.client.backend import AsyncBackend, Backend
 from hedgerow.client.batch import AsyncBatch, Batch, BatchSpec
@@ -65,7 +64,7 @@ from hedgerow.client.builders import (
     scan_chunks,
     scan_request,
 )
-from hedgerow.client.plan import Plan, awaiting, blocking, call
+from hedgerow.client.plan import Awaiting, Blocking, Plan, call, making, method
 from hedgerow.model.cell import Cell
 from hedgerow.model.durability import Durability
 from hedgerow.model.mutation import RowMutation, check_row
@@ -74,8 +73,7 @@ from hedgerow.rpc.operations import Operations as Ops
 
 __all__ = ["AsyncScan", "AsyncTable", "Table"]
 
-P = ParamSpec("P")
-B = TypeVar("B")
+V = TypeVar("V")
 ScanItem = tuple[bytes, RowData | list[Cell]]
 
 
@@ -236,6 +234,21 @@ def mutate_row(
     yield from _mutate(t, m, _durability(True, durability))
 
 
+def _by_column(
+    t: _Named,
+    op: Callable[
+        [Any, str, bytes, dict[tuple[bytes, bytes], V], Durability], dict[tuple[bytes, bytes], V]
+    ],
+    row: bytes,
+    parsed: dict[tuple[bytes, bytes], V],
+    durability: Durability | None,
+) -> Plan[dict[bytes, V]]:
+    """Increment or append: one row's columns changed atomically; the new values."""
+    if not parsed:
+        return {}
+    return by_column((yield from call(op, t.name, row, parsed, _durability(True, durability))))
+
+
 def increment(
     t: _Named,
     row: bytes | str,
@@ -245,10 +258,7 @@ def increment(
 ) -> Plan[dict[bytes, int]]:
     """Add to 8-byte big-endian counters atomically; returns the new values."""
     r, parsed = increment_request(row, amounts)
-    if not parsed:
-        return {}
-    d = _durability(True, durability)
-    return by_column((yield from call(Ops.increment, t.name, r, parsed, d)))
+    return (yield from _by_column(t, Ops.increment, r, parsed, durability))
 
 
 def append(
@@ -260,10 +270,7 @@ def append(
 ) -> Plan[dict[bytes, bytes]]:
     """Append to cell values atomically; returns the new values."""
     r, parsed = append_request(row, suffixes)
-    if not parsed:
-        return {}
-    d = _durability(True, durability)
-    return by_column((yield from call(Ops.append, t.name, r, parsed, d)))
+    return (yield from _by_column(t, Ops.append, r, parsed, durability))
 
 
 def check_and_mutate(
@@ -404,18 +411,6 @@ def _scan_rows(backend: Backend, sp: ScanPlan) -> Iterator[ScanItem]:
             return
 
 
-def scanning(
-    plan: Callable[Concatenate[Any, P], ScanPlan],
-) -> Callable[Concatenate[Any, P], Iterator[ScanItem]]:
-    """A scan plan as a blocking method: an iterator of its rows."""
-
-    @functools.wraps(plan)
-    def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[ScanItem]:
-        return _scan_rows(self._backend, plan(self, *args, **kwargs))
-
-    return method
-
-
 class AsyncScan(AsyncIterator[ScanItem]):
     """What ``AsyncTable.scan`` returns: rows as ``Table.scan`` yields them, asynchronously.
 
@@ -466,18 +461,6 @@ class AsyncScan(AsyncIterator[ScanItem]):
         await self.aclose()
 
 
-def ascanning(
-    plan: Callable[Concatenate[Any, P], ScanPlan],
-) -> Callable[Concatenate[Any, P], AsyncScan]:
-    """A scan plan as an asyncio method: an ``AsyncScan`` (``async for``)."""
-
-    @functools.wraps(plan)
-    def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> AsyncScan:
-        return AsyncScan(self._backend, plan(self, *args, **kwargs))
-
-    return method
-
-
 def batch(
     t: _Named,
     timestamp: int | None = None,
@@ -492,25 +475,34 @@ def batch(
     return BatchSpec(t.name, timestamp, batch_size, transaction, _durability(wal, durability))
 
 
-def batching(
-    cls: Callable[[Any, BatchSpec], B],
-) -> Callable[[Callable[Concatenate[Any, P], BatchSpec]], Callable[Concatenate[Any, P], B]]:
-    """``batch`` as a method that builds a ``cls`` (Batch or AsyncBatch) on the backend."""
-
-    def wrap(plan: Callable[Concatenate[Any, P], BatchSpec]) -> Callable[Concatenate[Any, P], B]:
-        @functools.wraps(plan)
-        def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> B:
-            return cls(self._backend, plan(self, *args, **kwargs))
-
-        return method
-
-    return wrap
-
-
 # ---- the two flavours ---------------------------------------------------------------------------
 
 
-class Table(_Named):
+class _Methods(_Named):
+    """Every table method, bound once for both flavours (client/plan.py)."""
+
+    families = method(families)
+    regions = method(regions)
+    row = method(row)
+    rows = method(rows)
+    cells = method(cells)
+    scan = making(scan, _scan_rows, AsyncScan)
+    put = method(put)
+    delete = method(delete)
+    delete_cell = method(delete_cell)
+    delete_family_version = method(delete_family_version)
+    mutate_row = method(mutate_row)
+    increment = method(increment)
+    append = method(append)
+    check_and_mutate = method(check_and_mutate)
+    batch = making(batch, Batch, AsyncBatch)
+    counter_get = method(counter_get)
+    counter_set = method(counter_set)
+    counter_inc = method(counter_inc)
+    counter_dec = method(counter_dec)
+
+
+class Table(_Methods, Blocking):
     """One table. Methods by purpose:
 
     - reading: ``row``, ``rows``, ``cells``, ``scan``, ``counter_get``
@@ -536,30 +528,10 @@ class Table(_Named):
     def __repr__(self) -> str:
         return f"<hedgerow.Table name={self.name!r}>"
 
-    families = blocking(families)
-    regions = blocking(regions)
-    row = blocking(row)
-    rows = blocking(rows)
-    cells = blocking(cells)
-    scan = scanning(scan)
-    put = blocking(put)
-    delete = blocking(delete)
-    delete_cell = blocking(delete_cell)
-    delete_family_version = blocking(delete_family_version)
-    mutate_row = blocking(mutate_row)
-    increment = blocking(increment)
-    append = blocking(append)
-    check_and_mutate = blocking(check_and_mutate)
-    counter_get = blocking(counter_get)
-    counter_set = blocking(counter_set)
-    counter_inc = blocking(counter_inc)
-    counter_dec = blocking(counter_dec)
 
-    batch = batching(Batch)(batch)
-
-
-class AsyncTable(_Named):
-    """One table; ``Table``'s methods as coroutines (``scan`` and ``batch`` need no await)."""
+class AsyncTable(_Methods, Awaiting):
+    """One table; ``Table``'s methods as coroutines (``scan`` and ``batch`` need no await:
+    ``async for key, data in table.scan(...)``, ``async with table.batch() as b``)."""
 
     def __init__(self, name: str, backend: AsyncBackend) -> None:
         self.name = name
@@ -567,24 +539,3 @@ class AsyncTable(_Named):
 
     def __repr__(self) -> str:
         return f"<hedgerow.aio.AsyncTable name={self.name!r}>"
-
-    families = awaiting(families)
-    regions = awaiting(regions)
-    row = awaiting(row)
-    rows = awaiting(rows)
-    cells = awaiting(cells)
-    scan = ascanning(scan)
-    put = awaiting(put)
-    delete = awaiting(delete)
-    delete_cell = awaiting(delete_cell)
-    delete_family_version = awaiting(delete_family_version)
-    mutate_row = awaiting(mutate_row)
-    increment = awaiting(increment)
-    append = awaiting(append)
-    check_and_mutate = awaiting(check_and_mutate)
-    counter_get = awaiting(counter_get)
-    counter_set = awaiting(counter_set)
-    counter_inc = awaiting(counter_inc)
-    counter_dec = awaiting(counter_dec)
-
-    batch = batching(AsyncBatch)(batch)
