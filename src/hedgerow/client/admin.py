@@ -11,7 +11,7 @@ to one event loop.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from hedgerow.client.backend import AsyncBackend, Backend
 from hedgerow.client.plan import Awaiting, Blocking, Plan, call, method
@@ -22,6 +22,8 @@ from hedgerow.rpc.operations import Operations as Ops
 from hedgerow.rpc.operations import RegionLike
 
 __all__ = ["Admin", "AsyncAdmin"]
+
+BK = TypeVar("BK", Backend, AsyncBackend)
 
 
 def _row(x: bytes | str | None) -> bytes | None:
@@ -124,8 +126,14 @@ def status(a: _Admin) -> Plan[dict[str, Any]]:
     return dict((yield from call(Ops.status)))
 
 
-class _Methods(_Admin):
+class _Methods(_Admin, Generic[BK]):
     """Every admin method, bound once for both flavours (client/plan.py)."""
+
+    _backend: BK
+
+    def __init__(self, backend: BK, full_name: Callable[[bytes | str], str]) -> None:
+        super().__init__(full_name)
+        self._backend = backend
 
     list_regions = method(list_regions)
     split = method(split)
@@ -138,7 +146,7 @@ class _Methods(_Admin):
     table_exists = method(table_exists)
 
 
-class Admin(_Methods, Blocking):
+class Admin(_Methods[Backend], Blocking):
     """Administration. Methods by purpose:
 
     - regions: ``list_regions``, ``split``, ``merge``
@@ -155,14 +163,6 @@ class Admin(_Methods, Blocking):
     >>> conn.close()
     """
 
-    def __init__(self, backend: Backend, full_name: Callable[[bytes | str], str]) -> None:
-        super().__init__(full_name)
-        self._backend = backend
 
-
-class AsyncAdmin(_Methods, Awaiting):
+class AsyncAdmin(_Methods[AsyncBackend], Awaiting):
     """``Admin``'s methods as coroutines."""
-
-    def __init__(self, backend: AsyncBackend, full_name: Callable[[bytes | str], str]) -> None:
-        super().__init__(full_name)
-        self._backend = backend

@@ -11,7 +11,7 @@ belongs to one event loop.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
 from hedgerow.client.admin import Admin, AsyncAdmin
 from hedgerow.client.backend import AsyncBackend, Backend
@@ -75,6 +75,7 @@ class _Closed:
 
 _CLOSED = _Closed()
 B = TypeVar("B")
+BK = TypeVar("BK", Backend, AsyncBackend)
 
 
 def _live(backend: B) -> B:
@@ -194,8 +195,29 @@ def open(c: _Conn) -> Plan[None]:
     yield from ()
 
 
-class _Methods(TablePrefix):
+class _Methods(TablePrefix, Generic[BK]):
     """Every connection method, bound once for both flavours (client/plan.py)."""
+
+    _backend: BK
+
+    def __init__(
+        self,
+        backend: BK,
+        *,
+        table_prefix: bytes | str | None = None,
+        table_prefix_separator: bytes | str = b"_",
+    ) -> None:
+        self._backend = backend
+        self._set_prefix(table_prefix, table_prefix_separator)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._backend is _CLOSED else "open"
+        return f"<{type(self).__module__}.{type(self).__name__} {state}>"
+
+    @property
+    def backend(self) -> BK:
+        """The backend the connection's calls go to (ClosedError once closed)."""
+        return _live(self._backend)
 
     table = making(table, lambda b, name: Table(name, b), lambda b, name: AsyncTable(name, b))
     admin = making(admin, Admin, AsyncAdmin)
@@ -212,7 +234,7 @@ class _Methods(TablePrefix):
     open = method(open)
 
 
-class Connection(_Methods, Blocking):
+class Connection(_Methods[Backend], Blocking):
     """A connection to a Hedgerow store. Methods by purpose:
 
     - tables: ``tables``, ``table``, ``create_table``, ``delete_table``, ``alter_table``,
@@ -224,24 +246,6 @@ class Connection(_Methods, Blocking):
     ``table_prefix`` works as in happybase: every table name gets
     ``prefix + separator`` in front.
     """
-
-    def __init__(
-        self,
-        backend: Backend,
-        *,
-        table_prefix: bytes | str | None = None,
-        table_prefix_separator: bytes | str = b"_",
-    ) -> None:
-        self._backend = backend
-        self._set_prefix(table_prefix, table_prefix_separator)
-
-    def __repr__(self) -> str:
-        return f"<hedgerow.Connection {'closed' if self._backend is _CLOSED else 'open'}>"
-
-    @property
-    def backend(self) -> Backend:
-        """The backend the connection's calls go to (ClosedError once closed)."""
-        return _live(self._backend)
 
     def close(self) -> None:
         """Flush and release the store, or close the network connection (idempotent)."""
@@ -256,26 +260,8 @@ class Connection(_Methods, Blocking):
         self.close()
 
 
-class AsyncConnection(_Methods, Awaiting):
+class AsyncConnection(_Methods[AsyncBackend], Awaiting):
     """``Connection``'s methods as coroutines (``table`` and ``admin`` need no await)."""
-
-    def __init__(
-        self,
-        backend: AsyncBackend,
-        *,
-        table_prefix: bytes | str | None = None,
-        table_prefix_separator: bytes | str = b"_",
-    ) -> None:
-        self._backend = backend
-        self._set_prefix(table_prefix, table_prefix_separator)
-
-    def __repr__(self) -> str:
-        return f"<hedgerow.aio.AsyncConnection {'closed' if self._backend is _CLOSED else 'open'}>"
-
-    @property
-    def backend(self) -> AsyncBackend:
-        """The backend the connection's calls go to (ClosedError once closed)."""
-        return _live(self._backend)
 
     async def close(self) -> None:
         """Flush and release the store, or close the network connection (idempotent)."""

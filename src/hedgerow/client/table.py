@@ -33,7 +33,7 @@ from collections.abc import (
     Mapping,
 )
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from hedgerow.client.backend import AsyncBackend, Backend
 from hedgerow.client.batch import AsyncBatch, Batch, BatchSpec
@@ -74,6 +74,7 @@ from hedgerow.rpc.operations import Operations as Ops
 __all__ = ["AsyncScan", "AsyncTable", "Table"]
 
 V = TypeVar("V")
+BK = TypeVar("BK", Backend, AsyncBackend)
 ScanItem = tuple[bytes, RowData | list[Cell]]
 
 
@@ -478,8 +479,17 @@ def batch(
 # ---- the two flavours ---------------------------------------------------------------------------
 
 
-class _Methods(_Named):
+class _Methods(_Named, Generic[BK]):
     """Every table method, bound once for both flavours (client/plan.py)."""
+
+    _backend: BK
+
+    def __init__(self, name: str, backend: BK) -> None:
+        self.name = name
+        self._backend = backend
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__} name={self.name!r}>"
 
     families = method(families)
     regions = method(regions)
@@ -502,7 +512,7 @@ class _Methods(_Named):
     counter_dec = method(counter_dec)
 
 
-class Table(_Methods, Blocking):
+class Table(_Methods[Backend], Blocking):
     """One table. Methods by purpose:
 
     - reading: ``row``, ``rows``, ``cells``, ``scan``, ``counter_get``
@@ -521,21 +531,7 @@ class Table(_Methods, Blocking):
     >>> conn.close()
     """
 
-    def __init__(self, name: str, backend: Backend) -> None:
-        self.name = name
-        self._backend = backend
 
-    def __repr__(self) -> str:
-        return f"<hedgerow.Table name={self.name!r}>"
-
-
-class AsyncTable(_Methods, Awaiting):
+class AsyncTable(_Methods[AsyncBackend], Awaiting):
     """One table; ``Table``'s methods as coroutines (``scan`` and ``batch`` need no await:
     ``async for key, data in table.scan(...)``, ``async with table.batch() as b``)."""
-
-    def __init__(self, name: str, backend: AsyncBackend) -> None:
-        self.name = name
-        self._backend = backend
-
-    def __repr__(self) -> str:
-        return f"<hedgerow.aio.AsyncTable name={self.name!r}>"

@@ -23,10 +23,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from hedgerow._internal.sansio import drive_async
 from hedgerow.model.cell import Cell
 from hedgerow.model.read_spec import ReadSpec, ScanRange
+from hedgerow.rpc import routing
 from hedgerow.rpc.codec import unpackb
-from hedgerow.rpc.locator import RegionLocator
 from hedgerow.rpc.operations import OPERATIONS, MessageType, Operations
-from hedgerow.rpc.routing import Action, Routing, RpcPlan, ScanCursor, Send, close_notice, fill, run
+from hedgerow.rpc.routing import Action, RoutedBackend, RpcPlan, ScanCursor
 from hedgerow.rpc.transport import AsyncTransport
 
 __all__ = ["AsyncRemoteScanner", "AsyncRpcBackend"]
@@ -35,37 +35,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class AsyncRpcBackend:
-    """``RpcBackend`` for asyncio: ``call`` is a coroutine, ``scan`` an async iterator.
-
-    ``timeout_s`` (None: the transport's default) is every call's deadline;
-    ``scan_batch_rows``/``scan_batch_bytes`` bound each scan batch.
-    """
-
-    def __init__(
-        self,
-        transport: AsyncTransport,
-        *,
-        timeout_s: float | None = None,
-        scan_batch_rows: int = 100,
-        scan_batch_bytes: int = 1 << 20,
-    ) -> None:
-        self.transport = transport
-        self.timeout_s = timeout_s
-        self.scan_batch_rows = scan_batch_rows
-        self.scan_batch_bytes = scan_batch_bytes
-        self.routing = Routing(transport, timeout_s)
-
-    @property
-    def locator(self) -> RegionLocator:
-        """The region location cache (RFC 0001)."""
-        return self.routing.locator
+class AsyncRpcBackend(RoutedBackend[AsyncTransport]):
+    """``RpcBackend`` for asyncio (an ``AsyncBackend``): ``call`` is a coroutine and
+    ``scan`` an async iterator; settings as ``RoutedBackend``'s."""
 
     async def call(
         self, op: Callable[Concatenate[Operations, P], R], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         """Run one operation over RPC (not a scan: see ``scan``)."""
-        result: R = await self.drive(run(OPERATIONS[op.__name__], args, kwargs, self.routing))
+        result: R = await self.drive(
+            routing.run(OPERATIONS[op.__name__], args, kwargs, self.routing)
+        )
         return result
 
     async def drive(self, plan: RpcPlan[R]) -> R:
@@ -73,12 +53,12 @@ class AsyncRpcBackend:
         return await drive_async(plan, self._perform)
 
     async def _perform(self, action: Action) -> list[Any] | None:
-        if isinstance(action, Send):
+        if isinstance(action, routing.Send):
             return await self._send(action)
         await asyncio.sleep(action.seconds)
         return None
 
-    async def _send(self, action: Send) -> list[Any]:
+    async def _send(self, action: routing.Send) -> list[Any]:
         calls, t, timeout = action.calls, self.transport, self.timeout_s
         if len(calls) == 1:
             c = calls[0]
@@ -112,7 +92,7 @@ class AsyncRemoteScanner(ScanCursor, AsyncIterator[tuple[bytes, list[Cell]]]):
         if not self.buffered():
             if self._loop is None:
                 self._loop = asyncio.get_running_loop()
-            if not await self._backend.drive(fill(self._backend.routing, self)):
+            if not await self._backend.drive(routing.fill(self._backend.routing, self)):
                 raise StopAsyncIteration
         return self.pop()
 
@@ -136,7 +116,7 @@ class AsyncRemoteScanner(ScanCursor, AsyncIterator[tuple[bytes, list[Cell]]]):
             return  # nothing open, or the server's lease will expire it
         try:
             loop.call_soon_threadsafe(
-                self._backend.transport.notify, MessageType.CLOSE_SCANNER, close_notice(sid)
+                self._backend.transport.notify, MessageType.CLOSE_SCANNER, routing.close_notice(sid)
             )
         except Exception:
             pass

@@ -28,10 +28,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from hedgerow._internal.sansio import drive
 from hedgerow.model.cell import Cell
 from hedgerow.model.read_spec import ReadSpec, ScanRange
+from hedgerow.rpc import routing
 from hedgerow.rpc.codec import unpackb
-from hedgerow.rpc.locator import RegionLocator
 from hedgerow.rpc.operations import OPERATIONS, Kind, MessageType, Operations
-from hedgerow.rpc.routing import Action, Routing, RpcPlan, ScanCursor, Send, close_notice, fill, run
+from hedgerow.rpc.routing import Action, RoutedBackend, RpcPlan, ScanCursor
 from hedgerow.rpc.transport import Transport
 
 __all__ = ["RemoteScanner", "RpcBackend"]
@@ -40,31 +40,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class RpcBackend:
-    """Implements ``hedgerow.client.backend.Backend`` by RPC calls on ``transport``.
-
-    ``timeout_s`` (None: the transport's default) is every call's deadline;
-    ``scan_batch_rows``/``scan_batch_bytes`` bound each scan batch.
-    """
-
-    def __init__(
-        self,
-        transport: Transport,
-        *,
-        timeout_s: float | None = None,
-        scan_batch_rows: int = 100,
-        scan_batch_bytes: int = 1 << 20,
-    ) -> None:
-        self.transport = transport
-        self.timeout_s = timeout_s
-        self.scan_batch_rows = scan_batch_rows
-        self.scan_batch_bytes = scan_batch_bytes
-        self.routing = Routing(transport, timeout_s)
-
-    @property
-    def locator(self) -> RegionLocator:
-        """The region location cache (RFC 0001)."""
-        return self.routing.locator
+class RpcBackend(RoutedBackend[Transport]):
+    """Implements ``hedgerow.client.backend.Backend`` by RPC calls on a blocking
+    ``Transport``; its settings are ``RoutedBackend``'s."""
 
     def call(
         self, op: Callable[Concatenate[Operations, P], R], /, *args: P.args, **kwargs: P.kwargs
@@ -74,7 +52,7 @@ class RpcBackend:
         if o.kind is Kind.SCAN:
             scan_args = cast("tuple[str, ScanRange, ReadSpec]", args)
             return cast(R, RemoteScanner(self, *scan_args))
-        result: R = self.drive(run(o, args, kwargs, self.routing))
+        result: R = self.drive(routing.run(o, args, kwargs, self.routing))
         return result
 
     def drive(self, plan: RpcPlan[R]) -> R:
@@ -82,12 +60,12 @@ class RpcBackend:
         return drive(plan, self._perform)
 
     def _perform(self, action: Action) -> list[Any] | None:
-        if isinstance(action, Send):
+        if isinstance(action, routing.Send):
             return self._send(action)
         time.sleep(action.seconds)
         return None
 
-    def _send(self, action: Send) -> list[Any]:
+    def _send(self, action: routing.Send) -> list[Any]:
         calls, t = action.calls, self.transport
         if len(calls) == 1:
             c = calls[0]
@@ -110,7 +88,9 @@ class RemoteScanner(ScanCursor, Iterator[tuple[bytes, list[Cell]]]):
         return self
 
     def __next__(self) -> tuple[bytes, list[Cell]]:
-        if not self.buffered() and not self._backend.drive(fill(self._backend.routing, self)):
+        if not self.buffered() and not self._backend.drive(
+            routing.fill(self._backend.routing, self)
+        ):
             raise StopIteration
         return self.pop()
 
@@ -124,6 +104,6 @@ class RemoteScanner(ScanCursor, Iterator[tuple[bytes, list[Cell]]]):
         sid = self.open_id()
         if sid is not None:
             try:
-                self._backend.transport.notify(MessageType.CLOSE_SCANNER, close_notice(sid))
+                self._backend.transport.notify(MessageType.CLOSE_SCANNER, routing.close_notice(sid))
             except Exception:
                 pass

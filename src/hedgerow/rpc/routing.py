@@ -35,9 +35,21 @@ from hedgerow.rpc.codec import packb
 from hedgerow.rpc.locator import UNADDRESSED, Backoff, FanOut, RegionLocator, TableLocations
 from hedgerow.rpc.operations import OPERATIONS, Kind, MessageType, Operation
 
-__all__ = ["Action", "Call", "Routing", "RpcPlan", "ScanCursor", "Send", "Sleep", "fill", "run"]
+__all__ = [
+    "Action",
+    "Call",
+    "RoutedBackend",
+    "Routing",
+    "RpcPlan",
+    "ScanCursor",
+    "Send",
+    "Sleep",
+    "fill",
+    "run",
+]
 
 R = TypeVar("R")
+TT = TypeVar("TT")
 
 _REGIONS = OPERATIONS["regions"]
 _SCAN = OPERATIONS["scan"]
@@ -95,6 +107,31 @@ class Routing:
 
     def new_backoff(self) -> Backoff:
         return Backoff.for_call(self.transport, self.timeout_s)
+
+
+class RoutedBackend(Generic[TT]):
+    """What the blocking and asyncio RPC backends share: the transport, the call deadline
+    (``timeout_s``; None: the transport's default), the scan batch bounds and the routing
+    state.  They differ only in how they wait while driving a plan."""
+
+    def __init__(
+        self,
+        transport: TT,
+        *,
+        timeout_s: float | None = None,
+        scan_batch_rows: int = 100,
+        scan_batch_bytes: int = 1 << 20,
+    ) -> None:
+        self.transport = transport
+        self.timeout_s = timeout_s
+        self.scan_batch_rows = scan_batch_rows
+        self.scan_batch_bytes = scan_batch_bytes
+        self.routing = Routing(transport, timeout_s)
+
+    @property
+    def locator(self) -> RegionLocator:
+        """The region location cache (RFC 0001)."""
+        return self.routing.locator
 
 
 def one(call: Call[R]) -> RpcPlan[R]:
