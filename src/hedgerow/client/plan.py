@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine, Generator
-from dataclasses import dataclass
 from types import MethodType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-from hedgerow._internal.sansio import drive, drive_async
+from hedgerow._internal.sansio import drive_async
 from hedgerow.rpc.operations import Operations
 
 if TYPE_CHECKING:
@@ -42,13 +41,9 @@ B = TypeVar("B")
 S = TypeVar("S")
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One backend call a plan asks for: ``backend.call(op, *args, **kwargs)``."""
-
-    op: Callable[..., Any]
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
+#: one backend call a plan asks for: ``(op, args, kwargs)`` for ``backend.call(op, *args,
+#: **kwargs)`` (a plain tuple: built on every call, so as cheap as it gets)
+Step = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
 #: a plan: yields ``Step``s, is sent each step's result, returns the method's result
@@ -59,15 +54,18 @@ def call(
     op: Callable[Concatenate[Operations, P], R], *args: P.args, **kwargs: P.kwargs
 ) -> Generator[Step, Any, R]:
     """The plan of one backend call (``yield from call(Operations.get, t, row, spec)``)."""
-    result: R = yield Step(op, args, kwargs)
+    result: R = yield (op, args, kwargs)
     return result
 
 
-def _perform(backend: Any) -> Callable[[Step], Any]:
-    def perform(step: Step) -> Any:
-        return backend.call(step.op, *step.args, **step.kwargs)
+async def _run_async(backend: AsyncBackend, steps: Plan[R]) -> R:
+    """Run a plan on an asyncio backend, awaiting each call."""
 
-    return perform
+    async def perform(step: Step) -> Any:
+        op, args, kwargs = step
+        return await backend.call(op, *args, **kwargs)
+
+    return await drive_async(steps, perform)
 
 
 class Blocking:
@@ -75,11 +73,29 @@ class Blocking:
 
     _backend: Backend
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _install(cls, "_run")
+
 
 class Awaiting:
     """Base of the asyncio client classes: their plans are awaited on ``self._backend``."""
 
     _backend: AsyncBackend
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _install(cls, "_run_async")
+
+
+def _install(cls: type, flavour: str) -> None:
+    """Give a concrete class each inherited ``Flavoured`` method as the plain function of
+    its flavour, so that a call binds like any method (no descriptor call per access).
+    What it binds is what ``Flavoured.__get__`` would return: the types mypy checked."""
+    for name in dir(cls):
+        attr = getattr(cls, name, None)
+        if isinstance(attr, Flavoured):
+            setattr(cls, name, getattr(attr, flavour))
 
 
 class Flavoured(Generic[P, B, A]):
@@ -119,10 +135,23 @@ def method(
     coroutine on an ``Awaiting`` one (``x = method(x)`` in a class both inherit)."""
 
     def run(obj: Blocking, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return drive(plan(obj, *args, **kwargs), _perform(obj._backend))
+        # _internal.sansio.drive, inlined: this is every blocking client call's path
+        steps, backend = plan(obj, *args, **kwargs), obj._backend
+        try:
+            op, a, k = steps.send(None)
+            while True:
+                try:
+                    answer = backend.call(op, *a, **k)
+                except Exception as e:
+                    op, a, k = steps.throw(e)
+                else:
+                    op, a, k = steps.send(answer)
+        except StopIteration as done:
+            result: R = done.value
+            return result
 
     async def run_async(obj: Awaiting, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return await drive_async(plan(obj, *args, **kwargs), _perform(obj._backend))
+        return await _run_async(obj._backend, plan(obj, *args, **kwargs))
 
     return Flavoured(plan, run, run_async)
 

@@ -175,7 +175,9 @@ def put(
     durability: Durability | None = None,
 ) -> Plan[None]:
     """Store ``data`` (``{b"cf:q": value}``) in one row, atomically."""
-    yield from _mutate(t, put_mutation(row, data, timestamp), _durability(wal, durability))
+    m = put_mutation(row, data, timestamp)
+    if m is not None:  # (inlined _mutate: the hot path)
+        yield from call(Ops.mutate, t.name, [m], _durability(wal, durability))
 
 
 def delete(
