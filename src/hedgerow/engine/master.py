@@ -16,6 +16,10 @@ region map and drop rows of tables the catalog does not know; open every
 table's regions and remove directories no meta row names; let the region
 server replay the old logs into them; close the regions of disabled tables;
 record the assignment in meta.
+Layout: ``Master`` keeps recovery, the table procedures and reporting; its
+state and shared helpers are ``master_core.MasterCore``, split and merge are
+``region_procedures.RegionProcedures``, the tiling invariant is ``tiling.py``
+(``tiling_problem`` is re-exported here).
 Reserved names: every procedure first refuses a table in a reserved namespace
 (``hbase:``, ``meta.refuse_reserved``) with ``ReservedName``: hbase:meta can be
 read, flushed and compacted, never created, altered, enabled, disabled,
@@ -36,9 +40,9 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
-from hedgerow._internal import failpoints, invariants
+from hedgerow._internal import failpoints
 from hedgerow.engine.catalog import Catalog, RegionEntry, TableEntry
 from hedgerow.engine.meta import (
     CLOSED,
@@ -50,22 +54,20 @@ from hedgerow.engine.meta import (
     is_reserved,
     refuse_reserved,
 )
-from hedgerow.engine.regionserver import RegionServer, TableRegions, table_dir
+from hedgerow.engine.region_procedures import RegionProcedures
+from hedgerow.engine.regionserver import RegionServer, table_dir
+from hedgerow.engine.tiling import check_tiling, tiling_problem
 from hedgerow.errors import (
     ClosedError,
     CorruptionError,
-    InvalidArgument,
-    RegionClosed,
     StorageError,
     TableDisabled,
     TableEnabled,
     TableExists,
-    TableNotFound,
 )
 from hedgerow.model.mutation import check_row
 from hedgerow.model.schema import TableDescriptor
 from hedgerow.region.region import Region, RegionInfo
-from hedgerow.storage import filenames
 from hedgerow.storage.fs import FileSystem
 
 __all__ = ["Master", "tiling_problem"]
@@ -73,7 +75,7 @@ __all__ = ["Master", "tiling_problem"]
 log = logging.getLogger("hedgerow.master")
 
 
-class Master:
+class Master(RegionProcedures):
     """Owns the catalog and meta; runs DDL and region procedures on a region server.
 
     - tables: ``create_table``, ``delete_table``, ``modify_table``, ``truncate_table``,
@@ -85,13 +87,7 @@ class Master:
     """
 
     def __init__(self, root: str, fs: FileSystem, region_server: RegionServer) -> None:
-        self.root = root
-        self.fs = fs
-        self.rs = region_server
-        self.catalog = Catalog()
-        self.meta: MetaTable
-        self._catalog_path = os.path.join(root, "CATALOG")
-        self._ddl_lock = threading.RLock()
+        super().__init__(root, fs, region_server)
         region_server.table_missing = self._table_missing
         region_server.request_split = self.split_region
 
@@ -198,75 +194,6 @@ class Master:
             self.meta.server = server_name
         self._record_assignment_or_retry()
 
-    def _remove_orphans(self) -> None:
-        tables_dir = os.path.join(self.root, "tables")
-        known = {
-            (table_dir(t.descriptor.name), r.name)
-            for t in self.catalog.tables.values()
-            for r in t.regions
-        }
-        known.add((table_dir(META_TABLE), self.rs.meta_region.info.name))
-        known_tables = {k[0] for k in known}
-        for tdir in self.fs.listdir(tables_dir):
-            tpath = os.path.join(tables_dir, tdir)
-            if tdir not in known_tables:
-                log.warning("removing orphaned table directory %s", tpath)
-                self.fs.rmtree(tpath)
-                continue
-            for rdir in self.fs.listdir(tpath):
-                if (tdir, rdir) not in known:
-                    log.warning("removing orphaned region directory %s/%s", tpath, rdir)
-                    self.fs.rmtree(os.path.join(tpath, rdir))
-
-    # ---- helpers ------------------------------------------------------------------------
-    def _table_missing(self, table: str) -> NoReturn:
-        """Why the region server serves no region of ``table``."""
-        entry = self._entry(table)
-        if not entry.enabled:
-            raise TableDisabled(f"table {table!r} is disabled")
-        # enabled but not (yet) online: a procedure is reopening it; route again
-        raise RegionClosed(f"the regions of table {table!r} are being opened")
-
-    def _entry(self, table: str) -> TableEntry:
-        entry = self.catalog.tables.get(table)
-        if entry is None:
-            raise TableNotFound(f"table {table!r} does not exist")
-        return entry
-
-    def _enabled_entry(self, table: str) -> TableEntry:
-        entry = self._entry(table)
-        if not entry.enabled:
-            raise TableDisabled(f"table {table!r} is disabled")
-        return entry
-
-    def _online(self, table: str) -> TableRegions:
-        tr = self.rs.online(table)
-        if tr is None:
-            self._table_missing(table)
-        return tr
-
-    def _save_catalog(self) -> None:
-        self.catalog.save(self.fs, self._catalog_path)
-
-    def _new_entries(self, split_keys: Sequence[bytes]) -> list[RegionEntry]:
-        bounds = [b"", *split_keys, b""]
-        return [self._new_region_entry(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
-
-    def _new_region_entry(self, start: bytes, end: bytes) -> RegionEntry:
-        name = f"{self.catalog.next_region_id:010d}"
-        self.catalog.next_region_id += 1
-        return RegionEntry(name, start, end)
-
-    def _meta_rows(self, table: str, entries: Sequence[RegionEntry]) -> list[MetaRegion]:
-        return [MetaRegion(table, e.name, e.start_key, e.end_key) for e in entries]
-
-    def _gone(self, table: str, names: Sequence[str]) -> None:
-        """Regions removed for good: their logs and assignment are forgotten, their
-        directories deleted."""
-        for name in names:
-            self.rs.forget_region(name)
-            self.fs.rmtree(self.rs.region_dir(table, name))
-
     # ---- tables -------------------------------------------------------------------------
     def table_names(self) -> list[str]:
         return sorted(self.catalog.tables)
@@ -313,7 +240,7 @@ class Master:
             # at open, and so are its directories)
             regions = [self.rs.open_region(desc, e, create=True) for e in entries]
             try:
-                _check_tiling(desc.name, entries)
+                check_tiling(desc.name, entries)
                 failpoints.hit("master.create_table.before_meta")
                 self.meta.write(
                     add=self._meta_rows(desc.name, entries),
@@ -400,7 +327,7 @@ class Master:
                 for row in rows:
                     row.server, row.state = "", CLOSED
             try:
-                _check_tiling(table, entries)
+                check_tiling(table, entries)
                 failpoints.hit("master.truncate.before_meta")
                 self.meta.write(
                     add=rows,
@@ -465,175 +392,6 @@ class Master:
             self.rs.set_offline(table)
             self.meta.assign(self._meta_rows(table, entry.regions), "", CLOSED)
 
-    # ---- split and merge ----------------------------------------------------------------
-    def _find_region(self, tr: TableRegions, name: str) -> int:
-        i = tr.index.get(name)
-        if i is None:
-            raise InvalidArgument(f"table {tr.regions[0].info.table!r} has no region {name!r}")
-        return i
-
-    def split_region(
-        self, table: str, region_name: str | None = None, split_row: bytes | None = None
-    ) -> tuple[str, str]:
-        """Split a region in two at ``split_row`` (default: its middle row).
-
-        Without ``region_name`` the region holding ``split_row`` is split, or, when no
-        row is given either, the largest region. Steps (docs/design/region-lifecycle.md):
-        flush and close the parent; create both daughters' directories with links to
-        the parent's store files; one meta batch replaces the parent by the daughters
-        (the commit point); open and assign the daughters; delete the parent's
-        directory. A crash before the meta batch leaves the parent (daughter
-        directories are orphans removed at open); after it, the daughters. Returns
-        the daughters' names.
-        """
-        refuse_reserved(table, "split")
-        rs = self.rs
-        with self._ddl_lock:
-            entry = self._enabled_entry(table)
-            tr = self._online(table)
-            if region_name is not None:
-                idx = self._find_region(tr, region_name)
-            elif split_row is not None:
-                idx = tr.regions.index(tr.for_row(split_row))
-            else:
-                idx = max(range(len(tr.regions)), key=lambda i: tr.regions[i].size_bytes())
-            parent = tr.regions[idx]
-            info = parent.info
-            if parent.has_references():
-                rs.compact_region(parent, major=False)
-            if parent.has_references():
-                raise InvalidArgument(
-                    f"region {info.name} still shares store files with its sibling from an "
-                    "earlier split; compact it first"
-                )
-            if split_row is None:
-                parent.flush()
-                split_row = parent.mid_row()
-                if split_row is None:
-                    raise InvalidArgument(f"region {info.name} has no middle row to split at")
-            check_row(split_row)
-            if split_row <= info.start_key or (info.end_key and split_row >= info.end_key):
-                raise InvalidArgument(
-                    f"split row {split_row!r} is not inside region {info.name} "
-                    f"[{info.start_key!r}, {info.end_key!r})"
-                )
-            failpoints.hit("master.split.before_close")
-            rs.close_region(parent, flush=True)
-            try:
-                files = parent.store_files_snapshot
-                left = self._new_region_entry(info.start_key, split_row)
-                right = self._new_region_entry(split_row, info.end_key)
-                for d in (left, right):
-                    Region.create_from_files(
-                        self.fs,
-                        rs.region_dir(table, d.name),
-                        RegionInfo(table, d.name, d.start_key, d.end_key),
-                        files,
-                        parent.flushed_seq,
-                        filenames.store_file_path,
-                    )
-                    failpoints.hit("master.split.after_daughter")
-                _check_tiling(table, [*entry.regions[:idx], left, right, *entry.regions[idx + 1 :]])
-                failpoints.hit("master.split.before_meta")
-                self.meta.write(
-                    add=self._meta_rows(table, (left, right)),
-                    remove=self._meta_rows(table, [_entry_of(info)]),
-                    next_region_id=self.catalog.next_region_id,
-                )
-            except BaseException:
-                self._reopen_after_failure(entry, tr, idx)
-                raise
-            failpoints.hit("master.split.after_meta")
-            regions_before = entry.regions
-            entry.regions = [*regions_before[:idx], left, right, *regions_before[idx + 1 :]]
-            daughters = [rs.open_region(entry.descriptor, e, create=False) for e in (left, right)]
-            rs.set_online(table, [*tr.regions[:idx], *daughters, *tr.regions[idx + 1 :]])
-            self._gone(table, [info.name])
-            log.info(
-                "split region %s of %s at %r into %s and %s",
-                info.name,
-                table,
-                split_row,
-                left.name,
-                right.name,
-            )
-            for daughter in daughters:
-                rs.request_compaction(daughter)
-            return left.name, right.name
-
-    def merge_regions(self, table: str, region_a: str, region_b: str) -> str:
-        """Merge two adjacent regions into one; returns the new region's name.
-
-        Both must be free of files shared from an earlier split (they are compacted
-        first if not). Steps mirror ``split_region``: flush and close both, create the
-        merged directory with links to both regions' files, one meta batch (commit
-        point), open and assign, delete the old directories.
-        """
-        refuse_reserved(table, "merge regions of")
-        rs = self.rs
-        with self._ddl_lock:
-            entry = self._enabled_entry(table)
-            tr = self._online(table)
-            ia, ib = sorted((self._find_region(tr, region_a), self._find_region(tr, region_b)))
-            if ib != ia + 1:
-                raise InvalidArgument(
-                    f"regions {region_a} and {region_b} of table {table!r} are not adjacent"
-                )
-            a, b = tr.regions[ia], tr.regions[ib]
-            for r in (a, b):
-                if r.has_references():
-                    rs.compact_region(r, major=False)
-                if r.has_references():
-                    raise InvalidArgument(
-                        f"region {r.info.name} still shares store files with a sibling"
-                    )
-            failpoints.hit("master.merge.before_close")
-            rs.close_region(a, flush=True)
-            rs.close_region(b, flush=True)
-            try:
-                merged = self._new_region_entry(a.info.start_key, b.info.end_key)
-                files: dict[bytes, list[tuple[Any, str]]] = {}
-                for r in (a, b):
-                    for fam, lst in r.store_files_snapshot.items():
-                        files.setdefault(fam, []).extend(lst)
-                Region.create_from_files(
-                    self.fs,
-                    rs.region_dir(table, merged.name),
-                    RegionInfo(table, merged.name, merged.start_key, merged.end_key),
-                    files,
-                    max(a.flushed_seq, b.flushed_seq),
-                    filenames.store_file_path,
-                )
-                _check_tiling(table, [*entry.regions[:ia], merged, *entry.regions[ib + 1 :]])
-                failpoints.hit("master.merge.before_meta")
-                self.meta.write(
-                    add=self._meta_rows(table, [merged]),
-                    remove=self._meta_rows(table, [_entry_of(a.info), _entry_of(b.info)]),
-                    next_region_id=self.catalog.next_region_id,
-                )
-            except BaseException:
-                self._reopen_after_failure(entry, tr, ia, ib)
-                raise
-            failpoints.hit("master.merge.after_meta")
-            regions_before = entry.regions
-            entry.regions = [*regions_before[:ia], merged, *regions_before[ib + 1 :]]
-            region = rs.open_region(entry.descriptor, merged, create=False)
-            rs.set_online(table, [*tr.regions[:ia], region, *tr.regions[ib + 1 :]])
-            self._gone(table, [a.info.name, b.info.name])
-            return merged.name
-
-    def _reopen_after_failure(self, entry: TableEntry, tr: TableRegions, *indexes: int) -> None:
-        """A split or merge failed before its commit: serve the old regions again."""
-        known = {e.name: e for e in entry.regions}
-        regions = list(tr.regions)
-        for i in indexes:
-            old = tr.regions[i]
-            e = known.get(old.info.name)
-            if old.closed and e is not None:
-                regions[i] = self.rs.open_region(entry.descriptor, e, create=False)
-        self.rs.set_online(entry.descriptor.name, regions)
-        self._remove_orphans()
-
     # ---- maintenance and reporting ------------------------------------------------------
     def _hosted(self, table: str) -> list[Region]:
         """The table's online regions (hbase:meta's one region included)."""
@@ -671,37 +429,3 @@ class Master:
             "block_cache": self.rs.cache.stats(),
             "table_cache": self.rs.table_cache.stats(),
         }
-
-
-def tiling_problem(entries: Sequence[RegionEntry]) -> str | None:
-    """What keeps ``entries`` (sorted by start key) from tiling the key space, or None.
-
-    Rationale: the region server routes a row by bisecting the start keys and a scan
-    visits each region once, so the regions of a table must cover ``[b"", b"")``
-    exactly: a gap loses the rows in it and an overlap returns them twice. Every
-    procedure's meta commit must keep this true.
-    """
-    if not entries:
-        return "no regions"
-    if entries[0].start_key != b"":
-        return f"the first region {entries[0].name} starts at {entries[0].start_key!r}, not b''"
-    if entries[-1].end_key != b"":
-        return f"the last region {entries[-1].name} ends at {entries[-1].end_key!r}, not b''"
-    for a, b in zip(entries, entries[1:], strict=False):
-        if a.end_key != b.start_key:
-            return (
-                f"region {a.name} ends at {a.end_key!r} but the next, {b.name}, "
-                f"starts at {b.start_key!r}"
-            )
-    return None
-
-
-def _check_tiling(table: str, entries: Sequence[RegionEntry]) -> None:
-    """Before a meta commit (when invariants are on): the new region list tiles."""
-    if invariants.ENABLED:
-        problem = tiling_problem(entries)
-        assert problem is None, f"table {table!r} would not tile its key space: {problem}"
-
-
-def _entry_of(info: RegionInfo) -> RegionEntry:
-    return RegionEntry(info.name, info.start_key, info.end_key)

@@ -89,7 +89,7 @@ class InMemoryTransport:
 
     >>> class H:
     ...     def table_names(self): return ["t"]
-    >>> from hedgerow.rpc.codec import packb
+    >>> from hedgerow.rpc.codec import packb, unpackb
     >>> unpackb(InMemoryTransport(H()).call(2, packb(None)))
     ['t']
     """

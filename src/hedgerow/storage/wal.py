@@ -4,6 +4,10 @@ Role: every region of a process appends its edits here before applying them to
 its memstore (``append`` then ``sync``); regions report flushes with
 ``mark_flushed`` so old files can be deleted; at startup ``recover`` yields the
 edits of the files a previous process left behind.
+Stays whole: the group commit (write leader, sync leader, roll and repair of a
+broken file, failed ranges) is one state machine over ``self._lock`` whose
+transitions must be read together; the file format, reader, writer and edit
+encoding already live in wal_format.py, wal_reader.py, wal_writer.py and wal_edit.py.
 Format: docs/formats/wal.md (authoritative). Files are ``<data>/wal/<n:012d>.log``,
 each ``header record*`` (wal_format.py); this module never writes a partial
 record except when the process dies mid-``os.write``.

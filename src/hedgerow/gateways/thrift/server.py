@@ -9,6 +9,9 @@ it, call the handler and encode the answer; the loop writes the answer back.
 Buffered or framed transport, binary or compact protocol, chosen at start like
 HBase's ``-f``/``-c`` flags. Design, limits and defaults:
 docs/design/thrift-gateway.md#connections-threads-and-limits.
+Layout: this module holds the settings, the listener, the worker pool and the
+lifecycle; each client connection is a ``connection.ClientConnection`` and
+requests run through ``processor.SafeProcessor`` (re-exported here).
 Invariants:
 - the gateway runs ``workers`` + 1 threads however many clients connect: a
   connection holds a thread only while one of its requests is being run, never
@@ -34,7 +37,7 @@ Invariants:
 Concurrency: connection state lives on the loop thread only; workers take jobs
 from a queue and hand answers back with ``call_soon_threadsafe``; the handler is
 thread-safe.
-Hot path: ``_Connection.data_received`` -> ``RequestSplitter.next_message`` ->
+Hot path: ``ClientConnection.data_received`` -> ``RequestSplitter.next_message`` ->
 ``ThriftServer._run`` (every call); see bench/bench_thrift.py.
 """
 
@@ -44,17 +47,16 @@ import asyncio
 import importlib
 import logging
 import queue
-import socket
 import threading
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from hedgerow import Connection
-from hedgerow.errors import HedgerowError, InvalidArgument
-from hedgerow.gateways.thrift.convert import map_error
+from hedgerow.errors import InvalidArgument
+from hedgerow.gateways.thrift.connection import ClientConnection
 from hedgerow.gateways.thrift.handler import HbaseHandler
 from hedgerow.gateways.thrift.idl import load_idl
-from hedgerow.gateways.thrift.splitter import MessageError, Need, RequestSplitter
+from hedgerow.gateways.thrift.processor import SafeProcessor
 
 __all__ = ["DEFAULTS", "TUNABLES", "SafeProcessor", "ThriftServer"]
 
@@ -115,81 +117,6 @@ _MAX_MESSAGE_BYTES_LIMIT = 2**31 - 1 - 4
 REFUSAL_LOG_INTERVAL_S = 10.0
 
 
-def _declared(service: Any) -> dict[str, frozenset[str]]:
-    """Method name -> names of the exceptions its IDL ``throws`` clause declares."""
-    out = {}
-    for api in service.thrift_services:
-        spec = getattr(service, api + "_result").thrift_spec
-        out[api] = frozenset(v[2].__name__ for k, v in spec.items() if v[1] != "success")
-    return out
-
-
-def _make_processor_class() -> Any:
-    from thriftpy2.thrift import TApplicationException, TMessageType, TProcessor
-
-    class _SafeProcessor(TProcessor):
-        """thriftpy2's processor, but every handler error becomes a declared exception.
-
-        thriftpy2 re-raises an undeclared error, which drops the connection;
-        here a Hedgerow error maps per ``convert.map_error`` and anything a
-        method cannot declare becomes ``TApplicationException(INTERNAL_ERROR)``.
-        """
-
-        def __init__(self, service: Any, handler: Any, ttypes: Any) -> None:
-            super().__init__(service, handler)
-            self._ttypes = ttypes
-            self._declared = _declared(service)
-            self._idl_exc = (ttypes.IOError, ttypes.IllegalArgument, ttypes.AlreadyExists)
-
-        def process(self, iprot: Any, oprot: Any) -> None:
-            api, seqid, result, call = self.process_in(iprot)
-            if isinstance(result, TApplicationException):
-                self.send_exception(oprot, api, result, seqid)
-                return
-            assert call is not None
-            try:
-                result.success = call()
-            except TApplicationException as e:
-                self.send_exception(oprot, api, e, seqid)
-                return
-            except Exception as e:
-                declared = self._declared.get(api, frozenset())
-                if isinstance(e, self._idl_exc):
-                    err = e
-                    if type(e).__name__ not in declared:  # e.g. IllegalArgument -> IOError
-                        err = self._ttypes.IOError(message=str(e.message), canRetry=False)
-                else:
-                    err = map_error(self._ttypes, e, declared)
-                    if not isinstance(e, HedgerowError):
-                        log.warning("%s failed: %r", api, e, exc_info=e)
-                if not self.handle_exception(err, result):
-                    self.send_exception(
-                        oprot,
-                        api,
-                        TApplicationException(TApplicationException.INTERNAL_ERROR, f"{api}: {e}"),
-                        seqid,
-                    )
-                    return
-            if not result.oneway:
-                oprot.write_message_begin(api, TMessageType.REPLY, seqid)
-                result.write(oprot)
-                oprot.write_message_end()
-                oprot.trans.flush()
-
-    return _SafeProcessor
-
-
-_processor_cls: Any = None
-
-
-def SafeProcessor(service: Any, handler: Any, ttypes: Any) -> Any:  # noqa: N802 - a factory
-    """A thriftpy2 processor that never lets a handler error drop the connection."""
-    global _processor_cls
-    if _processor_cls is None:
-        _processor_cls = _make_processor_class()
-    return _processor_cls(service, handler, ttypes)
-
-
 def _new_event_loop() -> asyncio.AbstractEventLoop:
     """A uvloop loop when uvloop is installed (as the RPC server uses), else asyncio's."""
     try:
@@ -207,204 +134,6 @@ def _check_timeout(name: str, value: float | None) -> None:
 def _check_count(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidArgument(f"{name} must be a positive integer, got {value!r}")
-
-
-class _Connection(asyncio.Protocol):
-    """One client connection; every method runs on the loop thread.
-
-    States: ``new`` (no whole request yet: handshake timer), ``reading`` (part of
-    a request buffered: request timer), ``busy`` (a worker runs its request: no
-    timer, not read), ``idle`` (between requests: idle timer). Independently,
-    ``write_paused`` (the client is not taking its answer: write timer, not read).
-    """
-
-    def __init__(self, server: ThriftServer) -> None:
-        # constant after __init__
-        self.server = server
-        self.splitter = RequestSplitter(
-            framed=server.framed,
-            compact=server.compact,
-            max_message_bytes=server.max_message_bytes,
-            max_message_values=server.max_message_values,
-        )
-        # loop-thread state
-        self.transport: asyncio.Transport | None = None
-        self.peer: Any = None
-        self.state = "new"
-        self.write_paused = False
-        self.read_paused = False
-        self.eof = False
-        self.closed = False
-        self.turn_pending = False  # a call_soon(self._advance) is scheduled
-        self.timer: asyncio.TimerHandle | None = None
-        self.write_timer: asyncio.TimerHandle | None = None
-
-    # ---- asyncio callbacks -------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
-        self.peer = transport.get_extra_info("peername")
-        server = self.server
-        if len(server._connections) >= server.max_connections:
-            self.closed = True
-            server._refused(self.peer)
-            self.transport.abort()
-            return
-        server._connections.add(self)
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-                if sock.family in (socket.AF_INET, socket.AF_INET6):
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
-        self._arm(server.handshake_timeout_s, "sent no whole request", "handshake_timeout_s")
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self._cancel_timers()
-        self.server._connections.discard(self)
-
-    def data_received(self, data: bytes) -> None:
-        self.splitter.feed(data)
-        if self.state == "idle":
-            self.state = "reading"
-            self._arm(self.server.request_timeout_s, "sent part of a request", "request_timeout_s")
-        if self.state != "busy":
-            self._advance()
-
-    def eof_received(self) -> bool:
-        self.eof = True
-        if self.state != "busy":
-            self._advance()
-        return True  # half-open: an answer still in the works is sent before closing
-
-    def pause_writing(self) -> None:
-        self.write_paused = True
-        t = self.server.request_timeout_s
-        if t is not None and self.server._loop is not None:
-            self.write_timer = self.server._loop.call_later(
-                t, self._expire, "did not take its answer", "request_timeout_s", t
-            )
-
-    def resume_writing(self) -> None:
-        self.write_paused = False
-        if self.write_timer is not None:
-            self.write_timer.cancel()
-            self.write_timer = None
-        if self.state != "busy":
-            self._advance()
-
-    # ---- internals ----------------------------------------------------------------------
-
-    def _arm(self, timeout_s: float | None, what: str, knob: str) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-        loop = self.server._loop
-        if timeout_s is not None and loop is not None:
-            self.timer = loop.call_later(timeout_s, self._expire, what, knob, timeout_s)
-
-    def _cancel_timers(self) -> None:
-        for t in (self.timer, self.write_timer):
-            if t is not None:
-                t.cancel()
-        self.timer = self.write_timer = None
-
-    def _expire(self, what: str, knob: str, timeout_s: float) -> None:
-        if self.closed:
-            return
-        log.info("closing connection from %s: %s in %g s (%s)", self.peer, what, timeout_s, knob)
-        self.server.timed_out += 1
-        self._close(abort=True)
-
-    def _close(self, *, abort: bool = False) -> None:
-        self.closed = True
-        self._cancel_timers()
-        t = self.transport
-        if t is not None:
-            if abort:
-                t.abort()
-            else:
-                t.close()
-
-    def _set_reading(self, paused: bool) -> None:
-        t = self.transport
-        if t is None or self.closed or paused == self.read_paused:
-            return
-        self.read_paused = paused
-        if paused:
-            t.pause_reading()
-        else:
-            t.resume_reading()
-
-    def _turn(self) -> None:
-        self.turn_pending = False
-        if not self.closed and self.state != "busy":
-            self._advance()
-
-    def _advance(self) -> None:
-        """Start the next whole request, if one is buffered and nothing else runs."""
-        if self.closed or self.write_paused:
-            self._set_reading(True)
-            return
-        try:
-            got = self.splitter.next_message()
-        except MessageError as e:
-            self._reject(e)
-            return
-        if got is Need.TURN:  # a long request: let other connections run, then go on
-            if not self.turn_pending:
-                self.turn_pending = True
-                loop = self.server._loop
-                assert loop is not None
-                loop.call_soon(self._turn)
-            return
-        if got is Need.DATA:
-            if self.eof:
-                self._close()  # the client is done sending: nothing more will come
-            else:
-                self._set_reading(False)
-            return
-        assert isinstance(got, bytes)
-        self.state = "busy"
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-        self._set_reading(True)
-        self.server._submit(self, got)
-
-    def _done(self, answer: bytes | None) -> None:
-        """A worker finished this connection's request (None: it could not be decoded)."""
-        if self.closed:
-            return
-        self.server.requests_served += 1
-        t = self.transport
-        if answer is None or t is None:
-            self._close()
-            return
-        if answer:
-            t.write(answer)
-        if self.splitter.buffered:
-            self.state = "reading"
-            self._arm(self.server.request_timeout_s, "sent part of a request", "request_timeout_s")
-        else:
-            self.state = "idle"
-            self._arm(self.server.idle_timeout_s, "sent nothing", "idle_timeout_s")
-        self._advance()
-
-    def _reject(self, e: MessageError) -> None:
-        """Close after a message the server will not read (answering if it can say why)."""
-        server = self.server
-        server.rejected += 1
-        if e.limit is not None:
-            log.warning("closing connection from %s: %s", self.peer, e)
-            if e.method is not None and e.seqid is not None and self.transport is not None:
-                self.transport.write(server._error_answer(e.method, e.seqid, str(e)))
-        else:
-            log.warning("closing connection from %s after a malformed request: %s", self.peer, e)
-        self._close()
 
 
 class ThriftServer:
@@ -494,7 +223,7 @@ class ThriftServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._stop_requested: asyncio.Event | None = None
-        self._connections: set[_Connection] = set()
+        self._connections: set[ClientConnection] = set()
         self._refusals_unlogged = 0
         self._next_refusal_log = 0.0
         self._bound: tuple[str, int] | None = None
@@ -573,7 +302,7 @@ class ThriftServer:
         self._stop_requested = asyncio.Event()
         # SO_REUSEADDR but not SO_REUSEPORT: a second gateway on the same port fails
         self._server = await loop.create_server(
-            lambda: _Connection(self),
+            lambda: ClientConnection(self),
             self.host,
             self.port,
             backlog=self._backlog,
@@ -644,7 +373,7 @@ class ThriftServer:
 
     # ---- requests ----------------------------------------------------------------------
 
-    def _submit(self, conn: _Connection, message: bytes) -> None:
+    def _submit(self, conn: ClientConnection, message: bytes) -> None:
         """Queue one whole request of ``conn`` for a worker (loop thread)."""
         loop = self._loop
         assert loop is not None
@@ -672,7 +401,7 @@ class ThriftServer:
             except Exception:  # a bug in the gateway: keep the worker alive
                 log.exception("thrift worker job failed")
 
-    def _run(self, conn: _Connection, message: bytes) -> bytes | None:
+    def _run(self, conn: ClientConnection, message: bytes) -> bytes | None:
         """Decode one request, call the handler, encode the answer (worker thread).
 
         Returns the bytes to send (framed when the transport is), or None when the

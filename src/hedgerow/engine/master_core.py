@@ -1,0 +1,120 @@
+"""MasterCore: the master's state and the helpers its procedures share.
+
+Role: the base of ``Master`` (hedgerow.engine.master) and of its
+``RegionProcedures`` (split, merge): the catalog, the meta table, the region
+server it drives and the DDL lock, with the lookups (``_entry``,
+``_enabled_entry``, ``_online``), region naming (``_new_region_entry``) and
+clean-up (``_gone``, ``_remove_orphans``) every procedure uses.
+Invariants: region names come only from ``catalog.next_region_id``, which only
+grows, so a name is never reused; ``_remove_orphans`` removes only directories
+no catalog entry names.
+Concurrency: the procedures that use these helpers hold ``_ddl_lock``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from typing import NoReturn
+
+from hedgerow.engine.catalog import Catalog, RegionEntry, TableEntry
+from hedgerow.engine.meta import (
+    META_TABLE,
+    MetaRegion,
+    MetaTable,
+)
+from hedgerow.engine.regionserver import RegionServer, TableRegions, table_dir
+from hedgerow.errors import (
+    RegionClosed,
+    TableDisabled,
+    TableNotFound,
+)
+from hedgerow.storage.fs import FileSystem
+
+__all__ = ["MasterCore"]
+
+log = logging.getLogger("hedgerow.master")
+
+
+class MasterCore:
+    """Fields and shared helpers of the master (see ``Master`` for its methods)."""
+
+    def __init__(self, root: str, fs: FileSystem, region_server: RegionServer) -> None:
+        self.root = root
+        self.fs = fs
+        self.rs = region_server
+        self.catalog = Catalog()
+        self.meta: MetaTable
+        self._catalog_path = os.path.join(root, "CATALOG")
+        self._ddl_lock = threading.RLock()
+
+    # ---- helpers ------------------------------------------------------------------------
+    def _table_missing(self, table: str) -> NoReturn:
+        """Why the region server serves no region of ``table``."""
+        entry = self._entry(table)
+        if not entry.enabled:
+            raise TableDisabled(f"table {table!r} is disabled")
+        # enabled but not (yet) online: a procedure is reopening it; route again
+        raise RegionClosed(f"the regions of table {table!r} are being opened")
+
+    def _entry(self, table: str) -> TableEntry:
+        entry = self.catalog.tables.get(table)
+        if entry is None:
+            raise TableNotFound(f"table {table!r} does not exist")
+        return entry
+
+    def _enabled_entry(self, table: str) -> TableEntry:
+        entry = self._entry(table)
+        if not entry.enabled:
+            raise TableDisabled(f"table {table!r} is disabled")
+        return entry
+
+    def _online(self, table: str) -> TableRegions:
+        tr = self.rs.online(table)
+        if tr is None:
+            self._table_missing(table)
+        return tr
+
+    def _save_catalog(self) -> None:
+        self.catalog.save(self.fs, self._catalog_path)
+
+    def _new_entries(self, split_keys: Sequence[bytes]) -> list[RegionEntry]:
+        bounds = [b"", *split_keys, b""]
+        return [self._new_region_entry(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+    def _new_region_entry(self, start: bytes, end: bytes) -> RegionEntry:
+        name = f"{self.catalog.next_region_id:010d}"
+        self.catalog.next_region_id += 1
+        return RegionEntry(name, start, end)
+
+    def _meta_rows(self, table: str, entries: Sequence[RegionEntry]) -> list[MetaRegion]:
+        return [MetaRegion(table, e.name, e.start_key, e.end_key) for e in entries]
+
+    def _gone(self, table: str, names: Sequence[str]) -> None:
+        """Regions removed for good: their logs and assignment are forgotten, their
+        directories deleted."""
+        for name in names:
+            self.rs.forget_region(name)
+            self.fs.rmtree(self.rs.region_dir(table, name))
+
+    def _remove_orphans(self) -> None:
+        tables_dir = os.path.join(self.root, "tables")
+        known = {
+            (table_dir(t.descriptor.name), r.name)
+            for t in self.catalog.tables.values()
+            for r in t.regions
+        }
+        known.add((table_dir(META_TABLE), self.rs.meta_region.info.name))
+        known_tables = {k[0] for k in known}
+        for tdir in self.fs.listdir(tables_dir):
+            tpath = os.path.join(tables_dir, tdir)
+            if tdir not in known_tables:
+                log.warning("removing orphaned table directory %s", tpath)
+                self.fs.rmtree(tpath)
+                continue
+            for rdir in self.fs.listdir(tpath):
+                if (tdir, rdir) not in known:
+                    log.warning("removing orphaned region directory %s/%s", tpath, rdir)
+                    self.fs.rmtree(os.path.join(tpath, rdir))
