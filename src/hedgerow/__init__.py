@@ -89,7 +89,8 @@ def connect(
     ``flush_size_bytes=64 << 20`` or ``background=False``. A second process opening
     the same directory gets ``DirectoryLocked``.
 
-    ``"hedgerow://HOST:PORT"`` connects to a server instead; its options are
+    ``"hedgerow://HOST:PORT"`` connects to a server instead (any other
+    ``scheme://`` raises ``InvalidArgument`` and creates nothing); its options are
     ``timeout_s`` (a call's deadline, also enforced by the server),
     ``connect_timeout_s``, ``max_frame_bytes`` and ``max_answer_bytes`` (the largest
     answer the client reassembles, 256 MiB by default: docs/formats/rpc.md).
@@ -98,7 +99,9 @@ def connect(
         import os
 
         path = os.fspath(path)
-    if path.startswith("hedgerow://"):
+    from hedgerow.client.url import is_server_url
+
+    if is_server_url(path):  # InvalidArgument for another scheme: nothing is created
         return _connect_remote(path, table_prefix, table_prefix_separator, options)
     from hedgerow.engine import Engine, EngineConfig
 

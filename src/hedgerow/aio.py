@@ -54,8 +54,10 @@ def connect(
     engine there, now (a blocking open: recovery replays the log), and runs its
     calls in worker threads.
     """
+    from hedgerow.client.url import is_server_url
+
     path = os.fspath(path)
-    if path.startswith("hedgerow://"):
+    if is_server_url(path):  # InvalidArgument for another scheme: nothing is created
         from hedgerow import _remote_address
         from hedgerow.rpc import AsyncSocketTransport
         from hedgerow.rpc.aio_client import AsyncRpcBackend

@@ -3,7 +3,9 @@
 Role: console script (pyproject ``[project.scripts]``). Each subcommand lives in
 ``hedgerow/cli/<name>_cmd.py`` with ``add_parser(subparsers)`` and
 ``run(args) -> int``; its ``--help`` says what it does and shows an example.
-Errors from Hedgerow or the OS print one ``ERROR:`` line and exit 1.
+Errors print one ``ERROR:`` line on standard error, never a traceback: bad usage
+(argparse's complaints, ``hedgerow.cli.errors.UsageError``) exits 2; errors
+from Hedgerow or the OS at run time exit 1.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
+from hedgerow.cli.errors import CommandFailed, UsageError
 from hedgerow.errors import HedgerowError
 
 __all__ = ["main"]
@@ -50,8 +54,15 @@ def _modules() -> dict[str, ModuleType]:
     return mods
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one ``ERROR:`` line (subcommand parsers inherit it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"ERROR: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser(mods: dict[str, ModuleType]) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="hedgerow",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -78,7 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rc: int = mods[args.command].run(args)
         return rc
-    except (HedgerowError, OSError) as e:
+    except UsageError as e:
+        print(f"ERROR: {e}", file=sys.stderr)
+        return 2
+    except (CommandFailed, HedgerowError, OSError) as e:
         print(f"ERROR: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -12,11 +12,14 @@ import os
 import sys
 from typing import Any
 
+from hedgerow.cli.errors import is_server_target
+
 __all__ = ["add_parser", "run"]
 
 _HELP = """\
 Run HBase shell commands against a Hedgerow store: a data directory
-(embedded; created if missing) or, once the server exists, hedgerow://host:port.
+(embedded; created if missing) or a server, hedgerow://host:port (hedgerow
+standalone serves one; scripts/run starts it on hedgerow://127.0.0.1:16000).
 
 In a terminal the shell is interactive: history (up arrow), Tab completion
 of commands and table names, and commands that go on over several lines while
@@ -29,6 +32,7 @@ examples:
   hedgerow shell ./data -e "create 't1', 'cf'" -e "put 't1', 'r1', 'cf:a', 'v1'" -e "scan 't1'"
   echo "scan 't1', {LIMIT => 10}" | hedgerow shell ./data
   hedgerow shell ./data commands.txt
+  hedgerow shell hedgerow://127.0.0.1:16000 -e "list"
 """
 
 
@@ -63,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     target, script = args.target, args.script
     if script is None and os.path.isfile(target):  # `hedgerow shell script.txt`
         target, script = "./data", target
+    is_server_target(target, "hedgerow shell")  # a mistyped scheme: usage error, nothing made
     conn = hedgerow.connect(target)
     try:
         if args.execute:

@@ -14,6 +14,8 @@ import sys
 import threading
 from typing import Any
 
+from hedgerow.cli.errors import CommandFailed, UsageError, listen_error
+
 __all__ = ["add_parser", "run"]
 
 _HELP = """\
@@ -103,14 +105,12 @@ def _thrift_defaults() -> dict[str, Any]:
 
 
 def _thrift_options(pairs: list[str]) -> dict[str, Any]:
-    from hedgerow.errors import InvalidArgument
-
     defaults = _thrift_defaults()
     out: dict[str, Any] = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         if not sep or name not in defaults:
-            raise InvalidArgument(
+            raise UsageError(
                 f"--thrift-set expects OPTION=VALUE with OPTION one of "
                 f"{', '.join(sorted(defaults))}; got {pair!r}"
             )
@@ -121,33 +121,42 @@ def _thrift_options(pairs: list[str]) -> dict[str, Any]:
             else:
                 out[name] = int(raw)
         except ValueError:
-            raise InvalidArgument(f"--thrift-set {name} expects a number, got {raw!r}") from None
+            raise UsageError(f"--thrift-set {name} expects a number, got {raw!r}") from None
     return out
 
 
 def _engine_options(pairs: list[str]) -> dict[str, Any]:
-    from hedgerow.engine import DEFAULTS
+    """``--set OPTION=VALUE`` pairs -> engine options, each converted and checked."""
+    from hedgerow.engine import DEFAULTS, EngineConfig
     from hedgerow.errors import InvalidArgument
 
     out: dict[str, Any] = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         if not sep or name not in DEFAULTS:
-            raise InvalidArgument(
+            raise UsageError(
                 f"--set expects OPTION=VALUE with OPTION one of {', '.join(sorted(DEFAULTS))}; "
                 f"got {pair!r}"
             )
         default = DEFAULTS[name]
         value: Any
-        if isinstance(default, bool):
-            value = raw.lower() in ("1", "true", "yes", "on")
-        elif isinstance(default, int):
-            value = int(raw)
-        elif isinstance(default, float):
-            value = float(raw)
-        else:
-            value = raw
+        try:
+            if isinstance(default, bool):
+                value = raw.lower() in ("1", "true", "yes", "on")
+            elif isinstance(default, int):
+                value = int(raw)
+            elif isinstance(default, float):
+                value = float(raw)
+            else:
+                value = raw
+        except ValueError:
+            kind = "an integer" if isinstance(default, int) else "a number"
+            raise UsageError(f"--set {name} expects {kind}, got {raw!r}") from None
         out[name] = value
+    try:  # the engine's own checks (ranges), before anything is opened
+        EngineConfig.from_options(out)
+    except InvalidArgument as e:
+        raise UsageError(f"--set: {e}") from None
     return out
 
 
@@ -176,14 +185,23 @@ def run(args: argparse.Namespace) -> int:
 
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        for line in server.start():
-            print(line, flush=True)
-        print("ready", flush=True)
-        while not stop.wait(1.0):
-            pass
+        try:
+            lines = server.start()  # on failure it has closed what it opened
+        except OSError as e:
+            listeners = [("Hedgerow RPC", "--port", args.port)]
+            if cfg.thrift_port is not None:
+                listeners.append(("HBase Thrift", "--thrift-port", cfg.thrift_port))
+            raise CommandFailed(listen_error(e, args.bind, listeners)) from None
+        try:
+            for line in lines:
+                print(line, flush=True)
+            print("ready", flush=True)
+            while not stop.wait(1.0):
+                pass
+        finally:
+            server.stop()
+            print("stopped; store flushed and closed", file=sys.stderr, flush=True)
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-        server.stop()
-        print("stopped; store flushed and closed", file=sys.stderr, flush=True)
     return 0

@@ -15,6 +15,8 @@ import sys
 import threading
 from typing import Any
 
+from hedgerow.cli.errors import CommandFailed, UsageError, is_server_target, listen_error
+
 __all__ = ["add_parser", "run"]
 
 _HELP = """\
@@ -134,6 +136,10 @@ def run(args: argparse.Namespace) -> int:
     import hedgerow
     from hedgerow.gateways.thrift import ThriftServer
 
+    if args.connect is not None and not is_server_target(args.connect, "--connect"):
+        raise UsageError(f"--connect expects hedgerow://HOST:PORT, got {args.connect!r}")
+    if args.data is not None and is_server_target(args.data, "--data"):
+        raise UsageError(f"--data expects a directory; for a server use --connect {args.data}")
     conn = hedgerow.connect(args.connect or args.data)
     try:
         server = ThriftServer(
@@ -151,6 +157,11 @@ def run(args: argparse.Namespace) -> int:
             max_message_bytes=args.max_message_bytes,
             max_message_values=args.max_message_values,
         ).start()
+    except OSError as e:
+        conn.close()
+        raise CommandFailed(
+            listen_error(e, args.bind, [("HBase Thrift", "--port", args.port)])
+        ) from None
     except BaseException:
         conn.close()
         raise

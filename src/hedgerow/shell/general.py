@@ -9,6 +9,7 @@ Concurrency: as ``Shell``.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from hedgerow.shell.registry import COMMANDS, GROUPS, ShellArgumentError, as_name, command
@@ -76,16 +77,23 @@ def _status(sh: Shell, args: list[Any]) -> None:
 @command(
     "version",
     "general",
-    """Show Hedgerow's version and the backend in use.
+    """Show Hedgerow's version and what the shell is connected to: a server's
+address, or the data directory of the embedded store.
   hbase> version""",
     0,
     0,
 )
 def _version(sh: Shell, args: list[Any]) -> None:
     from hedgerow import __version__
+    from hedgerow.client.url import is_server_url
 
-    # HBase prints "VERSION, rREVISION, DATE"; we print the version and the backend
-    sh.fmt.line(f"{__version__}, hedgerow, embedded backend")
+    # HBase prints "VERSION, rREVISION, DATE"; we print the version and the store
+    where = ""
+    if sh.target and is_server_url(sh.target):
+        where = f", server {sh.target}"
+    elif sh.target:
+        where = f", embedded, data directory {os.path.abspath(sh.target)}"
+    sh.fmt.line(f"{__version__}, hedgerow{where}")
 
 
 @command(
