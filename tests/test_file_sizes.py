@@ -11,11 +11,6 @@ Otherwise split it along a real seam (see ``hedgerow/region/`` for mixins over
 a shared core, ``hedgerow/rpc/transport.py`` for re-exports that keep old import
 paths working). The marker is matched case-sensitively; a bare marker without a
 reason does not count.
-
-``_NOT_YET`` lists files over the limit that another engineer owned when this
-test was written (issue 12 was split between two branches). An entry fails the
-test as soon as its file is within the limit or carries the marker, so the list
-can only shrink; it is empty once both branches are merged.
 """
 
 from __future__ import annotations
@@ -32,15 +27,6 @@ MARKER = "Stays whole:"
 # the marker opens a sentence: at a line start or after ". ", followed by a reason
 _MARKER_RE = re.compile(r"(?:^|[.!?]\s+)Stays whole:\s*\S+(?:\s+\S+){2,}", re.MULTILINE)
 
-# relative to src/hedgerow; see the module docstring
-_NOT_YET = frozenset(
-    {
-        "client/aio.py",
-        "client/table.py",
-        "rpc/client.py",
-        "rpc/messages.py",
-    }
-)
 
 
 def _line_count(text: str) -> int:
@@ -63,17 +49,11 @@ def oversized_without_reason(root: Path, max_lines: int = MAX_LINES) -> list[str
 
 
 def test_every_long_source_file_is_split_or_says_why_it_stays_whole() -> None:
-    offenders = [p for p in oversized_without_reason(SRC) if p not in _NOT_YET]
+    offenders = oversized_without_reason(SRC)
     assert not offenders, (
         f"over {MAX_LINES} lines with no {MARKER!r} sentence in the module docstring: "
         f"{offenders}; split them along a seam or say why they stay whole"
     )
-
-
-def test_the_not_yet_list_only_names_files_that_still_need_it() -> None:
-    needing = set(oversized_without_reason(SRC))
-    stale = sorted(_NOT_YET - needing)
-    assert not stale, f"remove from _NOT_YET (split, marked or gone): {stale}"
 
 
 def test_the_check_catches_a_long_file_and_accepts_a_reason(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Request and response messages, one dataclass pair per operation, and their wire forms.
 
-Role: ``rpc.client.RpcBackend`` builds requests and reads responses;
-``rpc.dispatch.Dispatcher`` does the reverse on the server.  ``CALLS`` maps each
+Role: the operation declarations (``rpc.operations``) build requests from a
+call's arguments and read answers with these classes; ``rpc.dispatch.Dispatcher``
+does the reverse on the server.  ``rpc.operations.MESSAGES`` maps each
 ``MessageType`` to its (request, response) classes.
 Format: docs/formats/rpc.md#bodies (authoritative).  Every body is one msgpack
 value: requests and responses are msgpack arrays of their fields in declaration
@@ -11,6 +12,9 @@ bump ``PROTOCOL_VERSION`` when an old peer cannot ignore them.  ``from_wire``
 raises ProtocolError for a malformed body (never TypeError/IndexError).
 Concurrency: messages are immutable.
 Hot path: GetRequest / CellsResponse (every get); see bench/bench_rpc.py.
+Stays whole: it is the protocol's every message body, each beside the next in the
+order docs/formats/rpc.md lists them, so that a field order is checked against its
+neighbours and the document in one reading.
 """
 
 from __future__ import annotations

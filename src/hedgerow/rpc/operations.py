@@ -22,6 +22,8 @@ dropped after it), ``ROUTED`` (one row: the call names the region holding it and
 is retried elsewhere on NOT_SERVING_REGION), ``FAN_OUT`` (many rows: one call per
 region, all in flight at once) and ``SCAN`` (a server-side scanner).
 Concurrency: declarations are immutable.
+Stays whole: it is the one list of operations, by design; split, an operation's
+declaration would again live in more than one place.
 """
 
 from __future__ import annotations
