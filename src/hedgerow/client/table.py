@@ -67,6 +67,7 @@ from hedgerow.client.builders import (
 from hedgerow.client.plan import Awaiting, Blocking, Plan, call, making, method
 from hedgerow.model.cell import Cell
 from hedgerow.model.durability import Durability
+from hedgerow.model.filters import Filter
 from hedgerow.model.mutation import RowMutation, check_row
 from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.rpc.operations import Operations as Ops
@@ -76,6 +77,8 @@ __all__ = ["AsyncScan", "AsyncTable", "Table"]
 V = TypeVar("V")
 BK = TypeVar("BK", Backend, AsyncBackend)
 ScanItem = tuple[bytes, RowData | list[Cell]]
+#: a filter: HBase filter language text (``"PrefixFilter('r')"``) or a ``Filter`` object
+FilterArg = str | bytes | Filter | None
 
 
 class _Named:
@@ -103,7 +106,7 @@ def row(
     columns: Iterable[bytes | str] | None = None,
     timestamp: int | None = None,
     include_timestamp: bool = False,
-    filter: Any = None,
+    filter: FilterArg = None,
 ) -> Plan[RowData]:
     """The latest version of each column of one row; ``{}`` if the row has none.
 
@@ -128,7 +131,7 @@ def rows(
     columns: Iterable[bytes | str] | None = None,
     timestamp: int | None = None,
     include_timestamp: bool = False,
-    filter: Any = None,
+    filter: FilterArg = None,
 ) -> Plan[list[tuple[bytes, RowData]]]:
     """Several rows; rows with no cells are left out (as happybase does).
 
@@ -353,7 +356,7 @@ def scan(
     row_stop: bytes | str | None = None,
     row_prefix: bytes | str | None = None,
     columns: Iterable[bytes | str] | None = None,
-    filter: Any = None,
+    filter: FilterArg = None,
     timestamp: int | None = None,
     include_timestamp: bool = False,
     batch_size: int = 1000,
