@@ -47,14 +47,13 @@ from hedgerow.engine.meta import META_TABLE, MetaTable
 from hedgerow.engine.regionserver import RegionServer
 from hedgerow.errors import storage_error
 from hedgerow.model.cell import Cell
-from hedgerow.model.mutation import RowMutation
 from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.model.schema import TableDescriptor
 from hedgerow.region.region import RegionInfo
 from hedgerow.rpc.operations import Operations
 from hedgerow.storage.block_cache import BlockCache
 from hedgerow.storage.fs import FileLock, FileSystem, LocalFS
-from hedgerow.storage.wal import Durability, WriteAheadLog
+from hedgerow.storage.wal import WriteAheadLog
 
 __all__ = ["Engine"]
 
@@ -114,6 +113,9 @@ class Engine:
         self.get = rs.get
         self.get_many = rs.get_many
         self.mutate = rs.mutate
+        self.increment = rs.increment
+        self.append = rs.append
+        self.check_and_mutate = rs.check_and_mutate
         self.check_region = rs.check_region
 
     def call(
@@ -220,38 +222,8 @@ class Engine:
         return self.master.merge_regions(table, region_a, region_b)
 
     # ---- data (the region server) -----------------------------------------------------------
-    def increment(
-        self,
-        table: str,
-        row: bytes,
-        amounts: dict[tuple[bytes, bytes], int],
-        durability: Durability = Durability.SYNC_WAL,
-    ) -> dict[tuple[bytes, bytes], int]:
-        return self.region_server.increment(table, row, amounts, durability)
-
-    def append(
-        self,
-        table: str,
-        row: bytes,
-        suffixes: dict[tuple[bytes, bytes], bytes],
-        durability: Durability = Durability.SYNC_WAL,
-    ) -> dict[tuple[bytes, bytes], bytes]:
-        return self.region_server.append(table, row, suffixes, durability)
-
-    def check_and_mutate(
-        self,
-        table: str,
-        row: bytes,
-        family: bytes,
-        qualifier: bytes,
-        compare: Callable[[bytes | None], bool],
-        mutation: RowMutation,
-        durability: Durability = Durability.SYNC_WAL,
-    ) -> bool:
-        return self.region_server.check_and_mutate(
-            table, row, family, qualifier, compare, mutation, durability
-        )
-
+    # get, get_many, mutate, increment, append and check_and_mutate are the region
+    # server's own methods (bound in __init__): no extra call per request
     def scan(
         self, table: str, rng: ScanRange, spec: ReadSpec
     ) -> Iterator[tuple[bytes, list[Cell]]]:

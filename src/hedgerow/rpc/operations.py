@@ -147,17 +147,22 @@ def operation(
     request_class: type[Any],
     response_class: type[Any] | None,
     *,
-    request: Callable[..., Any],
-    serve: Callable[[Any, Any], Any],
+    request: Callable[..., Any] | None = None,
+    serve: Callable[[Any, Any], Any] | None = None,
     answer: Callable[[Any], Any] | None = None,
     checks: Callable[[Any], Sequence[bytes]] | None = None,
     item_row: Callable[[Any], bytes] | None = None,
 ) -> Callable[[F], F]:
     """Declare the method it decorates as an operation (see ``Operation``).
 
-    ``answer`` defaults to reading ``response_class``'s single field (nothing for an
-    empty response); ``checks`` defaults to ``[request.row]`` for ROUTED operations.
+    ``request`` defaults to ``request_class(*args, **kwargs)`` (its fields are the
+    method's parameters, in order); ``serve`` to calling the handler's method of the
+    same name with the request's fields, in order, and wrapping what it returns in
+    ``response_class``; ``answer`` to reading ``response_class``'s single field (nothing
+    for an empty response); ``checks`` to ``[request.row]`` for ROUTED operations.
     """
+    if request is None:
+        request = request_class
     if answer is None:
         answer = _empty if response_class is None else _single_field(response_class)
     if checks is None and kind is Kind.ROUTED:
@@ -172,7 +177,7 @@ def operation(
             response_class,
             request,
             answer,
-            serve,
+            serve or _serve_by_name(fn.__name__, request_class, response_class),
             checks,
             item_row,
         )
@@ -183,6 +188,19 @@ def operation(
 
 #: filled by ``@operation`` as the class body of ``Operations`` runs
 _DECLARED: dict[str, Operation] = {}
+
+
+def _serve_by_name(
+    name: str, request_class: type[Any], response_class: type[Any] | None
+) -> Callable[[Any, Any], Any]:
+    """The default ``serve``: ``handler.<name>(*request fields)``, its result wrapped."""
+    fields = request_class.__slots__
+
+    def serve(handler: Any, r: Any) -> Any:
+        result = getattr(handler, name)(*[getattr(r, f) for f in fields])
+        return None if response_class is None else response_class(result)
+
+    return serve
 
 
 def _single_field(cls: type[Any]) -> Callable[[Any], Any]:
@@ -293,14 +311,7 @@ class Operations(Protocol):
     )
     def table_names(self) -> list[str]: ...
 
-    @operation(
-        T.DESCRIPTOR,
-        A.ADMIN,
-        m.TableRequest,
-        m.DescriptorResponse,
-        request=lambda table: m.TableRequest(table),
-        serve=lambda h, r: m.DescriptorResponse(h.descriptor(r.table)),
-    )
+    @operation(T.DESCRIPTOR, A.ADMIN, m.TableRequest, m.DescriptorResponse)
     def descriptor(self, table: str) -> TableDescriptor: ...
 
     @operation(
@@ -313,24 +324,10 @@ class Operations(Protocol):
     )
     def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None: ...
 
-    @operation(
-        T.DELETE_TABLE,
-        A.RELAYOUT,
-        m.TableRequest,
-        None,
-        request=lambda table: m.TableRequest(table),
-        serve=lambda h, r: h.delete_table(r.table),
-    )
+    @operation(T.DELETE_TABLE, A.RELAYOUT, m.TableRequest, None)
     def delete_table(self, table: str) -> None: ...
 
-    @operation(
-        T.MODIFY_TABLE,
-        A.ADMIN,
-        m.ModifyTableRequest,
-        None,
-        request=lambda desc: m.ModifyTableRequest(desc),
-        serve=lambda h, r: h.modify_table(r.desc),
-    )
+    @operation(T.MODIFY_TABLE, A.ADMIN, m.ModifyTableRequest, None)
     def modify_table(self, desc: TableDescriptor) -> None: ...
 
     @operation(
@@ -345,44 +342,16 @@ class Operations(Protocol):
     )
     def truncate_table(self, table: str, *, preserve_splits: bool = True) -> None: ...
 
-    @operation(
-        T.ENABLE_TABLE,
-        A.ADMIN,
-        m.TableRequest,
-        None,
-        request=lambda table: m.TableRequest(table),
-        serve=lambda h, r: h.enable_table(r.table),
-    )
+    @operation(T.ENABLE_TABLE, A.ADMIN, m.TableRequest, None)
     def enable_table(self, table: str) -> None: ...
 
-    @operation(
-        T.DISABLE_TABLE,
-        A.ADMIN,
-        m.TableRequest,
-        None,
-        request=lambda table: m.TableRequest(table),
-        serve=lambda h, r: h.disable_table(r.table),
-    )
+    @operation(T.DISABLE_TABLE, A.ADMIN, m.TableRequest, None)
     def disable_table(self, table: str) -> None: ...
 
-    @operation(
-        T.IS_TABLE_ENABLED,
-        A.ADMIN,
-        m.TableRequest,
-        m.BoolResponse,
-        request=lambda table: m.TableRequest(table),
-        serve=lambda h, r: m.BoolResponse(bool(h.is_table_enabled(r.table))),
-    )
+    @operation(T.IS_TABLE_ENABLED, A.ADMIN, m.TableRequest, m.BoolResponse)
     def is_table_enabled(self, table: str) -> bool: ...
 
-    @operation(
-        T.TABLE_EXISTS,
-        A.ADMIN,
-        m.TableRequest,
-        m.BoolResponse,
-        request=lambda table: m.TableRequest(table),
-        serve=lambda h, r: m.BoolResponse(bool(h.table_exists(r.table))),
-    )
+    @operation(T.TABLE_EXISTS, A.ADMIN, m.TableRequest, m.BoolResponse)
     def table_exists(self, table: str) -> bool:
         """Whether the table exists (``hbase:meta`` always does)."""
         ...
@@ -441,14 +410,7 @@ class Operations(Protocol):
     def merge_regions(self, table: str, region_a: str, region_b: str) -> str: ...
 
     # ---- maintenance and reporting --------------------------------------------------------
-    @operation(
-        T.FLUSH_TABLE,
-        A.ADMIN,
-        m.TableRequest,
-        None,
-        request=lambda table: m.TableRequest(table),
-        serve=lambda h, r: h.flush_table(r.table),
-    )
+    @operation(T.FLUSH_TABLE, A.ADMIN, m.TableRequest, None)
     def flush_table(self, table: str) -> None: ...
 
     @operation(
@@ -461,14 +423,7 @@ class Operations(Protocol):
     )
     def compact_table(self, table: str, *, major: bool = False) -> None: ...
 
-    @operation(
-        T.STATUS,
-        A.ADMIN,
-        m.EmptyRequest,
-        m.StatusResponse,
-        request=lambda: m.EmptyRequest(),
-        serve=lambda h, r: m.StatusResponse(h.status()),
-    )
+    @operation(T.STATUS, A.ADMIN, m.EmptyRequest, m.StatusResponse)
     def status(self) -> dict[str, object]: ...
 
     # ---- writing --------------------------------------------------------------------------
