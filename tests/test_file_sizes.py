@@ -28,7 +28,6 @@ MARKER = "Stays whole:"
 _MARKER_RE = re.compile(r"(?:^|[.!?]\s+)Stays whole:\s*\S+(?:\s+\S+){2,}", re.MULTILINE)
 
 
-
 def _line_count(text: str) -> int:
     return len(text.splitlines())
 
