@@ -58,12 +58,13 @@ def parse_rule(markdown: str) -> dict[str, frozenset[str] | None]:
 
 
 def units(src: Path) -> set[str]:
-    """Every package name the rule must cover: top-level sub-packages and modules."""
+    """Every package name the rule must cover: top-level sub-packages and modules (a
+    compiled module, ``_core``, is known by its ``.pyi`` stub)."""
     found = {"hedgerow"}
     for child in src.iterdir():
         if child.is_dir() and (child / "__init__.py").exists():
             found.add(child.name)
-        elif child.suffix == ".py" and child.stem != "__init__":
+        elif child.suffix in (".py", ".pyi") and child.stem != "__init__":
             found.add(child.stem)
     return found
 

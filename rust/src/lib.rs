@@ -10,6 +10,10 @@
 
 use pyo3::prelude::*;
 
+pub mod keys;
+pub mod memstore;
+pub mod wal_record;
+
 /// The version of the compiled core; `hedgerow._core.__version__`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -29,5 +33,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", VERSION)?;
     m.add_function(wrap_pyfunction!(noop, m)?)?;
     m.add_function(wrap_pyfunction!(echo_bytes, m)?)?;
+    keys::register(m)?;
+    m.add_class::<memstore::MemStore>()?;
+    wal_record::register(m)?;
     Ok(())
 }

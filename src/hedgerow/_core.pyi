@@ -4,6 +4,8 @@ Kept beside the extension so mypy --strict checks every call into it; each entry
 #[pyfunction] or #[pyclass] in rust/src. docs/rfcs/0002-storage-core.md is the boundary.
 """
 
+from collections.abc import Iterable
+
 __version__: str
 
 def noop() -> None:
@@ -11,3 +13,75 @@ def noop() -> None:
 
 def echo_bytes(b: bytes, /) -> bytes:
     """Returns its argument; bench/boundary.py measures one bytes round trip."""
+
+# ---- internal keys (rust/src/keys.rs; docs/formats/keys.md) -----------------------------
+
+def encode_key(row: bytes, qualifier: bytes, ts: int, key_type: int, seq: int, /) -> bytes:
+    """The internal key of one cell; OverflowError for a field out of range."""
+
+def split_key(key: bytes, /) -> tuple[bytes, bytes, int, int, int]:
+    """``(row, qualifier, ts, type, seq)``; ValueError if ``key`` is not an internal key."""
+
+def row_of(key: bytes, /) -> bytes:
+    """The (unescaped) row of an internal key; ValueError if it has no terminator."""
+
+def row_prefix(row: bytes, /) -> bytes:
+    """The prefix, and smallest key, of every internal key of ``row``."""
+
+def row_end(row: bytes, /) -> bytes:
+    """A key above every internal key of ``row`` and below any later row's."""
+
+def column_prefix(row: bytes, qualifier: bytes, /) -> bytes:
+    """The prefix, and smallest key, of every internal key of one column."""
+
+# ---- memstore (rust/src/memstore.rs) -----------------------------------------------------
+
+class MemStore:
+    """A sorted map of internal key to value; concurrent readers, one writer at a time."""
+
+    def __init__(self) -> None: ...
+    def __len__(self) -> int: ...
+    @property
+    def size_bytes(self) -> int:
+        """Key and value bytes plus 120 per entry (the flush threshold's unit)."""
+    @property
+    def frozen(self) -> bool:
+        """True once ``freeze`` ran."""
+    def add(self, key: bytes, value: bytes, /) -> None:
+        """Insert one entry; RuntimeError when frozen."""
+    def add_many(self, entries: Iterable[tuple[bytes, bytes]], /) -> int:
+        """Insert entries under one lock hold; returns the bytes added."""
+    def add_cells(self, cells: Iterable[tuple[bytes, bytes, int, int, bytes]], seq: int, /) -> int:
+        """Insert ``(row, qualifier, ts, type, value)`` cells written at ``seq``."""
+    def remove_cells(
+        self, cells: Iterable[tuple[bytes, bytes, int, int, bytes]], seq: int, /
+    ) -> None:
+        """Take out what ``add_cells(cells, seq)`` inserted (a failed write)."""
+    def remove_many(self, keys: Iterable[bytes], /) -> None:
+        """Take out entries a failed write inserted (allowed when frozen)."""
+    def freeze(self) -> None:
+        """Make the memstore read-only (a flush snapshot)."""
+    def scan(
+        self, lo: bytes, include_lo: bool, stop: bytes | None, limit: int, /
+    ) -> list[tuple[bytes, bytes]]:
+        """Up to ``limit`` entries from ``lo`` (inclusive or not) below ``stop``."""
+    def items(self, start: bytes, stop: bytes, /) -> list[tuple[bytes, bytes]]:
+        """Every entry with ``start <= key < stop``."""
+    def last_key_before(self, key: bytes, /) -> bytes | None:
+        """The greatest key ``< key``."""
+    def first_key(self) -> bytes | None: ...
+    def last_key(self) -> bytes | None: ...
+    def _check(self) -> None:
+        """AssertionError when the size accounting does not match the entries."""
+
+# ---- log records (rust/src/wal_record.rs; docs/formats/wal.md) ---------------------------
+
+def frame_record(record_type: int, payload: bytes, /) -> bytes:
+    """``header + payload`` of one record; ValueError over MAX_RECORD_PAYLOAD_BYTES."""
+
+def scan_log(
+    data: bytes, pos: int, record_types: bytes, lenient_tail: bool, /
+) -> tuple[list[tuple[int, int, int]], tuple[str, int, str, str, int] | None]:
+    """Walk records from ``pos``: ``(offset, type, end)`` each, then where it stopped:
+    None (clean end), ``("torn", pos, reason, why, eof)`` or
+    ``("corrupt", pos, detail, "", resume)``."""

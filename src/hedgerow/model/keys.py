@@ -20,11 +20,20 @@ timestamp desc, type desc, sequence desc) because ``esc`` preserves order and
 Invariants: ``decode(encode(x)) == x``; ``a < b`` iff ``encode(a) < encode(b)``.
 Concurrency: pure functions.
 Hot path: ``encode_key`` (every write), ``split_key`` (every read); see bench/engine.py.
+The key functions are the compiled core's (rust/src/keys.rs, byte-identical with the
+``bytes.replace`` chain they replaced and faster per call, measured on this project's
+2-core VM, Python 3.11, a 16-byte row: ``encode_key`` 320 -> 88 ns, ``split_key``
+512 -> 126 ns, ``row_of`` 173 -> 56 ns, ``row_prefix`` 83 -> 68 ns, ``row_end`` 82 -> 82 ns).
+They raise OverflowError for a timestamp, type or seq out of its field's range and
+ValueError for bytes that are not an internal key. ``escape``/``unescape`` stay here:
+one ``bytes.replace`` each.
 """
 
 from __future__ import annotations
 
 import struct
+
+from hedgerow._core import column_prefix, encode_key, row_end, row_of, row_prefix, split_key
 
 __all__ = [
     "KEY_SUFFIX_LEN",
@@ -42,10 +51,8 @@ __all__ = [
 ]
 
 TERM = b"\x00\x01"
-_ROW_END = b"\x00\x02"
 _ESC_FROM = b"\x00"
 _ESC_TO = b"\x00\xff"
-_U64 = (1 << 64) - 1
 _SUFFIX = struct.Struct(">QBQ")
 #: Length of the fixed (ts, type, seq) suffix of every internal key.
 KEY_SUFFIX_LEN = _SUFFIX.size
@@ -61,60 +68,6 @@ def escape(b: bytes) -> bytes:
 def unescape(b: bytes) -> bytes:
     """Inverse of :func:`escape`."""
     return b.replace(_ESC_TO, _ESC_FROM)
-
-
-def encode_key(row: bytes, qualifier: bytes, ts: int, key_type: int, seq: int) -> bytes:
-    """Encode one cell coordinate as an internal key.
-
-    >>> encode_key(b"r", b"q", 1, 4, 7).hex()
-    '720001710001fffffffffffffffefbfffffffffffffff8'
-    """
-    # fast path: bytes.replace returns its argument unchanged when there is no 0x00
-    return (
-        row.replace(_ESC_FROM, _ESC_TO)
-        + TERM
-        + qualifier.replace(_ESC_FROM, _ESC_TO)
-        + TERM
-        + _SUFFIX.pack(_U64 - ts, 255 - key_type, _U64 - seq)
-    )
-
-
-def row_prefix(row: bytes) -> bytes:
-    """The prefix every internal key of ``row`` starts with; also the smallest such key."""
-    return row.replace(_ESC_FROM, _ESC_TO) + TERM
-
-
-def row_end(row: bytes) -> bytes:
-    """A key greater than every internal key of ``row`` and smaller than any later row's."""
-    return row.replace(_ESC_FROM, _ESC_TO) + _ROW_END
-
-
-def column_prefix(row: bytes, qualifier: bytes) -> bytes:
-    """The prefix of every internal key of one column; the smallest key of that column."""
-    return row.replace(_ESC_FROM, _ESC_TO) + TERM + qualifier.replace(_ESC_FROM, _ESC_TO) + TERM
-
-
-def row_of(key: bytes) -> bytes:
-    """The (unescaped) row of an internal key."""
-    return key[: key.find(TERM)].replace(_ESC_TO, _ESC_FROM)
-
-
-def split_key(key: bytes) -> tuple[bytes, bytes, int, int, int]:
-    """Decode an internal key into ``(row, qualifier, ts, type, seq)``.
-
-    >>> split_key(encode_key(b"a\\x00b", b"", 5, 12, 9))
-    (b'a\\x00b', b'', 5, 12, 9)
-    """
-    i = key.find(TERM)
-    j = key.find(TERM, i + 2)
-    inv_ts, inv_type, inv_seq = _SUFFIX.unpack_from(key, j + 2)
-    return (
-        key[:i].replace(_ESC_TO, _ESC_FROM),
-        key[i + 2 : j].replace(_ESC_TO, _ESC_FROM),
-        _U64 - inv_ts,
-        255 - inv_type,
-        _U64 - inv_seq,
-    )
 
 
 decode_key = split_key

@@ -34,7 +34,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hedgerow._internal.clock import Clock
-from hedgerow.model.keys import encode_key
 from hedgerow.model.schema import TableDescriptor
 from hedgerow.region.info import RegionInfo
 from hedgerow.region.maintenance import Maintenance
@@ -100,12 +99,14 @@ class Region(WritePath, Maintenance):
         """Apply a recovered WAL edit if it is newer than what is flushed; True if applied."""
         if edit.seq <= self.flushed_seq:
             return False
+        per_family: dict[bytes, list[tuple[bytes, bytes, int, int, bytes]]] = {}
         for row, cells in edit.rows:
             for family, qualifier, ts, typ, value in cells:
-                store = self.stores.get(family)
-                if store is None:  # family deleted since
-                    continue
-                store.active.add(encode_key(row, qualifier, ts, typ, edit.seq), value)
+                per_family.setdefault(family, []).append((row, qualifier, ts, typ, value))
+        for family, items in per_family.items():
+            store = self.stores.get(family)
+            if store is not None:  # else: family deleted since
+                store.active.add_cells(items, edit.seq)
         if edit.seq > self.mvcc.last_assigned:
             self.mvcc.advance_to(edit.seq)
         return True

@@ -21,7 +21,6 @@ from typing import Any, Self
 
 from hedgerow.errors import RegionClosed
 from hedgerow.model.cell import KeyType
-from hedgerow.model.keys import encode_key
 from hedgerow.model.mutation import (
     DeleteColumn,
     DeleteFamily,
@@ -151,7 +150,7 @@ class WritePath(ReadPath):
                     f"region {self.info.name} of table {self.table.name!r} is closed"
                 )
             seq = self.mvcc.begin()
-            inserted: list[tuple[MemStore, list[bytes]]] = []
+            inserted: list[tuple[MemStore, list[tuple[bytes, bytes, int, int, bytes]]]] = []
             try:
                 pos = -1
                 if durability != Durability.SKIP_WAL:
@@ -162,15 +161,11 @@ class WritePath(ReadPath):
                         seq=seq,
                     )
                 for fam, items in cells.per_family.items():
-                    entries = [
-                        (encode_key(row, q, ts, typ, seq), value)
-                        for row, q, ts, typ, value in items
-                    ]
                     mem = stores[fam].active
-                    mem.add_many(entries)
-                    inserted.append((mem, [k for k, _ in entries]))
+                    mem.add_cells(items, seq)  # keys encoded in the core, one call per family
+                    inserted.append((mem, items))
             except BaseException:
-                self._roll_back(inserted)
+                self._roll_back(inserted, seq)
                 self.mvcc.complete(seq)
                 raise
         try:
@@ -180,7 +175,7 @@ class WritePath(ReadPath):
             # not logged (or not durably): the cells never become visible. Safe without
             # the update lock: the seq is not complete, so no reader sees them and a
             # flush that froze them waits (mvcc.wait_for) before reading its snapshot
-            self._roll_back(inserted)
+            self._roll_back(inserted, seq)
             self.mvcc.complete(seq)
             raise
         self.mvcc.complete(seq)
@@ -189,9 +184,11 @@ class WritePath(ReadPath):
         return seq
 
     @staticmethod
-    def _roll_back(inserted: list[tuple[MemStore, list[bytes]]]) -> None:
-        for mem, keys in inserted:
-            mem.remove_many(keys)
+    def _roll_back(
+        inserted: list[tuple[MemStore, list[tuple[bytes, bytes, int, int, bytes]]]], seq: int
+    ) -> None:
+        for mem, items in inserted:
+            mem.remove_cells(items, seq)
 
     def _wait_for_memstore_room(self: Self) -> None:
         # the owner's hook (``before_write``): blocks while the region is far over its

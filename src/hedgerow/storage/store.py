@@ -246,7 +246,7 @@ class Store:
         try:
             for m in mems:
                 if len(m):
-                    e = list(m.iter_range(start, stop))
+                    e = m.items(start, stop)
                     if e:
                         srcs.append(e)
             for f in files:

@@ -27,7 +27,10 @@ docs/formats/manifest.md#corruption-and-recovery-rules. Summary::
 Invariants: every record yielded passed its crc; offsets are file offsets of the
 record header.
 Concurrency: stateless functions; a RecoveryReport is filled by one reader.
-Hot path: recovery only (whole file read into memory, then sliced).
+Hot path: recovery only (whole file read into memory, then sliced). The record
+walk and the torn-or-corrupt verdict are the compiled core's ``scan_log``
+(rust/src/wal_record.rs, same rules and messages); header checks, logging, the
+report and skipping stay here.
 """
 
 from __future__ import annotations
@@ -36,8 +39,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import crc32c as _crc32c_mod
-
+from hedgerow._core import scan_log
 from hedgerow.errors import CorruptionError, FormatVersionError
 from hedgerow.storage import filenames
 from hedgerow.storage.fs import FileSystem
@@ -45,20 +47,15 @@ from hedgerow.storage.wal_edit import WalEdit, decode_edit
 from hedgerow.storage.wal_format import (
     FILE_HEADER,
     FILE_HEADER_SIZE,
-    MAX_RECORD_PAYLOAD_BYTES,
-    RECORD_HEADER,
     RECORD_HEADER_SIZE,
     WAL_MAGIC,
     WAL_VERSION,
     RecordType,
 )
-from hedgerow.storage.wal_writer import record_crc
 
 __all__ = ["RecoveryReport", "read_log_file", "read_wal_dir", "read_wal_file"]
 
 _log = logging.getLogger("hedgerow.wal")
-_crc32c = _crc32c_mod.crc32c
-_unpack_header = RECORD_HEADER.unpack_from
 
 
 @dataclass
@@ -81,40 +78,6 @@ class RecoveryReport:
     @property
     def dropped_bytes(self) -> int:
         return sum(n for _, _, n in self.torn_tails)
-
-
-def _valid_at(data: bytes, pos: int, types: frozenset[int]) -> int:
-    """End offset of a valid record at ``pos``, or -1."""
-    n = len(data)
-    if n - pos < RECORD_HEADER_SIZE:
-        return -1
-    crc, length, rtype = _unpack_header(data, pos)
-    end: int = pos + RECORD_HEADER_SIZE + length
-    if rtype not in types or length > MAX_RECORD_PAYLOAD_BYTES or end > n:
-        return -1
-    payload = memoryview(data)[pos + RECORD_HEADER_SIZE : end]
-    if record_crc(rtype, payload) != crc:
-        return -1
-    return end
-
-
-def _next_valid(data: bytes, start: int, types: frozenset[int]) -> int:
-    """Smallest offset >= ``start`` holding a valid record, or -1."""
-    # Jump between occurrences of an expected type byte (at offset +8 of a header)
-    # rather than testing every offset in Python: random bytes match 1 in 256.
-    type_bytes = [bytes([t]) for t in types]
-    n = len(data)
-    q = start
-    while q + RECORD_HEADER_SIZE <= n:
-        hits = [data.find(tb, q + 8) for tb in type_bytes]
-        hits = [h for h in hits if h >= 0]
-        if not hits:
-            return -1
-        q = min(hits) - 8
-        if _valid_at(data, q, types) >= 0:
-            return q
-        q += 1
-    return -1
 
 
 def read_log_file(
@@ -165,101 +128,41 @@ def read_log_file(
     view = memoryview(data)
     pos = FILE_HEADER_SIZE
     hdr = RECORD_HEADER_SIZE
+    types = bytes(sorted(record_types))
     while pos < n:
-        end = _valid_at(data, pos, record_types)
-        if end >= 0:  # fast path: a good record
-            _, _, rtype = _unpack_header(data, pos)
+        # the core walks every good record up to the first bad one and classifies it
+        records, stop = scan_log(data, pos, types, lenient_tail)
+        for offset, rtype, end in records:
             report.records += 1
-            yield pos, rtype, view[pos + hdr : end]
-            pos = end
-            continue
-        # slow path: a bad record; is anything valid after it?
-        reason = _describe_bad(data, pos, record_types)
-        q = _next_valid(data, pos + 1, record_types)
-        if q < 0:
-            verdict, why = _last_record_verdict(data, pos)
-            if verdict == "complete" and lenient_tail:
-                verdict, why = "torn", f"{why}, but this log's tail may never have been synced"
-            if verdict == "torn":
-                logger.warning(
-                    "%s: torn tail at offset %d (%s; %s), %d bytes dropped",
-                    path,
-                    pos,
-                    reason,
-                    why,
-                    n - pos,
-                )
-                report.torn_tails.append((path, pos, n - pos))
-                return
-            detail = f"log record {reason}; it is the last record but not a torn write ({why})"
-            q = n
-        else:
-            detail = f"log record {reason}; valid records follow at offset {q}"
+            yield offset, rtype, view[offset + hdr : end]
+        if stop is None:
+            return
+        kind, pos, text, why, q = stop
+        if kind == "torn":
+            logger.warning(
+                "%s: torn tail at offset %d (%s; %s), %d bytes dropped",
+                path,
+                pos,
+                text,
+                why,
+                n - pos,
+            )
+            report.torn_tails.append((path, pos, n - pos))
+            return
         if not skip_corruption:
-            raise CorruptionError(detail, path, pos)
+            raise CorruptionError(text, path, pos)
         logger.error(
             "%s: CORRUPTION at offset %d (%s): skipping %d bytes to %s at offset %d; "
             "data in between is LOST",
             path,
             pos,
-            detail,
+            text,
             q - pos,
             "the next valid record" if q < n else "the end of the file",
             q,
         )
         report.skipped.append((path, pos, q - pos))
         pos = q
-
-
-#: Granularity at which a power cut can leave a written file's later part unwritten
-#: (zeros): the disk sector. 4 KiB pages and file-system blocks are multiples of it.
-_SECTOR_BYTES = 512
-
-
-def _last_record_verdict(data: bytes, pos: int) -> tuple[str, str]:
-    """``(verdict, why)`` for the bad last record at ``pos``.
-
-    ``torn``: an append that did not fully reach the file: its header or payload
-    is cut off by the end of the file, or the file reads as zeros from the record,
-    or from a sector boundary inside it, to the end (a file system that extended
-    the file before its data reached the disk). ``complete``: its length fits in
-    the file, so the bad check is damage (or, in a log whose tail was never
-    synced, a power cut's leftovers). ``damaged``: cut off, but its crc matches the
-    bytes up to the end of the file: the record is whole and its length is wrong.
-    """
-    n = len(data)
-    zeros_from = pos + len(data[pos:].rstrip(b"\0"))  # data[zeros_from:] is all zero
-    if zeros_from == pos:
-        return "torn", "zero-filled to the end of the file"
-    if n - pos < RECORD_HEADER_SIZE:
-        return "torn", "cut off by the end of the file"
-    crc, length, rtype = _unpack_header(data, pos)
-    end = pos + RECORD_HEADER_SIZE + length
-    boundary = -(-zeros_from // _SECTOR_BYTES) * _SECTOR_BYTES  # round up to a sector
-    if boundary < min(end, n):
-        return "torn", f"zero-filled from the sector boundary at offset {boundary} to the end"
-    if end <= n:
-        return "complete", f"it is complete, ending at offset {end} within the file"
-    if record_crc(rtype, memoryview(data)[pos + RECORD_HEADER_SIZE :]) == crc:
-        return "damaged", (
-            f"its checksum matches the {n - pos - RECORD_HEADER_SIZE} payload bytes up to "
-            f"the end of the file, so its length field ({length}) is damaged"
-        )
-    return "torn", "cut off by the end of the file"
-
-
-def _describe_bad(data: bytes, pos: int, types: frozenset[int]) -> str:
-    n = len(data)
-    if n - pos < RECORD_HEADER_SIZE:
-        return f"header cut off by end of file ({n - pos} of {RECORD_HEADER_SIZE} bytes)"
-    crc, length, rtype = _unpack_header(data, pos)
-    if rtype not in types:
-        return f"has unexpected type {rtype}"
-    if length > MAX_RECORD_PAYLOAD_BYTES:
-        return f"has impossible length {length}"
-    if pos + RECORD_HEADER_SIZE + length > n:
-        return f"of length {length} cut off by end of file"
-    return "checksum mismatch"
 
 
 _WAL_TYPES = frozenset({int(RecordType.WAL_EDIT)})

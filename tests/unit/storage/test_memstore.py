@@ -1,4 +1,5 @@
-"""Tests for storage/memstore.py: range iteration vs a sorted model, sizes, freeze, threads."""
+"""Tests for storage/memstore.py (the core's MemStore): ranges vs a sorted model, sizes,
+freeze, cells, threads."""
 
 from __future__ import annotations
 
@@ -161,14 +162,59 @@ def test_last_key_before_and_first_last() -> None:
 # ------------------------------------------------------------------ invariants
 
 
-def test_check_passes_and_detects_damage() -> None:
+def test_check_passes() -> None:
+    # the damage-detection half lives in rust/src/memstore.rs (check_detects_bad_accounting):
+    # the map is not reachable from Python
     m, _ = filled(300, seed=7)
     m._check()
-    # damage the structure behind the memstore's back: _check must notice
-    victim = m._keys[10]
-    del m._values[victim]
-    with pytest.raises(AssertionError):
-        m._check()
+    m.remove_many([k for k, _ in list(m.iter_range())[::3]])
+    m._check()
+
+
+# ------------------------------------------------------------------ cells (the write path)
+
+
+def test_add_cells_encodes_keys_and_remove_cells_undoes_it() -> None:
+    m = MemStore()
+    m.add(b"other", b"x")
+    cells = [
+        (b"r\x00w", b"q", 5, 4, b"v1"),
+        (b"r", b"", 7, 14, b""),
+        (b"r\x00w", b"q", 5, 4, b"v2"),  # same cell twice in a batch: the last wins
+    ]
+    added = m.add_cells(cells, 9)
+    k1 = encode_key(b"r\x00w", b"q", 5, 4, 9)
+    k2 = encode_key(b"r", b"", 7, 14, 9)
+    assert dict(m.iter_range()) == {b"other": b"x", k1: b"v2", k2: b""}
+    assert added == len(k1) + 2 + len(k2) + 2 * _OVERHEAD
+    m.freeze()  # a failed write's rollback still works on a snapshot
+    m.remove_cells(cells, 9)
+    assert list(m.iter_range()) == [(b"other", b"x")]
+    assert m.size_bytes == 6 + _OVERHEAD
+    with pytest.raises(RuntimeError, match="frozen"):
+        m.add_cells(cells, 10)
+
+
+def test_bad_inputs_raise_and_change_nothing() -> None:
+    m = MemStore()
+    with pytest.raises(TypeError):
+        m.add(b"k", "str")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        m.add_many([(b"a", b"1"), (b"b",)])  # type: ignore[list-item]
+    with pytest.raises(OverflowError):
+        m.add_cells([(b"r", b"q", -1, 4, b"v")], 1)
+    with pytest.raises(OverflowError):
+        m.add_cells([(b"r", b"q", 1, 256, b"v")], 1)
+    assert len(m) == 0 and m.size_bytes == 0
+
+
+def test_items_equals_iter_range() -> None:
+    m, model = filled(800, seed=9)
+    keys = sorted(model)
+    for lo, hi in [(0, 800), (10, 11), (5, 700), (300, 300)]:
+        start = keys[lo]
+        stop = keys[hi] if hi < 800 else b"\xff" * 40
+        assert m.items(start, stop) == list(m.iter_range(start, stop))
 
 
 # ------------------------------------------------------------------ concurrency
