@@ -2,8 +2,8 @@
 
 Role: every store (one column family of one region) orders its cells by the
 internal key; the memstore, store files, block index and merging iterator all
-compare keys as plain ``bytes``, so every comparison runs in C (``bisect``,
-``sortedcontainers``) rather than in a Python ``__lt__``.
+compare keys as plain bytes, so every comparison runs in C or Rust (``bisect``,
+the memstore's ``BTreeMap``) rather than in a Python ``__lt__``.
 Format: docs/formats/keys.md (authoritative). Summary::
 
     internal_key := esc(row) TERM esc(qualifier) TERM inv_ts:u64be inv_type:u8 inv_seq:u64be

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -222,3 +223,20 @@ def test_docs_worked_example_row_delete() -> None:
 
 def test_docstring_example() -> None:
     assert encode_key(b"r", b"q", 1, 4, 7).hex() == "720001710001fffffffffffffffefbfffffffffffffff8"
+
+
+# ------------------------------------------------------------------ the compiled core's errors
+
+
+def test_out_of_range_fields_and_malformed_keys_raise() -> None:
+    # rust/src/keys.rs: a field outside its on-disk width is an error, never wrapped
+    for ts, typ, seq in [(-1, 4, 0), (1 << 64, 4, 0), (0, 256, 0), (0, -1, 0), (0, 4, -1)]:
+        with pytest.raises(OverflowError):
+            encode_key(b"r", b"q", ts, typ, seq)
+    good = encode_key(b"r\x00w", b"q", 1, 4, 2)
+    for bad in [b"", b"r", good[:-1], good + b"x", b"r\x00\x01q\x00\x01"]:
+        with pytest.raises(ValueError, match="not an internal key"):
+            split_key(bad)
+    with pytest.raises(ValueError, match="not an internal key"):
+        row_of(b"no terminator")
+    assert row_of(good) == b"r\x00w"
