@@ -139,16 +139,31 @@ pub fn split(key: &[u8]) -> Result<Split, KeyError> {
     })
 }
 
-fn new_bytes<'py>(py: Python<'py>, parts: &[&[u8]], escape: &[bool]) -> Bound<'py, PyBytes> {
-    let mut out = Vec::new();
-    for (p, &esc) in parts.iter().zip(escape) {
-        if esc {
-            escape_into(&mut out, p);
-        } else {
-            out.extend_from_slice(p);
+/// A new `bytes` of the parts, escaped where `escape` says, built in place (one copy).
+fn new_bytes<'py>(
+    py: Python<'py>,
+    parts: &[&[u8]],
+    escape: &[bool],
+) -> PyResult<Bound<'py, PyBytes>> {
+    let len = parts
+        .iter()
+        .zip(escape)
+        .map(|(p, &e)| if e { escaped_len(p) } else { p.len() })
+        .sum();
+    PyBytes::new_with(py, len, |buf| {
+        let mut i = 0;
+        for (p, &esc) in parts.iter().zip(escape) {
+            for &c in p.iter() {
+                buf[i] = c;
+                i += 1;
+                if esc && c == 0 {
+                    buf[i] = 0xff;
+                    i += 1;
+                }
+            }
         }
-    }
-    PyBytes::new(py, &out)
+        Ok(())
+    })
 }
 
 fn key_error(e: KeyError) -> PyErr {
@@ -164,8 +179,16 @@ pub fn encode_key<'py>(
     ts: u64,
     key_type: u8,
     seq: u64,
-) -> Bound<'py, PyBytes> {
-    PyBytes::new(py, &encode(row, qualifier, ts, key_type, seq))
+) -> PyResult<Bound<'py, PyBytes>> {
+    let mut suffix = [0u8; SUFFIX_LEN];
+    suffix[..8].copy_from_slice(&(u64::MAX - ts).to_be_bytes());
+    suffix[8] = 255 - key_type;
+    suffix[9..].copy_from_slice(&(u64::MAX - seq).to_be_bytes());
+    new_bytes(
+        py,
+        &[row, &TERM, qualifier, &TERM, &suffix],
+        &[true, false, true, false, false],
+    )
 }
 
 /// `(row, qualifier, ts, type, seq)` as Python values.
@@ -193,26 +216,26 @@ pub fn row_of<'py>(py: Python<'py>, key: &[u8]) -> PyResult<Bound<'py, PyBytes>>
 
 /// The prefix every internal key of `row` starts with; also the smallest such key.
 #[pyfunction]
-pub fn row_prefix<'py>(py: Python<'py>, row: &Bound<'py, PyBytes>) -> Bound<'py, PyBytes> {
-    new_bytes(py, &[row.as_bytes(), &TERM], &[true, false])
+pub fn row_prefix<'py>(py: Python<'py>, row: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    new_bytes(py, &[row, &TERM], &[true, false])
 }
 
 /// A key above every internal key of `row` and below any later row's.
 #[pyfunction]
-pub fn row_end<'py>(py: Python<'py>, row: &Bound<'py, PyBytes>) -> Bound<'py, PyBytes> {
-    new_bytes(py, &[row.as_bytes(), &ROW_END], &[true, false])
+pub fn row_end<'py>(py: Python<'py>, row: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    new_bytes(py, &[row, &ROW_END], &[true, false])
 }
 
 /// The prefix (and smallest key) of every internal key of one column.
 #[pyfunction]
 pub fn column_prefix<'py>(
     py: Python<'py>,
-    row: &Bound<'py, PyBytes>,
-    qualifier: &Bound<'py, PyBytes>,
-) -> Bound<'py, PyBytes> {
+    row: &[u8],
+    qualifier: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
     new_bytes(
         py,
-        &[row.as_bytes(), &TERM, qualifier.as_bytes(), &TERM],
+        &[row, &TERM, qualifier, &TERM],
         &[true, false, true, false],
     )
 }

@@ -21,9 +21,9 @@ Invariants: ``decode(encode(x)) == x``; ``a < b`` iff ``encode(a) < encode(b)``.
 Concurrency: pure functions.
 Hot path: ``encode_key`` (every write), ``split_key`` (every read); see bench/engine.py.
 The key functions are the compiled core's (rust/src/keys.rs, byte-identical with the
-``bytes.replace`` chain they replaced and faster per call, measured on this project's
-2-core VM, Python 3.11, a 16-byte row: ``encode_key`` 320 -> 88 ns, ``split_key``
-512 -> 126 ns, ``row_of`` 173 -> 56 ns, ``row_prefix`` 83 -> 68 ns, ``row_end`` 82 -> 82 ns).
+``bytes.replace`` chain they replaced and faster per call; bench/bench_keys.py on this
+project's 2-core VM, a 16-byte row, ns per call Python -> Rust: ``encode_key`` 357 -> 115,
+``split_key`` 554 -> 156, ``row_of`` 219 -> 82, ``row_prefix``/``row_end`` 120 -> 71).
 They raise OverflowError for a timestamp, type or seq out of its field's range and
 ValueError for bytes that are not an internal key. ``escape``/``unescape`` stay here:
 one ``bytes.replace`` each.

@@ -13,7 +13,7 @@ Concurrency: ``frame_record`` is a pure function; a LogWriter is not thread-safe
 (the WAL manager lets only its write leader touch it).
 Hot path: ``frame_record`` (every logged write); measured in docs/formats/wal.md#performance.
 ``frame_record`` is the compiled core's (rust/src/wal_record.rs; byte-identical, one crc
-pass and one copy: 272 -> 61 ns for a 159-byte payload); ValueError for a payload over
+pass and one copy: 273 -> 82 ns for a 159-byte payload, bench/bench_keys.py); ValueError for a payload over
 MAX_RECORD_PAYLOAD_BYTES.
 """
 
