@@ -6,36 +6,53 @@ Kept beside the extension so mypy --strict checks every call into it; each entry
 
 from collections.abc import Iterable
 
+from typing_extensions import disjoint_base
+
 __version__: str
+__all__ = [
+    "MemStore",
+    "__version__",
+    "column_prefix",
+    "echo_bytes",
+    "encode_key",
+    "frame_record",
+    "noop",
+    "row_end",
+    "row_of",
+    "row_prefix",
+    "scan_log",
+    "split_key",
+]
 
 def noop() -> None:
     """Does nothing; bench/boundary.py measures one call's cost."""
 
-def echo_bytes(b: bytes, /) -> bytes:
+def echo_bytes(b: bytes) -> bytes:
     """Returns its argument; bench/boundary.py measures one bytes round trip."""
 
 # ---- internal keys (rust/src/keys.rs; docs/formats/keys.md) -----------------------------
 
-def encode_key(row: bytes, qualifier: bytes, ts: int, key_type: int, seq: int, /) -> bytes:
+def encode_key(row: bytes, qualifier: bytes, ts: int, key_type: int, seq: int) -> bytes:
     """The internal key of one cell; OverflowError for a field out of range."""
 
-def split_key(key: bytes, /) -> tuple[bytes, bytes, int, int, int]:
+def split_key(key: bytes) -> tuple[bytes, bytes, int, int, int]:
     """``(row, qualifier, ts, type, seq)``; ValueError if ``key`` is not an internal key."""
 
-def row_of(key: bytes, /) -> bytes:
+def row_of(key: bytes) -> bytes:
     """The (unescaped) row of an internal key; ValueError if it has no terminator."""
 
-def row_prefix(row: bytes, /) -> bytes:
+def row_prefix(row: bytes) -> bytes:
     """The prefix, and smallest key, of every internal key of ``row``."""
 
-def row_end(row: bytes, /) -> bytes:
+def row_end(row: bytes) -> bytes:
     """A key above every internal key of ``row`` and below any later row's."""
 
-def column_prefix(row: bytes, qualifier: bytes, /) -> bytes:
+def column_prefix(row: bytes, qualifier: bytes) -> bytes:
     """The prefix, and smallest key, of every internal key of one column."""
 
 # ---- memstore (rust/src/memstore.rs) -----------------------------------------------------
 
+@disjoint_base
 class MemStore:
     """A sorted map of internal key to value; concurrent readers, one writer at a time."""
 
@@ -47,27 +64,25 @@ class MemStore:
     @property
     def frozen(self) -> bool:
         """True once ``freeze`` ran."""
-    def add(self, key: bytes, value: bytes, /) -> None:
+    def add(self, key: bytes, value: bytes) -> None:
         """Insert one entry; RuntimeError when frozen."""
-    def add_many(self, entries: Iterable[tuple[bytes, bytes]], /) -> int:
+    def add_many(self, entries: Iterable[tuple[bytes, bytes]]) -> int:
         """Insert entries under one lock hold; returns the bytes added."""
-    def add_cells(self, cells: Iterable[tuple[bytes, bytes, int, int, bytes]], seq: int, /) -> int:
+    def add_cells(self, cells: Iterable[tuple[bytes, bytes, int, int, bytes]], seq: int) -> int:
         """Insert ``(row, qualifier, ts, type, value)`` cells written at ``seq``."""
-    def remove_cells(
-        self, cells: Iterable[tuple[bytes, bytes, int, int, bytes]], seq: int, /
-    ) -> None:
+    def remove_cells(self, cells: Iterable[tuple[bytes, bytes, int, int, bytes]], seq: int) -> None:
         """Take out what ``add_cells(cells, seq)`` inserted (a failed write)."""
-    def remove_many(self, keys: Iterable[bytes], /) -> None:
+    def remove_many(self, keys: Iterable[bytes]) -> None:
         """Take out entries a failed write inserted (allowed when frozen)."""
     def freeze(self) -> None:
         """Make the memstore read-only (a flush snapshot)."""
     def scan(
-        self, lo: bytes, include_lo: bool, stop: bytes | None, limit: int, /
+        self, lo: bytes, include_lo: bool, stop: bytes | None, limit: int
     ) -> list[tuple[bytes, bytes]]:
         """Up to ``limit`` entries from ``lo`` (inclusive or not) below ``stop``."""
-    def items(self, start: bytes, stop: bytes, /) -> list[tuple[bytes, bytes]]:
+    def items(self, start: bytes, stop: bytes) -> list[tuple[bytes, bytes]]:
         """Every entry with ``start <= key < stop``."""
-    def last_key_before(self, key: bytes, /) -> bytes | None:
+    def last_key_before(self, key: bytes) -> bytes | None:
         """The greatest key ``< key``."""
     def first_key(self) -> bytes | None: ...
     def last_key(self) -> bytes | None: ...
@@ -76,11 +91,11 @@ class MemStore:
 
 # ---- log records (rust/src/wal_record.rs; docs/formats/wal.md) ---------------------------
 
-def frame_record(record_type: int, payload: bytes, /) -> bytes:
+def frame_record(record_type: int, payload: bytes) -> bytes:
     """``header + payload`` of one record; ValueError over MAX_RECORD_PAYLOAD_BYTES."""
 
 def scan_log(
-    data: bytes, pos: int, record_types: bytes, lenient_tail: bool, /
+    data: bytes, pos: int, record_types: bytes, lenient_tail: bool
 ) -> tuple[list[tuple[int, int, int]], tuple[str, int, str, str, int] | None]:
     """Walk records from ``pos``: ``(offset, type, end)`` each, then where it stopped:
     None (clean end), ``("torn", pos, reason, why, eof)`` or
