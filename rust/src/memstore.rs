@@ -12,7 +12,8 @@
 //! Concurrency: one `RwLock` around the map. Methods copy their Python inputs into Rust
 //! before locking and build Python results after unlocking, so no Python code (and so no
 //! GIL hand-over) ever runs under the lock; `scan` copies at most `limit` entries per
-//! lock hold (keys and values are `Arc`s: a copy is a reference count), so a long scan
+//! lock hold (keys are `Arc`s and values the caller's own `bytes` objects, so a copy is
+//! a reference count), so a long scan
 //! never blocks the writer for long and never sees the map mid-update. MVCC (sequence
 //! numbers in the keys) hides entries newer than a reader's read point.
 //! Hot path: `add_cells` (every write), `scan`/`items` (every read); bench/engine.py.
@@ -23,6 +24,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::keys;
@@ -33,25 +35,57 @@ pub const ENTRY_OVERHEAD: i64 = 120;
 
 type Buf = Arc<[u8]>;
 
+/// A value the memstore keeps: the `bytes` object the writer passed in, not a copy.
+/// Reads hand the same object back, so a large cell costs its memory once however many
+/// requests read it at once (a copy per read let three clients pipelining GETs of a
+/// 10 MiB cell grow the server by 260 MiB; tests/integration/test_hostile_clients.py).
+/// `PyBackedBytes` derefs to the bytes without the GIL (they are immutable and kept
+/// alive by the reference it owns).
+pub struct PyVal(PyBackedBytes);
+
+impl Clone for PyVal {
+    fn clone(&self) -> Self {
+        // a reference-count increment; every caller already holds the GIL, so this
+        // attach is a thread-local check
+        Python::attach(|py| PyVal(self.0.clone_ref(py)))
+    }
+}
+
+impl AsRef<[u8]> for PyVal {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// Why a write was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemError {
     Frozen,
 }
 
-/// The sorted map and its accounting; no locking, no Python.
-#[derive(Default)]
-pub struct MemTable {
-    map: BTreeMap<Buf, Buf>,
+/// The sorted map and its accounting; no locking, no Python. `V` is the value type:
+/// `PyVal` in the extension, plain `Arc<[u8]>` in Rust tests.
+pub struct MemTable<V = Buf> {
+    map: BTreeMap<Buf, V>,
     size_bytes: i64,
     frozen: bool,
+}
+
+impl<V> Default for MemTable<V> {
+    fn default() -> Self {
+        MemTable {
+            map: BTreeMap::new(),
+            size_bytes: 0,
+            frozen: false,
+        }
+    }
 }
 
 fn charge(k: &[u8], v: &[u8]) -> i64 {
     (k.len() + v.len()) as i64 + ENTRY_OVERHEAD
 }
 
-impl MemTable {
+impl<V: Clone + AsRef<[u8]>> MemTable<V> {
     pub fn len(&self) -> usize {
         self.map.len()
     }
@@ -66,16 +100,16 @@ impl MemTable {
 
     /// Inserts (or overwrites) every entry; returns the bytes added (negative when
     /// overwrites shrank values).
-    pub fn insert_all(&mut self, entries: Vec<(Buf, Buf)>) -> Result<i64, MemError> {
+    pub fn insert_all(&mut self, entries: Vec<(Buf, V)>) -> Result<i64, MemError> {
         if self.frozen {
             return Err(MemError::Frozen);
         }
         let mut added = 0;
         for (k, v) in entries {
-            let vlen = v.len() as i64;
+            let vlen = v.as_ref().len() as i64;
             let klen = k.len();
             match self.map.insert(k, v) {
-                Some(old) => added += vlen - old.len() as i64,
+                Some(old) => added += vlen - old.as_ref().len() as i64,
                 None => added += klen as i64 + vlen + ENTRY_OVERHEAD,
             }
         }
@@ -88,7 +122,7 @@ impl MemTable {
         for k in keys {
             let k = k.as_ref();
             if let Some(v) = self.map.remove(k) {
-                self.size_bytes -= charge(k, &v);
+                self.size_bytes -= charge(k, v.as_ref());
             }
         }
     }
@@ -104,7 +138,7 @@ impl MemTable {
         include_lo: bool,
         stop: Option<&[u8]>,
         limit: usize,
-    ) -> Vec<(Buf, Buf)> {
+    ) -> Vec<(Buf, V)> {
         let from = if include_lo {
             RangeBound::Included(lo)
         } else {
@@ -143,7 +177,7 @@ impl MemTable {
 
     /// Checks the accounting against the entries.
     pub fn check(&self) -> Result<(), String> {
-        let sum: i64 = self.map.iter().map(|(k, v)| charge(k, v)).sum();
+        let sum: i64 = self.map.iter().map(|(k, v)| charge(k, v.as_ref())).sum();
         if sum != self.size_bytes {
             return Err(format!(
                 "size_bytes {} but the entries add up to {sum}",
@@ -157,30 +191,39 @@ impl MemTable {
 /// A sorted map of internal key to value, safe for concurrent readers and one writer.
 #[pyclass(frozen, subclass, module = "hedgerow._core")]
 pub struct MemStore {
-    table: RwLock<MemTable>,
+    table: RwLock<MemTable<PyVal>>,
 }
 
 fn frozen_error() -> PyErr {
     PyRuntimeError::new_err("write to a frozen memstore")
 }
 
-fn to_buf(b: &Bound<'_, PyAny>) -> PyResult<Buf> {
-    let b = b
-        .cast::<PyBytes>()
-        .map_err(|_| PyTypeError::new_err("memstore keys and values are bytes"))?;
-    Ok(Arc::from(b.as_bytes()))
+fn as_bytes<'a, 'py>(b: &'a Bound<'py, PyAny>) -> PyResult<&'a Bound<'py, PyBytes>> {
+    b.cast::<PyBytes>()
+        .map_err(|_| PyTypeError::new_err("memstore keys and values are bytes"))
 }
 
-fn entries_list<'py>(py: Python<'py>, entries: Vec<(Buf, Buf)>) -> PyResult<Bound<'py, PyList>> {
+fn to_buf(b: &Bound<'_, PyAny>) -> PyResult<Buf> {
+    Ok(Arc::from(as_bytes(b)?.as_bytes()))
+}
+
+fn to_val(b: &Bound<'_, PyAny>) -> PyResult<PyVal> {
+    Ok(PyVal(PyBackedBytes::from(as_bytes(b)?.clone())))
+}
+
+fn entries_list<'py>(py: Python<'py>, entries: Vec<(Buf, PyVal)>) -> PyResult<Bound<'py, PyList>> {
     let items = entries
-        .iter()
-        .map(|(k, v)| PyTuple::new(py, [PyBytes::new(py, k), PyBytes::new(py, v)]))
+        .into_iter()
+        .map(|(k, v)| {
+            let v = v.0.into_pyobject(py).unwrap_or_else(|never| match never {});
+            PyTuple::new(py, [PyBytes::new(py, &k), v])
+        })
         .collect::<PyResult<Vec<_>>>()?;
     PyList::new(py, items)
 }
 
 /// Encodes the keys of `(row, qualifier, ts, type, value)` cells written at `seq`.
-fn cell_entries(cells: &Bound<'_, PyAny>, seq: u64) -> PyResult<Vec<(Buf, Buf)>> {
+fn cell_entries(cells: &Bound<'_, PyAny>, seq: u64) -> PyResult<Vec<(Buf, PyVal)>> {
     let mut out = Vec::with_capacity(cells.len().unwrap_or(0));
     let mut key = Vec::new();
     for cell in cells.try_iter()? {
@@ -198,23 +241,23 @@ fn cell_entries(cells: &Bound<'_, PyAny>, seq: u64) -> PyResult<Vec<(Buf, Buf)>>
         let (row, qual) = (row.cast::<PyBytes>()?, qual.cast::<PyBytes>()?);
         key.clear();
         keys::encode_into(&mut key, row.as_bytes(), qual.as_bytes(), ts, typ, seq);
-        out.push((Arc::from(key.as_slice()), to_buf(&t.get_item(4)?)?));
+        out.push((Arc::from(key.as_slice()), to_val(&t.get_item(4)?)?));
     }
     Ok(out)
 }
 
 impl MemStore {
-    fn read(&self) -> RwLockReadGuard<'_, MemTable> {
+    fn read(&self) -> RwLockReadGuard<'_, MemTable<PyVal>> {
         // a poisoned lock means a panic under it; the map is still consistent (every
         // mutation is one BTreeMap call plus an integer update), so keep serving
         self.table.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, MemTable> {
+    fn write(&self) -> RwLockWriteGuard<'_, MemTable<PyVal>> {
         self.table.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn insert(&self, entries: Vec<(Buf, Buf)>) -> PyResult<i64> {
+    fn insert(&self, entries: Vec<(Buf, PyVal)>) -> PyResult<i64> {
         self.write()
             .insert_all(entries)
             .map_err(|MemError::Frozen| frozen_error())
@@ -248,7 +291,7 @@ impl MemStore {
 
     /// Insert one entry (O(log n)).
     fn add(&self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.insert(vec![(to_buf(key)?, to_buf(value)?)])?;
+        self.insert(vec![(to_buf(key)?, to_val(value)?)])?;
         Ok(())
     }
 
@@ -261,7 +304,7 @@ impl MemStore {
             if t.len() != 2 {
                 return Err(PyTypeError::new_err("an entry is (key, value)"));
             }
-            v.push((to_buf(&t.get_item(0)?)?, to_buf(&t.get_item(1)?)?));
+            v.push((to_buf(&t.get_item(0)?)?, to_val(&t.get_item(1)?)?));
         }
         self.insert(v)
     }
@@ -356,7 +399,7 @@ mod tests {
     }
 
     fn table(keys: &[&[u8]]) -> MemTable {
-        let mut t = MemTable::default();
+        let mut t: MemTable = MemTable::default();
         let entries = keys.iter().map(|k| (buf(k), buf(b"v"))).collect();
         t.insert_all(entries).expect("not frozen");
         t
@@ -364,7 +407,7 @@ mod tests {
 
     #[test]
     fn accounting_follows_inserts_overwrites_and_removes() {
-        let mut t = MemTable::default();
+        let mut t: MemTable = MemTable::default();
         assert_eq!(t.insert_all(vec![(buf(b"abc"), buf(b"12345"))]), Ok(128));
         assert_eq!(t.insert_all(vec![(buf(b"abc"), buf(b"1"))]), Ok(-4));
         assert_eq!(t.size_bytes(), 4 + ENTRY_OVERHEAD);
