@@ -21,3 +21,19 @@ def test_bytes_cross_the_boundary_unchanged() -> None:
     payload = bytes(range(256)) * 3
     assert core.echo_bytes(payload) == payload
     assert core.noop() is None
+
+
+def test_a_panic_becomes_a_python_exception_not_an_abort() -> None:
+    """PyO3 unwinds a panic into ``pyo3_runtime.PanicException`` (a BaseException, so
+    ``except Exception`` does not hide a bug); the process goes on."""
+    from hedgerow.errors import is_core_panic
+
+    try:
+        core._panic("deliberate")
+    except BaseException as exc:  # noqa: BLE001 - the point is which class it is
+        assert is_core_panic(exc) and not isinstance(exc, Exception)
+        assert "deliberate" in str(exc)
+    else:
+        raise AssertionError("no exception")
+    assert core.echo_bytes(b"alive") == b"alive"
+    assert not is_core_panic(KeyboardInterrupt())

@@ -28,11 +28,20 @@ fn echo_bytes(b: Bound<'_, pyo3::types::PyBytes>) -> Bound<'_, pyo3::types::PyBy
     b
 }
 
+/// Panics with `message`: tests prove that a panic in the core reaches Python as
+/// `pyo3_runtime.PanicException` (a `BaseException`) instead of aborting the process, and
+/// that the RPC server answers it as an internal error and keeps serving.
+#[pyfunction]
+fn _panic(message: &str) {
+    panic!("{message}");
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", VERSION)?;
     m.add_function(wrap_pyfunction!(noop, m)?)?;
     m.add_function(wrap_pyfunction!(echo_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic, m)?)?;
     keys::register(m)?;
     m.add_class::<memstore::MemStore>()?;
     wal_record::register(m)?;

@@ -30,6 +30,9 @@ def noop() -> None:
 def echo_bytes(b: bytes) -> bytes:
     """Returns its argument; bench/boundary.py measures one bytes round trip."""
 
+def _panic(message: str) -> None:
+    """Panics: raises ``pyo3_runtime.PanicException`` (a BaseException); for tests."""
+
 # ---- internal keys (rust/src/keys.rs; docs/formats/keys.md) -----------------------------
 
 def encode_key(row: bytes, qualifier: bytes, ts: int, key_type: int, seq: int) -> bytes:

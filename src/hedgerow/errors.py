@@ -62,6 +62,7 @@ __all__ = [
     "TableNotFound",
     "WriteOutcomeUnknown",
     "error_class_for_code",
+    "is_core_panic",
     "storage_error",
 ]
 
@@ -258,6 +259,16 @@ class WriteOutcomeUnknown(StorageError):
     Like a timeout: read the row to learn the outcome."""
 
     code = "WRITE_OUTCOME_UNKNOWN"
+
+
+def is_core_panic(e: BaseException) -> bool:
+    """True for a panic of the Rust core (``hedgerow._core``) that reached Python.
+
+    PyO3 turns a panic into ``pyo3_runtime.PanicException``, a ``BaseException`` (like
+    ``SystemExit``, so that ``except Exception`` does not swallow a bug). A server treats
+    it as an internal error of the one request and keeps serving."""
+    t = type(e)
+    return t.__name__ == "PanicException" and t.__module__ == "pyo3_runtime"
 
 
 def storage_error(e: BaseException, what: str) -> StorageError:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import hedgerow._core as core
 from hedgerow.errors import CorruptionError, FilterSyntaxError, NotServingRegion, TableNotFound
 from hedgerow.model.cell import Cell, KeyType
 from hedgerow.model.read_spec import ReadSpec, ScanRange
@@ -23,7 +24,8 @@ def cell(row: bytes, value: bytes = b"v") -> Cell:
 
 
 class FakeHandler:
-    """get(row): b"sleep:<s>" sleeps, b"err:<kind>" raises, b"bug" raises KeyError."""
+    """get(row): b"sleep:<s>" sleeps, b"err:<kind>" raises, b"bug" raises KeyError,
+    b"panic" panics inside the Rust core."""
 
     def __init__(self) -> None:
         self.scans_open = 0
@@ -60,6 +62,8 @@ class FakeHandler:
             raise FilterSyntaxError("unexpected ')'", 7)
         elif row == b"bug":
             raise KeyError("oops")
+        elif row == b"panic":
+            core._panic("a bug in the core")
         return [cell(row)]
 
     def scan(

@@ -156,6 +156,20 @@ def test_error_mapping(transport: SocketTransport) -> None:
     assert _get(transport, b"still-ok")[0].row == b"still-ok"
 
 
+def test_a_panic_in_the_core_is_one_requests_internal_error(
+    server: RpcServer, transport: SocketTransport
+) -> None:
+    """A Rust panic reaches Python as PanicException, a BaseException; the worker that
+    ran the request used to re-raise it and die, so every later request on that worker
+    hung. Now it is answered INTERNAL and the server goes on serving."""
+    before = server.internal_errors
+    for _ in range(2 * server._workers):  # more than one worker would die otherwise
+        with pytest.raises(RemoteInternalError, match="PanicException: a bug in the core"):
+            _get(transport, b"panic", timeout_s=5)
+    assert server.internal_errors - before == 2 * server._workers
+    assert _get(transport, b"still-ok", timeout_s=5)[0].row == b"still-ok"
+
+
 @pytest.mark.parametrize(
     "payload",
     [

@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 from hedgerow._internal.clock import Clock, SystemClock
-from hedgerow.errors import HedgerowError
+from hedgerow.errors import HedgerowError, is_core_panic
 from hedgerow.rpc.codec import encode_error, packb
 from hedgerow.rpc.codes import (
     DeadlineExceeded,
@@ -308,7 +308,7 @@ class _Connection(asyncio.Protocol):
                 piece_bytes=server.piece_bytes,
             )
         except BaseException as exc:
-            if not isinstance(exc, Exception):
+            if not isinstance(exc, Exception) and not is_core_panic(exc):
                 raise
             if not isinstance(exc, HedgerowError):
                 server.internal_errors += 1
