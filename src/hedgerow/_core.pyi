@@ -12,6 +12,7 @@ __version__: str
 __all__ = [
     "MemStore",
     "__version__",
+    "_panic",
     "column_prefix",
     "echo_bytes",
     "encode_key",
