@@ -10,6 +10,7 @@
 
 use pyo3::prelude::*;
 
+pub mod fs;
 pub mod keys;
 pub mod memstore;
 pub mod wal_record;
@@ -42,6 +43,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(noop, m)?)?;
     m.add_function(wrap_pyfunction!(echo_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(_panic, m)?)?;
+    m.add_function(wrap_pyfunction!(fs::_fs_script, m)?)?;
     keys::register(m)?;
     m.add_class::<memstore::MemStore>()?;
     wal_record::register(m)?;

@@ -5,6 +5,7 @@ Kept beside the extension so mypy --strict checks every call into it; each entry
 """
 
 from collections.abc import Iterable
+from typing import Any
 
 from typing_extensions import disjoint_base
 
@@ -12,6 +13,7 @@ __version__: str
 __all__ = [
     "MemStore",
     "__version__",
+    "_fs_script",
     "_panic",
     "column_prefix",
     "echo_bytes",
@@ -30,6 +32,9 @@ def noop() -> None:
 
 def echo_bytes(b: bytes) -> bytes:
     """Returns its argument; bench/boundary.py measures one bytes round trip."""
+
+def _fs_script(fs: object, ops: list[tuple[Any, ...]]) -> list[Any]:
+    """Runs file operations through the core's Fs for ``fs`` (rust/src/fs.rs); tests."""
 
 def _panic(message: str) -> None:
     """Panics: raises ``pyo3_runtime.PanicException`` (a BaseException); for tests."""
