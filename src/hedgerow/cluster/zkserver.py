@@ -27,7 +27,12 @@ from types import TracebackType
 from hedgerow._internal.clock import Clock, SystemClock
 from hedgerow.errors import CoordinationError
 
-__all__ = ["LocalZooKeeper", "ZooKeeperNotInstalled", "find_zookeeper_classpath"]
+__all__ = [
+    "LocalZooKeeper",
+    "ZooKeeperNotInstalled",
+    "expire_session",
+    "find_zookeeper_classpath",
+]
 
 DEBIAN_JAR = Path("/usr/share/java/zookeeper.jar")
 MAIN_CLASS = "org.apache.zookeeper.server.ZooKeeperServerMain"
@@ -36,7 +41,6 @@ MAIN_CLASS = "org.apache.zookeeper.server.ZooKeeperServerMain"
 class ZooKeeperNotInstalled(CoordinationError):
     """No ZooKeeper jar or no ``java`` here (run ``scripts/_zookeeper.sh``); a test-setup error,
     not a wire error (it has its parent's code)."""
-
 
 
 def find_zookeeper_classpath() -> str:
@@ -212,3 +216,18 @@ class LocalZooKeeper:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def expire_session(hosts: str, client_id: tuple[int, bytes], timeout_s: float = 10.0) -> None:
+    """End a ZooKeeper session from outside, as the server does on a timeout: attach a
+    second client to the same session id and password, then close it (what HBase's
+    ``HBaseTestingUtility.expireSession`` does). The victim's ephemeral znodes go at once and
+    its client is told the session expired when it next talks to the server."""
+    from kazoo.client import KazooClient
+
+    intruder = KazooClient(hosts=hosts, client_id=client_id, timeout=timeout_s)
+    intruder.start(timeout=timeout_s)
+    try:
+        intruder.stop()
+    finally:
+        intruder.close()
