@@ -6,7 +6,8 @@ Hedgerow znode lives under, so two clusters can share one ensemble), or raises
 ``hedgerow master``/``regionserver`` commands and ``hedgerow.connect``.
 
 Accepted forms (ZooKeeper's own connect-string syntax, plus an optional chroot suffix as
-ZooKeeper's client accepts it, zookeeperProgrammers.md "chroot suffix")::
+ZooKeeper's client accepts it: "chroot suffix" in apache/zookeeper
+zookeeper-docs/src/main/resources/markdown/zookeeperProgrammers.md)::
 
     zk1:2181,zk2:2181,zk3:2181          root defaults to /hedgerow
     zk1:2181,zk2:2181/prod               root /prod

@@ -9,7 +9,8 @@ and ``zookeeper.log``. Binds 127.0.0.1 only; the AdminServer (an HTTP port) is d
 ``scripts/_zookeeper.sh`` installs the package when it is missing.
 
 Session timeouts: the server grants between 2 and 20 ticks (ZooKeeper's
-``minSessionTimeout``/``maxSessionTimeout`` defaults, zookeeperAdmin.md), so a small
+``minSessionTimeout``/``maxSessionTimeout`` defaults,
+apache/zookeeper zookeeper-docs/src/main/resources/markdown/zookeeperAdmin.md), so a small
 ``tick_ms`` lets tests expire sessions in about a second.
 """
 
