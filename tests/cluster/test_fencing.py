@@ -56,3 +56,37 @@ def test_a_master_without_its_election_znode_cannot_write(zk_server: LocalZooKee
         outsider.close()
         old.close()
         new.close()
+
+
+def test_a_short_partition_suspends_mastership_without_losing_it(
+    zk_server: LocalZooKeeper,
+) -> None:
+    """SUSPENDED: the master must not act (check_active_master raises) but keeps its
+    session, and is active again when the connection comes back within the timeout."""
+    from hedgerow.cluster.coordination import SessionState
+    from hedgerow.errors import CoordinationConnectionLost
+
+    from ._wait import wait_until
+
+    c = ZooKeeperCoordination(zk_server.hosts + "/partition", session_timeout_s=4)
+    seen: list[SessionState] = []
+    c.add_session_listener(seen.append)
+    try:
+        c.connect()
+        assert c.campaign(MasterRecord(ServerName("h", 1, 1)), timeout_s=10)
+        zk_server.pause()
+        try:
+            wait_until(lambda: c.state is SessionState.SUSPENDED, what="SUSPENDED")
+            assert not c.is_active_master()
+            with pytest.raises(CoordinationConnectionLost, match="may still be alive"):
+                c.check_active_master()
+            with pytest.raises(CoordinationConnectionLost):
+                c.state_put("k", b"v")
+        finally:
+            zk_server.resume()
+        wait_until(lambda: c.state is SessionState.CONNECTED, what="CONNECTED again")
+        assert c.is_active_master()
+        c.state_put("k", b"v")
+        assert seen == [SessionState.CONNECTED, SessionState.SUSPENDED, SessionState.CONNECTED]
+    finally:
+        c.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -190,6 +191,7 @@ class LocalZooKeeper:
         if proc is None:
             return
         if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)  # in case it was paused
             proc.terminate()
             try:
                 proc.wait(timeout=10)
@@ -201,6 +203,19 @@ class LocalZooKeeper:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): clients see their connection go quiet, as in a
+        partition, while their sessions stay alive on it. ``resume()`` undoes it."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            raise CoordinationError("LocalZooKeeper is not running")
+        self._proc.send_signal(sig)
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s) and delete its directory."""
