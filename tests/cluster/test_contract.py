@@ -148,6 +148,7 @@ def test_one_active_master_and_backups(cluster: Cluster) -> None:
     assert not b.is_active_master()
     elected = threading.Event()
     b.campaign_async(master(2), elected.set)
+    wait_until(lambda: len(a.backup_masters()) == 1, what="b queued")  # then c, behind b
     c.campaign_async(master(3), lambda: None)
     wait_until(lambda: len(a.backup_masters()) == 2, what="two backups")
     assert c.active_master() == master(1)
