@@ -25,9 +25,13 @@ The tree::
     │   ├── StorageFull                the disk is full; nothing was written; retry later
     │   ├── RegionTooBusy              memstore over its blocking limit (flushes failing); retry
     │   └── WriteOutcomeUnknown        a write may or may not have been logged (double fault)
-    └── ClosedError                    use of a closed connection, table or store
-        └── RegionClosed               the region stopped serving (moved, split, reopened); retry
-            └── NotServingRegion       a region-addressed request reached a server without it
+    ├── ClosedError                    use of a closed connection, table or store
+    │   └── RegionClosed               the region stopped serving (moved, split, reopened); retry
+    │       └── NotServingRegion       a region-addressed request reached a server without it
+    └── CoordinationError              cluster coordination (ZooKeeper) failed
+        ├── SessionExpired             the coordination session ended: its ephemeral state is gone
+        ├── CoordinationConnectionLost cannot reach the coordination service (session may live)
+        └── NotLeader                  a master-only write by a process that is not the active master
 
 Every class carries a stable ``code`` string used on the wire (see
 ``docs/formats/rpc.md`` once the RPC layer exists); codes are never reused.
@@ -40,6 +44,8 @@ import errno
 __all__ = [
     "CellTooLarge",
     "ClosedError",
+    "CoordinationConnectionLost",
+    "CoordinationError",
     "CorruptionError",
     "DirectoryLocked",
     "FamilyNotFound",
@@ -49,10 +55,12 @@ __all__ = [
     "InvalidArgument",
     "KeyTooLarge",
     "NotACounter",
+    "NotLeader",
     "NotServingRegion",
     "RegionClosed",
     "RegionTooBusy",
     "ReservedName",
+    "SessionExpired",
     "StorageError",
     "StorageFull",
     "TableDisabled",
@@ -308,3 +316,36 @@ class NotServingRegion(RegionClosed):
     (docs/rfcs/0001-region-addressed-requests.md)."""
 
     code = "NOT_SERVING_REGION"
+
+
+@_register
+class CoordinationError(HedgerowError):
+    """Cluster coordination (ZooKeeper, or the in-process stand-in) could not do what was asked
+    (docs/design/cluster.md)."""
+
+    code = "COORDINATION"
+
+
+@_register
+class SessionExpired(CoordinationError):
+    """The coordination session expired or was closed: its ephemeral registrations and any
+    mastership are gone. The owner stops acting on them (a region server aborts, a master
+    steps down) and may start again with a new session."""
+
+    code = "SESSION_EXPIRED"
+
+
+@_register
+class CoordinationConnectionLost(CoordinationError, ConnectionError):
+    """The coordination service cannot be reached now (connecting timed out, or the
+    connection dropped and the session may still be alive); retry later."""
+
+    code = "COORDINATION_CONNECTION_LOST"
+
+
+@_register
+class NotLeader(CoordinationError):
+    """A write only the active master may make came from a process that is not (or no
+    longer) the active master; nothing was written."""
+
+    code = "NOT_LEADER"
