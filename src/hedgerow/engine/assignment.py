@@ -10,10 +10,10 @@ through ``RegionServerClient`` (engine/rs_client.py).
 Procedure steps (a move; an unassign stops after CONFIRM_CLOSED, an assign starts at
 OPEN), each a persisted meta row, with a failpoint after it for crash tests:
 
-1. ``CLOSING`` server=source target=destination  (``assignment.after_closing``)
-2. the source flushes and closes the region       (``assignment.after_close``)
-3. ``OPENING`` server=target=destination         (``assignment.after_opening``)
-4. the destination opens the region               (``assignment.after_open``)
+1. ``CLOSING`` server=source target=destination  (``engine.assignment.after_closing``)
+2. the source flushes and closes the region       (``engine.assignment.after_close``)
+3. ``OPENING`` server=target=destination         (``engine.assignment.after_opening``)
+4. the destination opens the region               (``engine.assignment.after_open``)
 5. ``OPEN`` server=destination, no procedure
 
 Resume rules (a restarted master, or a region found in transition at open): a row in
@@ -139,7 +139,7 @@ class AssignmentManager:
                 return (region_name, src, dest)
             proc = self._proc("move")
             self._meta().transition(row, CLOSING, src, dest, proc)
-            failpoints.hit("assignment.after_closing")
+            failpoints.hit("engine.assignment.after_closing")
             self._close_step(row, proc)
             return (region_name, src, row.server)
 
@@ -153,7 +153,7 @@ class AssignmentManager:
             target = dest or self.least_loaded()
             proc = self._proc("assign")
             self._meta().transition(row, OPENING, target, target, proc)
-            failpoints.hit("assignment.after_opening")
+            failpoints.hit("engine.assignment.after_opening")
             self._open_step(row, proc)
             return row.server
 
@@ -165,7 +165,7 @@ class AssignmentManager:
                 raise InvalidArgument(f"region {region_name} is {row.state}, not OPEN")
             proc = self._proc("unassign")
             self._meta().transition(row, CLOSING, row.server, "", proc)
-            failpoints.hit("assignment.after_closing")
+            failpoints.hit("engine.assignment.after_closing")
             self._close_step(row, proc)
 
     def _close_step(self, row: MetaRegion, proc: dict[str, Any]) -> None:
@@ -178,7 +178,7 @@ class AssignmentManager:
                 log.error("closing region %s on %s failed; rolling the move back", row.name, src)
                 self._meta().transition(row, OPEN, src)
                 raise
-        failpoints.hit("assignment.after_close")
+        failpoints.hit("engine.assignment.after_close")
         if proc["kind"] == "unassign":
             self._meta().transition(row, CLOSED, "")
             return
@@ -186,7 +186,7 @@ class AssignmentManager:
         if target not in self.servers.candidates():
             target = self.least_loaded()
         self._meta().transition(row, OPENING, target, target, proc)
-        failpoints.hit("assignment.after_opening")
+        failpoints.hit("engine.assignment.after_opening")
         self._open_step(row, proc)
 
     def _open_step(self, row: MetaRegion, proc: dict[str, Any]) -> None:
@@ -199,7 +199,7 @@ class AssignmentManager:
                 self.servers.get(other).close_region(row.table, row.name)
         if row.name not in self.servers.get(target).report().regions:
             self.servers.get(target).open_region(entry.descriptor, region)
-        failpoints.hit("assignment.after_open")
+        failpoints.hit("engine.assignment.after_open")
         self._meta().transition(row, OPEN, target)
         log.info("region %s of %s is open on %s (%s)", row.name, row.table, target, proc["kind"])
 

@@ -487,7 +487,7 @@ class Master(RegionProcedures):
             ],
             "tables": len(self.catalog.tables),
             "disabled_tables": sorted(t for t, e in self.catalog.tables.items() if not e.enabled),
-            "regions": self.rs.region_metrics(),
+            "regions": [m for s in self.region_servers for m in s.region_metrics()],
             "block_cache": self.rs.cache.stats(),
             "table_cache": self.rs.table_cache.stats(),
         }
