@@ -163,7 +163,9 @@ def db(crashed_dir: str, tmp_path: Path) -> Iterator[tuple[str, str, list[tuple[
     path = str(tmp_path / "db")
     shutil.copytree(crashed_dir, path)
     logs = [
-        p for p in sorted(glob.glob(os.path.join(path, "WALs", "rs0", "*.log"))) if os.path.getsize(p) > 12
+        p
+        for p in sorted(glob.glob(os.path.join(path, "WALs", "rs0", "*.log")))
+        if os.path.getsize(p) > 12
     ]
     assert len(logs) == 1, logs
     recs = _records(logs[0])

@@ -210,7 +210,9 @@ def test_split_and_ddl_keep_hosts(engine: Engine) -> None:
     engine.split_region("t", engine.regions("t")[5].name, b"g")
     _check_one_host(engine)
     engine.modify_table(
-        TableDescriptor("t", {b"f": ColumnFamilyDescriptor(b"f"), b"g": ColumnFamilyDescriptor(b"g")})
+        TableDescriptor(
+            "t", {b"f": ColumnFamilyDescriptor(b"f"), b"g": ColumnFamilyDescriptor(b"g")}
+        )
     )
     _check_one_host(engine)
     engine.disable_table("t")

@@ -603,7 +603,9 @@ def test_harness_reports_acknowledged_writes_lost_to_a_lying_fsync() -> None:
     lose acknowledged writes at the next power cut, and the harness must say so.
     (``dirsync``: store files' names are durable, so only the lie can lose data.)"""
     r = FaultRunner(11, targets=(), dirsync=True, cut_every=60, torn=False, probe_every=0)
-    r.ffs.add_rule("sync", path=f"{ROOT}/WALs/rs0/*", kind=FaultKind.LIE, skip=1, name="lying fsync")
+    r.ffs.add_rule(
+        "sync", path=f"{ROOT}/WALs/rs0/*", kind=FaultKind.LIE, skip=1, name="lying fsync"
+    )
     with pytest.raises(ContractViolation) as e:
         r.run(600)
     assert e.value.kind == LOST, e.value

@@ -129,7 +129,7 @@ class AssignmentManager:
                 raise InvalidArgument(f"region {region_name} is already in transition")
             if row.state != OPEN:
                 raise InvalidArgument(f"region {region_name} is {row.state}, not OPEN")
-            src = row.server
+            src = _server(row)
             if dest is None:
                 dest = self.least_loaded(exclude=src)
             elif dest not in self.servers.candidates():
@@ -141,21 +141,21 @@ class AssignmentManager:
             self._meta().transition(row, CLOSING, src, dest, proc)
             failpoints.hit("engine.assignment.after_closing")
             self._close_step(row, proc)
-            return (region_name, src, row.server)
+            return (region_name, src, _server(row))
 
     def assign(self, region_name: str, dest: str | None = None) -> str:
         """Open a region that is open nowhere (CLOSED/OFFLINE, or its server died)."""
         with self.lock:
             row = self._row(region_name)
             self._entry(row)
-            if row.state == OPEN and self.servers.is_live(row.server):
-                return row.server
+            if row.state == OPEN and self.servers.is_live(_server(row)):
+                return _server(row)
             target = dest or self.least_loaded()
             proc = self._proc("assign")
             self._meta().transition(row, OPENING, target, target, proc)
             failpoints.hit("engine.assignment.after_opening")
             self._open_step(row, proc)
-            return row.server
+            return _server(row)
 
     def unassign(self, region_name: str) -> None:
         """Close a region and record it CLOSED with no server."""
@@ -164,13 +164,13 @@ class AssignmentManager:
             if row.state != OPEN:
                 raise InvalidArgument(f"region {region_name} is {row.state}, not OPEN")
             proc = self._proc("unassign")
-            self._meta().transition(row, CLOSING, row.server, "", proc)
+            self._meta().transition(row, CLOSING, _server(row), "", proc)
             failpoints.hit("engine.assignment.after_closing")
             self._close_step(row, proc)
 
     def _close_step(self, row: MetaRegion, proc: dict[str, Any]) -> None:
         """From CLOSING: close on the source, then continue (or roll back on failure)."""
-        src = row.server
+        src = _server(row)
         if self.servers.is_live(src):
             try:
                 self.servers.get(src).close_region(row.table, row.name)
@@ -223,12 +223,13 @@ class AssignmentManager:
                 if proc.get("id", 0) >= self._next_proc:
                     self._next_proc = int(proc["id"]) + 1
                 hosts = self.servers.hosts_of(row.name)
-                if row.state == CLOSING and proc.get("kind") != "unassign" and row.server in hosts:
+                src = _server(row)
+                if row.state == CLOSING and proc.get("kind") != "unassign" and src in hosts:
                     log.warning("rolling back the %s of region %s", proc.get("kind"), row.name)
                     for other in hosts:
-                        if other != row.server:
+                        if other != src:
                             self.servers.get(other).close_region(row.table, row.name)
-                    self._meta().transition(row, OPEN, row.server)
+                    self._meta().transition(row, OPEN, src)
                 elif row.state == CLOSING:
                     log.warning("rolling forward the %s of region %s", proc.get("kind"), row.name)
                     self._close_step(row, proc)
@@ -288,7 +289,7 @@ class AssignmentManager:
             size = {c: reports[c].size_bytes if c in reports else 0 for c in candidates}
 
             def load(row: MetaRegion) -> int:
-                rep = reports.get(row.server)
+                rep = reports.get(_server(row))
                 r = rep.regions.get(row.name) if rep is not None else None
                 return 0 if r is None else r.requests
 
@@ -351,3 +352,8 @@ class AssignmentManager:
         if self._timer is not None and self._timer is not threading.current_thread():
             self._timer.join()
         self._timer = None
+
+
+def _server(row: MetaRegion) -> str:
+    """The server meta records for a loaded row ("" when none)."""
+    return row.server or ""

@@ -30,12 +30,12 @@ from hedgerow.engine.meta import (
 from hedgerow.engine.regionserver import RegionServer, TableRegions, table_dir
 from hedgerow.engine.rs_client import InProcessRegionServer
 from hedgerow.engine.server_manager import ServerManager
-from hedgerow.region.region import Region
 from hedgerow.errors import (
     RegionClosed,
     TableDisabled,
     TableNotFound,
 )
+from hedgerow.region.region import Region
 from hedgerow.storage.fs import FileSystem
 
 __all__ = ["MasterCore"]

@@ -234,9 +234,7 @@ class MetaTable:
                 if r.state not in REGION_STATES:
                     raise ValueError(f"unknown region state {r.state!r}")
             except Exception as e:
-                raise CorruptionError(
-                    f"meta row {row!r} is unreadable: {e}"
-                ) from None
+                raise CorruptionError(f"meta row {row!r} is unreadable: {e}") from None
             tables.setdefault(r.table, []).append(r)
         for regions in tables.values():
             regions.sort(key=lambda r: r.start_key)
@@ -266,9 +264,13 @@ class MetaTable:
     def write_version(self) -> None:
         """Record META_VERSION (an upgrade from version 1 writes it once)."""
         spec = ReadSpec(columns={_INFO: frozenset([b"value"])})
-        for row, cells in self.region.scan(ScanRange(_VERSION_ROW, _VERSION_ROW + b"\x00"), spec):
-            if row == _VERSION_ROW and cells and int.from_bytes(cells[0].value, "big") == (
-                META_VERSION
+        for row, cells in self.region.scan(
+            ScanRange(start=_VERSION_ROW, stop=_VERSION_ROW + b"\x00"), spec
+        ):
+            if (
+                row == _VERSION_ROW
+                and cells
+                and int.from_bytes(cells[0].value, "big") == (META_VERSION)
             ):
                 return
         self.region.mutate(

@@ -73,7 +73,9 @@ def read_layout(fs: FileSystem, root: str) -> int:
     data = fs.read_all(path)
     m = _LINE.match(data)
     if m is None:
-        raise CorruptionError(f"unreadable layout file (expected 'hedgerow-layout N'): {data!r}", path, 0)
+        raise CorruptionError(
+            f"unreadable layout file (expected 'hedgerow-layout N'): {data!r}", path, 0
+        )
     return int(m.group(1))
 
 
