@@ -1,8 +1,9 @@
 """Assignment: assign, unassign and move as procedures persisted in meta; the balancer.
 
 Role: HBase's AssignmentManager with its TransitRegionStateProcedure and the
-StochasticLoadBalancer's simplest cost, region count (reference hbase-cluster.md
-sections 2 and 5). Every step of a procedure is written to the region's meta row
+StochasticLoadBalancer's simplest cost, region count (apache/hbase
+master/assignment/TransitRegionStateProcedure.java, master/balancer/). Every step of a
+procedure is written to the region's meta row
 (``info:state``, ``info:server``, ``info:target``, ``info:proc``; docs/formats/meta.md)
 *before* the master acts on it, so a master that restarts reads the step and rolls the
 same procedure forward or back (``resume``). The region servers are reached only

@@ -1,7 +1,7 @@
 """The master's list of live region servers, their last reports, and dead-server hooks.
 
-Role: HBase's ServerManager (reference hbase-cluster.md sections 1 and 5): which region
-servers are live (``register``), what each last reported (``refresh``), which are
+Role: HBase's ServerManager (apache/hbase master/ServerManager.java,
+DrainingServerTracker.java): which region servers are live (``register``), what each last reported (``refresh``), which are
 decommissioned (HBase's draining list: they keep serving what they host but get no new
 region, and ``decommission`` moves their regions away), and what happens when one dies
 (``expire`` forgets it and calls every hook added with ``on_dead``; the coordination

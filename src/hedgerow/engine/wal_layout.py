@@ -2,7 +2,7 @@
 
 Role: several region servers share one data directory (one root), so each keeps its
 WAL files in a directory of its own, ``WALs/<server-id>/`` (HBase's
-``<rootdir>/WALs/<host,port,startcode>/``, reference hbase-cluster.md section 3). The
+``<rootdir>/WALs/<host,port,startcode>/``, apache/hbase wal/AbstractFSWALProvider.java). The
 server id is stable across restarts (``rs0`` hosts ``hbase:meta``, ``rs1``... are the
 other in-process servers), unlike the name clients see, which becomes "host:port"
 once a server listens. WAL directories of servers that no longer run are *dead*: the

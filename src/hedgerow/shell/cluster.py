@@ -59,8 +59,7 @@ def _servers(v: Any) -> list[str]:
 @command(
     "decommission_regionservers",
     "tools",
-    """Mark region servers decommissioned: no new regions; with offload (the default) their
-regions move to the other servers.
+    """Decommission region servers: no new regions; offload (default true) moves theirs away.
   hbase> decommission_regionservers 'server'
   hbase> decommission_regionservers ['server1', 'server2'], true""",
     1,
