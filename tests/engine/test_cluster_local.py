@@ -299,3 +299,36 @@ def test_admin_and_shell(tmp_path: Path) -> None:
         assert all(not s["decommissioned"] for s in admin.status()["servers"])
     finally:
         conn.close()
+
+
+def test_over_rpc(tmp_path: Path) -> None:
+    """The same operations through hedgerow standalone (hedgerow://, messages 50-53)."""
+    from hedgerow.server.standalone import StandaloneConfig, StandaloneServer
+
+    server = StandaloneServer(
+        StandaloneConfig(str(tmp_path / "db"), port=0, thrift_port=None),
+        {"region_servers": 3, "balancer_period_s": 0, "compaction_processes": 0},
+    )
+    server.start()
+    try:
+        conn = hedgerow.connect(f"hedgerow://127.0.0.1:{server.rpc_address[1]}")
+        try:
+            conn.create_table("t", {"f": {}}, split_keys=[b"g", b"m", b"t"])
+            admin = conn.admin()
+            primary = f"127.0.0.1:{server.rpc_address[1]}"
+            assert {r["server"] for r in admin.list_regions("t")} == {primary}
+            assert admin.balance() is True
+            servers = Counter(r["server"] for r in admin.list_regions("t"))
+            assert sorted(servers.values()) == [1, 1, 2] and len(servers) == 3
+            name = admin.list_regions("t")[0]["name"]
+            assert admin.move(name, f"{primary}/rs2") == f"{primary}/rs2"
+            admin.decommission_region_servers([f"{primary}/rs2"])
+            assert f"{primary}/rs2" not in {r["server"] for r in admin.list_regions("t")}
+            admin.recommission_region_server(f"{primary}/rs2")
+            table = conn.table("t")
+            table.put(b"k", {b"f:q": b"v"})
+            assert table.row(b"k") == {b"f:q": b"v"}
+        finally:
+            conn.close()
+    finally:
+        server.stop()
