@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -332,3 +333,32 @@ def test_over_rpc(tmp_path: Path) -> None:
             conn.close()
     finally:
         server.stop()
+
+
+def test_periodic_balancer(tmp_path: Path) -> None:
+    e = Engine(
+        str(tmp_path / "db"),
+        EngineConfig(region_servers=K, balancer_period_s=0.05, background=False),
+    )
+    try:
+        e.create_table(DESC, SPLITS)
+        deadline = time.monotonic() + 10
+        while len(set(e.master._hosts().values())) < K and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with e.master._ddl_lock:  # not in the middle of a run
+            assert sorted(Counter(_check_one_host(e).values()).values()) == [2, 2, 2]
+    finally:
+        e.close()
+
+
+def test_dead_server_regions_are_reassigned(engine: Engine) -> None:
+    assert engine.balance()
+    dead = engine.peers[0]
+    on_dead = [n for n, s in _check_one_host(engine).items() if s == dead.name]
+    assert on_dead
+    dead.close()  # the server stops (its regions flushed and closed)...
+    engine.master.server_manager.expire(dead.name)  # ...and the master learns it
+    hosts = _check_one_host(engine)
+    assert dead.name not in hosts.values()
+    assert engine.master.server_manager.live() == ["local", "local/rs2"]
+    assert _read(engine) == {r: b"v1:" + r for r in ROWS}
