@@ -362,3 +362,31 @@ def test_dead_server_regions_are_reassigned(engine: Engine) -> None:
     assert dead.name not in hosts.values()
     assert engine.master.server_manager.live() == ["local", "local/rs2"]
     assert _read(engine) == {r: b"v1:" + r for r in ROWS}
+
+
+@pytest.mark.parametrize(
+    ("kind", "point"),
+    [("split", "master.split.before_meta"), ("merge", "master.merge.before_meta")],
+)
+def test_split_merge_record_their_state(engine: Engine, kind: str, point: str) -> None:
+    """SPLITTING/MERGING is in meta while the procedure runs; a failure before its commit
+    records the old regions OPEN again."""
+    seen: list[str] = []
+    regions = engine.regions("t")
+    names = {regions[0].name, regions[1].name}
+
+    def spy() -> None:  # what meta says at the procedure's last step before its commit
+        seen.extend(r.state for r in engine.meta.load()[0]["t"] if r.name in names)
+        raise failpoints.FailpointError("injected")
+
+    failpoints.arm(point, spy)
+    with pytest.raises(failpoints.FailpointError):
+        if kind == "split":
+            engine.split_region("t", regions[0].name, b"a-row")
+        else:
+            engine.merge_regions("t", regions[0].name, regions[1].name)
+    failpoints.disarm_all()
+    want = ["SPLITTING", "OPEN"] if kind == "split" else ["MERGING", "MERGING"]
+    assert seen == want
+    _check_one_host(engine)  # all OPEN again, on one server each
+    assert _read(engine) == {r: b"v1:" + r for r in ROWS}

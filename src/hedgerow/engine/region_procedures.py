@@ -25,6 +25,9 @@ from hedgerow._internal import failpoints
 from hedgerow.engine.catalog import RegionEntry, TableEntry
 from hedgerow.engine.master_core import MasterCore
 from hedgerow.engine.meta import (
+    MERGING,
+    OPEN,
+    SPLITTING,
     MetaRegion,
     refuse_reserved,
 )
@@ -97,6 +100,9 @@ class RegionProcedures(MasterCore):
                     f"split row {split_row!r} is not inside region {info.name} "
                     f"[{info.start_key!r}, {info.end_key!r})"
                 )
+            # recorded first (HBase's SPLITTING): a crash before the commit leaves the
+            # parent, which the next open records OPEN again
+            self._mark(table, [parent], rs.name, SPLITTING)
             failpoints.hit("master.split.before_close")
             rs.close_region(parent, flush=True)
             try:
@@ -122,6 +128,7 @@ class RegionProcedures(MasterCore):
                 )
             except BaseException:
                 self._reopen_after_failure(entry, tr, rs, idx)
+                self._mark(table, [parent], rs.name, OPEN, quiet=True)
                 raise
             failpoints.hit("master.split.after_meta")
             regions_before = entry.regions
@@ -168,6 +175,7 @@ class RegionProcedures(MasterCore):
                     raise InvalidArgument(
                         f"region {r.info.name} still shares store files with a sibling"
                     )
+            self._mark(table, [a, b], rs.name, MERGING)
             failpoints.hit("master.merge.before_close")
             rs.close_region(a, flush=True)
             rs.close_region(b, flush=True)
@@ -194,6 +202,7 @@ class RegionProcedures(MasterCore):
                 )
             except BaseException:
                 self._reopen_after_failure(entry, tr, rs, ia, ib)
+                self._mark(table, [a, b], rs.name, OPEN, quiet=True)
                 raise
             failpoints.hit("master.merge.after_meta")
             regions_before = entry.regions
@@ -208,6 +217,23 @@ class RegionProcedures(MasterCore):
 
     def _merge(self, table: str, region_a: str, region_b: str) -> object:
         return self.merge_regions(table, region_a, region_b)
+
+    def _mark(
+        self, table: str, regions: Sequence[Region], server: str, state: str, *, quiet: bool = False
+    ) -> None:
+        """Record ``regions`` in ``state`` on ``server`` in meta (``quiet``: log a failure
+        instead of raising it, when another error is already on its way)."""
+        rows = [
+            # state "": unknown here, so the row is always written
+            MetaRegion(table, r.info.name, r.info.start_key, r.info.end_key, server, "")
+            for r in regions
+        ]
+        try:
+            self.meta.assign(rows, server, state)
+        except Exception as e:
+            if not quiet:
+                raise
+            log.error("hbase:meta: regions %s not recorded %s: %r", rows, state, e)
 
     def _hosted_rows(
         self, table: str, entries: Sequence[RegionEntry], server: str
