@@ -361,6 +361,7 @@ def test_dead_server_regions_are_reassigned(engine: Engine) -> None:
     hosts = _check_one_host(engine)
     assert dead.name not in hosts.values()
     assert engine.master.server_manager.live() == ["local", "local/rs2"]
+    assert [s["name"] for s in engine.status()["servers"]] == ["local", "local/rs2"]
     assert _read(engine) == {r: b"v1:" + r for r in ROWS}
 
 

@@ -71,7 +71,15 @@ class MasterCore:
         self.assignment = AssignmentManager(
             lambda: self.meta, self.server_manager, self.catalog_entry, self._ddl_lock
         )
+        self.server_manager.on_dead(self._forget_server)
         self.server_manager.on_dead(self.assignment.server_died)
+
+    def _forget_server(self, name: str) -> None:
+        """A region server died: it hosts nothing any more (the primary never leaves: it
+        serves hbase:meta and routes every request)."""
+        self.region_servers = [
+            s for i, s in enumerate(self.region_servers) if i == 0 or s.name != name
+        ]
 
     def _split_request(self, table: str, region_name: str) -> object:
         raise NotImplementedError  # replaced by RegionProcedures
