@@ -3,7 +3,7 @@
 Store files: one byte flipped inside a data block of a closed data directory;
 reads that need that block fail naming the file, everything else still works.
 WAL: a child process writes at SYNC_WAL with flushing effectively disabled and
-is killed with SIGKILL, so its edits exist only in ``<dir>/wal/*.log``; the
+is killed with SIGKILL, so its edits exist only in ``<dir>/WALs/rs0/*.log``; the
 parent then damages the log and reopens.
 """
 
@@ -163,7 +163,9 @@ def db(crashed_dir: str, tmp_path: Path) -> Iterator[tuple[str, str, list[tuple[
     path = str(tmp_path / "db")
     shutil.copytree(crashed_dir, path)
     logs = [
-        p for p in sorted(glob.glob(os.path.join(path, "wal", "*.log"))) if os.path.getsize(p) > 12
+        p
+        for p in sorted(glob.glob(os.path.join(path, "WALs", "rs0", "*.log")))
+        if os.path.getsize(p) > 12
     ]
     assert len(logs) == 1, logs
     recs = _records(logs[0])
@@ -280,7 +282,7 @@ def flushed(tmp_path: Path) -> tuple[str, str, int, int]:
             t.put(b"row%02d" % i, {b"cf:q": b"value-%02d" % i})
         region_dir = c.backend.region_server.online("t").regions[0].dir  # type: ignore[attr-defined]
     hedgerow.connect(path).close()  # deletes the replayed WAL: rows live only in the store file
-    assert not any(b"row00" in p.read_bytes() for p in Path(path, "wal").iterdir())
+    assert not any(b"row00" in p.read_bytes() for p in Path(path, "WALs", "rs0").iterdir())
     manifest = os.path.join(region_dir, Path(region_dir, "CURRENT").read_text().strip())
     recs = _records(manifest)
     off, length = recs[-1]

@@ -118,7 +118,7 @@ def add_faults(fs: FaultFS, targets: tuple[str, ...], rate: float) -> None:
 
     short, after = FaultKind.SHORT_WRITE, FaultKind.ERROR_AFTER
     if "wal" in targets:
-        wal = f"{ROOT}/wal*"
+        wal = f"{ROOT}/WALs/*"
         rule("write", wal, 0.004, "wal write ENOSPC", errno=errno.ENOSPC)
         rule("write", wal, 0.003, "wal write EIO")
         rule("write", wal, 0.003, "wal short write", kind=short, errno=errno.ENOSPC)
@@ -309,7 +309,7 @@ class FaultRunner(Runner):
             injected = list(self.ffs.history)[-n:] if n else []
             lines.append(f"  faults injected during it: {n}")
             lines += [f"    {i.rule}: {i.op} {i.path}" for i in injected[-8:]]
-            if injected and all("/wal" not in i.path for i in injected) and extra:
+            if injected and all("/WALs/" not in i.path for i in injected) and extra:
                 lines.append(
                     "  (no fault hit the WAL: the write was logged and applied, then its "
                     "flush or compaction failed and the error reached the writer)"
@@ -603,7 +603,9 @@ def test_harness_reports_acknowledged_writes_lost_to_a_lying_fsync() -> None:
     lose acknowledged writes at the next power cut, and the harness must say so.
     (``dirsync``: store files' names are durable, so only the lie can lose data.)"""
     r = FaultRunner(11, targets=(), dirsync=True, cut_every=60, torn=False, probe_every=0)
-    r.ffs.add_rule("sync", path=f"{ROOT}/wal/*", kind=FaultKind.LIE, skip=1, name="lying fsync")
+    r.ffs.add_rule(
+        "sync", path=f"{ROOT}/WALs/rs0/*", kind=FaultKind.LIE, skip=1, name="lying fsync"
+    )
     with pytest.raises(ContractViolation) as e:
         r.run(600)
     assert e.value.kind == LOST, e.value

@@ -46,7 +46,7 @@ def test_one_bit_flip_in_the_last_manifest_record_is_an_error_not_an_empty_table
     # a clean reopen deletes the WAL files it replayed: the rows now live only in the
     # store file that the manifest's last record (the flush's edit) adds
     hedgerow.connect(path).close()
-    assert not any(b"user00" in p.read_bytes() for p in Path(path, "wal").iterdir())
+    assert not any(b"user00" in p.read_bytes() for p in Path(path, "WALs", "rs0").iterdir())
     manifest = os.path.join(region_dir, Path(region_dir, "CURRENT").read_text().strip())
     off = _last_record(manifest)
     data = bytearray(Path(manifest).read_bytes())

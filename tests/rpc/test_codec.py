@@ -275,6 +275,10 @@ def test_every_message_type_round_trips() -> None:
         m.ScannerNextRequest(5, 10, 100),
         m.CloseScannerRequest(5),
         m.ScanBatchResponse(5, [(b"r", [Cell(b"r", b"cf", b"q", 1, 4, b"v", 0)])], True),
+        m.MoveRegionRequest("0000000001", None),
+        m.MoveRegionRequest("0000000001", "127.0.0.1:9090"),
+        m.DecommissionRequest(("a:1", "b:2"), False),
+        m.ServerRequest("a:1"),
     ]
     for msg in samples:
         assert type(msg).from_wire(wire(msg.to_wire())) == msg

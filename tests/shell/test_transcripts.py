@@ -32,7 +32,11 @@ FILES = sorted(HERE.glob("*.txt"))
 _TOOK = re.compile(r"^Took \d+\.\d{4} seconds$", re.M)
 _TS = re.compile(r"(?<![0-9])\d{13,}(?![0-9])")
 #: the region server's name: "local" embedded, "127.0.0.1:<port>" behind hedgerow standalone
-_SERVER = re.compile(r"(?<=active master:  )\S+|(?<=^    )(?:local|127\.0\.0\.1:\d+)(?= )", re.M)
+_SERVER = re.compile(
+    r"(?<=active master:  )\S+|(?<=^    )(?:local|127\.0\.0\.1:\d+)(?= )"
+    r"|(?<=live servers: )(?:local|127\.0\.0\.1:\d+)",
+    re.M,
+)
 
 
 #: list_regions' SERVER_NAME column (11 wide: the header is the widest entry)

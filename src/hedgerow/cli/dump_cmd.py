@@ -12,14 +12,14 @@ _HELP = """\
 Print the records of one Hedgerow file, for debugging. Reads only.
 
 kinds:
-  wal        a write-ahead log file        (DATA/wal/000000000001.log)
+  wal        a write-ahead log file        (DATA/WALs/rs0/000000000001.log)
   storefile  an immutable store file       (DATA/tables/T/REGION/FAMILY/000000000007.sst)
   manifest   a region's manifest state     (DATA/tables/T/REGION)
   catalog    the tables and their regions  (DATA or DATA/CATALOG)
   meta       the region map (hbase:meta)    (DATA)
 
 examples:
-  hedgerow dump wal ./data/wal/000000000001.log
+  hedgerow dump wal ./data/WALs/rs0/000000000001.log
   hedgerow dump storefile --no-values ./data/tables/t/0000000001/cf/000000000003.sst
   hedgerow dump catalog ./data
 """

@@ -126,6 +126,35 @@ def status(a: _Admin) -> Plan[dict[str, Any]]:
     return dict((yield from call(Ops.status)))
 
 
+def balance(a: _Admin) -> Plan[bool]:
+    """Run the balancer now (HBase's ``Admin.balance``): regions move from the servers
+    with the most to those with the fewest. False if it did not run (a region is in
+    transition)."""
+    return (yield from call(Ops.balance))
+
+
+def move(a: _Admin, region: str, dest_server: str | None = None) -> Plan[str]:
+    """Move a region to ``dest_server`` (None: the least-loaded server), HBase's
+    ``Admin.move``; returns the server it is open on afterwards."""
+    return (yield from call(Ops.move_region, region, dest_server))
+
+
+def decommission_region_servers(
+    a: _Admin, servers: Sequence[str], offload: bool = True
+) -> Plan[None]:
+    """Give ``servers`` no new regions and, with ``offload``, move their regions to the
+    other servers (HBase's ``Admin.decommissionRegionServers``)."""
+    if isinstance(servers, str):
+        raise InvalidArgument("servers must be a list of server names, not one string")
+    yield from call(Ops.decommission_server, list(servers), offload)
+
+
+def recommission_region_server(a: _Admin, server: str) -> Plan[None]:
+    """Let a decommissioned server receive regions again (HBase's
+    ``Admin.recommissionRegionServer``)."""
+    yield from call(Ops.recommission_server, server)
+
+
 class _Methods(_Admin, Generic[BK]):
     """Every admin method, bound once for both flavours (client/plan.py)."""
 
@@ -144,6 +173,10 @@ class _Methods(_Admin, Generic[BK]):
     describe = method(describe)
     status = method(status)
     table_exists = method(table_exists)
+    balance = method(balance)
+    move = method(move)
+    decommission_region_servers = method(decommission_region_servers)
+    recommission_region_server = method(recommission_region_server)
 
 
 class Admin(_Methods[Backend], Blocking):
@@ -152,6 +185,8 @@ class Admin(_Methods[Backend], Blocking):
     - regions: ``list_regions``, ``split``, ``merge``
     - maintenance: ``flush``, ``compact``, ``major_compact``
     - describing: ``describe``, ``status``, ``table_exists``
+    - assignment: ``balance``, ``move``, ``decommission_region_servers``,
+      ``recommission_region_server``
 
     >>> import hedgerow, tempfile
     >>> conn = hedgerow.connect(tempfile.mkdtemp())

@@ -62,6 +62,12 @@ DEFAULTS: dict[str, Any] = {
     # RLIMIT_NOFILE at open (512 under `ulimit -n 1024`), the other half left for the
     # WAL, one manifest per open region, sockets and clients.
     "max_open_files": 0,
+    # Region servers in this process (standalone and embedded); each keeps its WAL in
+    # WALs/<id>/ of the one data directory and the master assigns regions among them.
+    "region_servers": 1,
+    # Seconds between balancer runs (HBase's hbase.balancer.period is 300 s); 0 = only
+    # on demand (Admin.balance, the shell's `balancer`).
+    "balancer_period_s": 300.0,
 }
 
 
@@ -84,6 +90,8 @@ class EngineConfig:
     skip_corrupt_wal: bool = DEFAULTS["skip_corrupt_wal"]
     compaction_processes: int = DEFAULTS["compaction_processes"]
     max_open_files: int = DEFAULTS["max_open_files"]
+    region_servers: int = DEFAULTS["region_servers"]
+    balancer_period_s: float = DEFAULTS["balancer_period_s"]
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> EngineConfig:
@@ -123,6 +131,8 @@ _RULES: dict[str, tuple[type, float]] = {
     "skip_corrupt_wal": (bool, 0),
     "compaction_processes": (int, 0),
     "max_open_files": (int, 0),
+    "region_servers": (int, 1),
+    "balancer_period_s": (float, 0.0),
 }
 
 

@@ -34,6 +34,7 @@ Concurrency: thread-safe (see Master and RegionServer).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -45,6 +46,7 @@ from hedgerow.engine.config import EngineConfig
 from hedgerow.engine.master import Master
 from hedgerow.engine.meta import META_TABLE, MetaTable
 from hedgerow.engine.regionserver import RegionServer
+from hedgerow.engine.wal_layout import check_layout, server_id
 from hedgerow.errors import storage_error
 from hedgerow.model.cell import Cell
 from hedgerow.model.read_spec import ReadSpec, ScanRange
@@ -92,22 +94,40 @@ class Engine:
         self.fs.makedirs(self.path)
         self._lock_handle: FileLock | None = self.fs.lock(os.path.join(self.path, "LOCK"))
         try:
+            check_layout(self.fs, self.path)
             self.region_server = RegionServer(self.path, self.config, self.clock, self.fs)
-        except BaseException:
+            # the other in-process region servers: compactions on their own threads
+            peer_config = dataclasses.replace(self.config, compaction_processes=0)
+            self.peers = [
+                RegionServer(
+                    self.path,
+                    peer_config,
+                    self.clock,
+                    self.fs,
+                    name=f"local/{server_id(i)}",
+                    sid=server_id(i),
+                )
+                for i in range(1, self.config.region_servers)
+            ]
+        except BaseException as e:
             self._release_lock()
+            if isinstance(e, OSError):
+                raise storage_error(e, f"opening the data directory {self.path}") from e
             raise
-        self.master = Master(self.path, self.fs, self.region_server)
+        self.master = Master(self.path, self.fs, self.region_server, self.peers)
         try:
             self.master.start()
         except BaseException as e:
             try:
-                self.region_server.close()
+                self._close_servers()
             except Exception as e2:  # the first error is the one to report
                 log.error("closing after a failed open of %s: %r", self.path, e2)
             self._release_lock()
             if isinstance(e, OSError):
                 raise storage_error(e, f"opening the data directory {self.path}") from e
             raise
+        if self.peers:
+            self.master.assignment.start_balancer(self.config.balancer_period_s)
         rs = self.region_server
         # the data path goes straight to the region server (no extra call per request)
         self.get = rs.get
@@ -230,6 +250,32 @@ class Engine:
         """Rows of the table in ``rng``, across regions, in order (splits are invisible)."""
         return self.region_server.scan(table, rng, spec)
 
+    # ---- assignment (the master) --------------------------------------------------------------
+    def balance(self) -> bool:
+        """Run the balancer now; False if it did not run (regions in transition)."""
+        self.region_server.check_open()
+        return self.master.assignment.balance() is not None
+
+    def move_region(self, region_name: str, dest_server: str | None = None) -> str:
+        """Move a region to ``dest_server`` (None: the least-loaded server); returns the
+        server it is open on afterwards."""
+        self.region_server.check_open()
+        return self.master.assignment.move(region_name, dest_server)[2]
+
+    def decommission_server(self, servers: Sequence[str], offload: bool = True) -> None:
+        """Give ``servers`` no new regions and, with ``offload``, move theirs away."""
+        self.region_server.check_open()
+        self.master.assignment.decommission(list(servers), offload=offload)
+
+    def recommission_server(self, server: str) -> None:
+        """Let a decommissioned server receive regions again."""
+        self.region_server.check_open()
+        self.master.assignment.recommission(server)
+
+    def decommissioned_servers(self) -> list[str]:
+        self.region_server.check_open()
+        return self.master.server_manager.decommissioned()
+
     # ---- maintenance and reporting ----------------------------------------------------------
     def flush_table(self, table: str) -> None:
         self.region_server.check_open()
@@ -249,6 +295,7 @@ class Engine:
         return {
             "block_cache": self.cache.stats(),
             "regions": sum(len(t.regions) for t in self.region_server.online_tables().values()),
+            "region_servers": len(self.master.region_servers),
         }
 
     # ---- close ----------------------------------------------------------------------------
@@ -257,9 +304,22 @@ class Engine:
         if self.region_server.closed:
             return
         try:
-            self.region_server.close()
+            self._close_servers()
         finally:
             self._release_lock()
+
+    def _close_servers(self) -> None:
+        """Stop the balancer, then close the servers: the primary last (it hosts meta)."""
+        if hasattr(self, "master"):
+            self.master.assignment.stop_balancer()
+        errors: list[BaseException] = []
+        for server in [*self.peers, self.region_server]:
+            try:
+                server.close()
+            except BaseException as e:  # close the others, then report the first
+                errors.append(e)
+        if errors:
+            raise errors[0]
 
     def _release_lock(self) -> None:
         if self._lock_handle is not None:

@@ -57,6 +57,7 @@ from hedgerow.engine.meta import (
 from hedgerow.engine.region_procedures import RegionProcedures
 from hedgerow.engine.regionserver import RegionServer, table_dir
 from hedgerow.engine.tiling import check_tiling, tiling_problem
+from hedgerow.engine.wal_layout import dead_wal_dirs
 from hedgerow.errors import (
     ClosedError,
     CorruptionError,
@@ -69,6 +70,7 @@ from hedgerow.model.mutation import check_row
 from hedgerow.model.schema import TableDescriptor
 from hedgerow.region.region import Region, RegionInfo
 from hedgerow.storage.fs import FileSystem
+from hedgerow.storage.wal import read_wal_dir
 
 __all__ = ["Master", "tiling_problem"]
 
@@ -86,10 +88,17 @@ class Master(RegionProcedures):
     - maintenance and reporting: ``flush_table``, ``compact_table``, ``status``
     """
 
-    def __init__(self, root: str, fs: FileSystem, region_server: RegionServer) -> None:
-        super().__init__(root, fs, region_server)
-        region_server.table_missing = self._table_missing
-        region_server.request_split = self.split_region
+    def __init__(
+        self,
+        root: str,
+        fs: FileSystem,
+        region_server: RegionServer,
+        peers: Sequence[RegionServer] = (),
+    ) -> None:
+        super().__init__(root, fs, region_server, peers)
+        for server in self.region_servers:
+            server.table_missing = self._table_missing
+            server.request_split = self.split_region
 
     # ---- recovery -----------------------------------------------------------------------
     def start(self) -> None:
@@ -97,9 +106,11 @@ class Master(RegionProcedures):
         rs = self.rs
         self.catalog = Catalog.load(fs, self._catalog_path)
         fs.makedirs(os.path.join(self.root, "tables"))
-        rs.start_wal()
+        for server in self.region_servers:
+            server.start_wal()
         self.meta = MetaTable(rs.open_meta(), rs.name, after_flush=rs.after_flush)
-        region_map, next_id = self.meta.load()
+        region_map, next_id = self.meta.load()  # refuses a newer meta version
+        self.meta.write_version()
         stale = [r for t, rs_ in region_map.items() if t not in self.catalog.tables for r in rs_]
         if stale:  # a create that crashed before its catalog write, or a finished delete
             log.warning("removing %d meta rows of tables the catalog does not list", len(stale))
@@ -130,16 +141,31 @@ class Master(RegionProcedures):
                 )
             ids += [int(r.name) + 1 for r in rows if r.name.isdigit()]
         self.catalog.next_region_id = max(ids)
+        # where each region opens: its recorded server, or the target of a procedure
+        # that was in flight (rolled forward: nothing is open anywhere now), or the
+        # least-loaded server (engine/assignment.py)
+        plan = self.assignment.plan_open(
+            [r for t in self.catalog.tables for r in region_map.get(t, [])], {}
+        )
         # every region is opened so that the old logs replay into it, even a disabled
         # table's (its regions are closed again, flushed, below)
         opened: dict[str, list[Region]] = {}
         for entry in self.catalog.tables.values():
-            regions = [rs.open_region(entry.descriptor, r, create=False) for r in entry.regions]
+            regions = [
+                self._server(plan.get(r.name, rs.name)).open_region(
+                    entry.descriptor, r, create=False
+                )
+                for r in entry.regions
+            ]
             opened[entry.descriptor.name] = regions
             for r in regions:
                 r.drop_orphan_families()
         self._remove_orphans()
-        rs.recover([r for regions in opened.values() for r in regions])
+        every = [r for regions in opened.values() for r in regions]
+        self._replay_dead_wals(every)
+        for server in self.region_servers:
+            mine = server.hosted()
+            server.recover(mine, [r for r in every if all(r is not m for m in mine)])
         for table, regions in opened.items():
             # a client's own "hbase:meta" (made before names were reserved) is never
             # served: it would shadow the real meta region
@@ -148,11 +174,30 @@ class Master(RegionProcedures):
             else:
                 for r in regions:
                     try:
-                        rs.close_region(r, flush=True)
+                        r.close(flush=True)
                     except StorageError as e:  # a full disk: its edits stay in the WAL
                         log.error("region %s closed without its flush: %s", r.info.name, e)
-                        rs.close_region(r, flush=False)
+                        r.close(flush=False)
         self._record_assignment_or_retry()
+
+    def _replay_dead_wals(self, regions: list[Region]) -> None:
+        """Replay the WAL directories of servers that no longer run (a run with more
+        region servers) into the regions, flush those, then delete the directories (the
+        ServerCrashProcedure's SPLIT_LOGS and DELETE_SPLIT_WALS_DIR steps)."""
+        live = {s.sid for s in self.region_servers}
+        by_name = {r.info.name: r for r in regions}
+        for d in dead_wal_dirs(self.fs, self.root, live):
+            replayed: dict[str, Region] = {}
+            for _path, _offset, edit in read_wal_dir(
+                self.fs, d, skip_corruption=self.rs.config.skip_corrupt_wal
+            ):
+                region = by_name.get(edit.region)
+                if region is not None and region.replay(edit):
+                    replayed[edit.region] = region
+            for region in replayed.values():
+                region.flush()  # an error stops the open: the directory stays for next time
+            log.warning("replayed and removed the WAL directory %s of a server gone", d)
+            self.fs.rmtree(d)
 
     def _record_assignment_or_retry(self, delay_s: float = 0.0) -> None:
         """Record the assignment in meta; when meta cannot be written (a full disk) the
@@ -175,22 +220,32 @@ class Master(RegionProcedures):
             timer.start()
 
     def _record_assignment(self, region_map: dict[str, list[MetaRegion]]) -> None:
-        """Meta says where every region is: OPEN on this server, or CLOSED."""
-        opened: list[MetaRegion] = []
+        """Meta says where every region is: OPEN on the server hosting it, or CLOSED."""
+        hosts = self._hosts()
+        by_server: dict[str, list[MetaRegion]] = {}
         closed: list[MetaRegion] = []
         for table, rows in region_map.items():
             entry = self.catalog.tables.get(table)
             if entry is None:
                 continue
-            (opened if entry.enabled else closed).extend(rows)
-        self.meta.assign(opened, self.rs.name, OPEN)
+            for row in rows:
+                if not entry.enabled or table == META_TABLE:
+                    closed.append(row)
+                elif row.name in hosts:
+                    by_server.setdefault(hosts[row.name], []).append(row)
+        for server, rows in sorted(by_server.items()):
+            self.meta.assign(rows, server, OPEN)
         self.meta.assign(closed, "", CLOSED)
 
     def assign_all(self, server_name: str) -> None:
-        """The region server is now known as ``server_name`` (it started listening):
-        record it as the host of every open region."""
+        """The primary region server is now known as ``server_name`` (it started
+        listening); the other in-process servers as ``server_name/rsN``: record them as
+        the hosts of their open regions."""
         with self._ddl_lock:
-            self.rs.name = server_name
+            for i, server in enumerate(self.region_servers):
+                new = server_name if i == 0 else f"{server_name}/{server.sid}"
+                self.server_manager.rename(server.name, new)
+                server.name = new
             self.meta.server = server_name
         self._record_assignment_or_retry()
 
@@ -217,13 +272,15 @@ class Master(RegionProcedures):
     def region_locations(self, table: str) -> list[tuple[RegionInfo, str]]:
         """The table's regions in key order, each with its hosting server ("" if closed).
 
-        With one region server this is what meta records: every region of an enabled
-        table is open on it, a disabled table's regions on none.
+        Every region of an enabled table is open on one region server (none while a
+        move has it closed), a disabled table's regions on none.
         """
         if table == META_TABLE:
             return [(self.rs.meta_region.info, self.rs.name)]
-        server = self.rs.name if self._entry(table).enabled else ""
-        return [(info, server) for info in self.regions(table)]
+        if not self._entry(table).enabled:
+            return [(info, "") for info in self.regions(table)]
+        hosts = self._hosts()
+        return [(info, hosts.get(info.name, "")) for info in self.regions(table)]
 
     def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None:
         """Create a table, pre-split into regions at ``split_keys`` (crash-safe)."""
@@ -285,6 +342,7 @@ class Master(RegionProcedures):
         with self._ddl_lock:
             entry = self._entry(desc.name)
             old = self.rs.online(desc.name) if entry.enabled else None
+            hosts = self._hosts()
             if old is not None:
                 for r in old.regions:
                     self.rs.close_region(r, flush=True)
@@ -295,17 +353,18 @@ class Master(RegionProcedures):
             except BaseException:
                 entry.descriptor = previous
                 if old is not None:
-                    self._open_online(entry)
+                    self._open_online(entry, hosts)
                 raise
             if old is not None:
-                self._open_online(entry)
+                self._open_online(entry, hosts)
 
-    def _open_online(self, entry: TableEntry) -> None:
-        desc = entry.descriptor
-        regions = [self.rs.open_region(desc, e, create=False) for e in entry.regions]
+    def _open_online(self, entry: TableEntry, hosts: dict[str, str] | None = None) -> None:
+        """Open the table's regions (each on ``hosts[name]`` when given, else spread over
+        the servers) and serve them."""
+        regions = self._open_on_servers(entry, hosts)
         for r in regions:
             r.drop_orphan_families()
-        self.rs.set_online(desc.name, regions)
+        self.rs.set_online(entry.descriptor.name, regions)
 
     def truncate_table(self, table: str, *, preserve_splits: bool = True) -> None:
         """Remove every row of a table, keeping its families (and region splits if asked).
@@ -366,7 +425,7 @@ class Master(RegionProcedures):
                 raise
             failpoints.hit("master.enable.before_open")
             self._open_online(entry)
-            self.meta.assign(self._meta_rows(table, entry.regions), self.rs.name, OPEN)
+            self._record_hosts(table, entry.regions)
 
     def disable_table(self, table: str) -> None:
         """Flush and close the table's regions, then commit the disabled state (HBase
@@ -416,16 +475,19 @@ class Master(RegionProcedures):
         for r in self._hosted(table):
             if major:
                 r.flush()
-            self.rs.compact_region(r, major=major)
+            self._server_of(r).compact_region(r, major=major)
 
     def status(self) -> dict[str, Any]:
         """Cluster status: servers (with request counts), tables, regions, cache."""
         return {
             "master": {"path": self.root, "tables": len(self.catalog.tables)},
-            "servers": [self.rs.status()],
+            "servers": [
+                {**s.status(), "decommissioned": s.name in self.server_manager.decommissioned()}
+                for s in self.region_servers
+            ],
             "tables": len(self.catalog.tables),
             "disabled_tables": sorted(t for t, e in self.catalog.tables.items() if not e.enabled),
-            "regions": self.rs.region_metrics(),
+            "regions": [m for s in self.region_servers for m in s.region_metrics()],
             "block_cache": self.rs.cache.stats(),
             "table_cache": self.rs.table_cache.stats(),
         }

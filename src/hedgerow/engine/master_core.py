@@ -19,18 +19,23 @@ import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
+from hedgerow.engine.assignment import AssignmentManager
 from hedgerow.engine.catalog import Catalog, RegionEntry, TableEntry
 from hedgerow.engine.meta import (
     META_TABLE,
+    OPEN,
     MetaRegion,
     MetaTable,
 )
 from hedgerow.engine.regionserver import RegionServer, TableRegions, table_dir
+from hedgerow.engine.rs_client import InProcessRegionServer
+from hedgerow.engine.server_manager import ServerManager
 from hedgerow.errors import (
     RegionClosed,
     TableDisabled,
     TableNotFound,
 )
+from hedgerow.region.region import Region
 from hedgerow.storage.fs import FileSystem
 
 __all__ = ["MasterCore"]
@@ -41,14 +46,94 @@ log = logging.getLogger("hedgerow.master")
 class MasterCore:
     """Fields and shared helpers of the master (see ``Master`` for its methods)."""
 
-    def __init__(self, root: str, fs: FileSystem, region_server: RegionServer) -> None:
+    def __init__(
+        self,
+        root: str,
+        fs: FileSystem,
+        region_server: RegionServer,
+        peers: Sequence[RegionServer] = (),
+    ) -> None:
         self.root = root
         self.fs = fs
+        #: the primary region server: hosts hbase:meta, routes every request
         self.rs = region_server
+        #: every region server this master drives (the primary first)
+        self.region_servers = [region_server, *peers]
         self.catalog = Catalog()
         self.meta: MetaTable
         self._catalog_path = os.path.join(root, "CATALOG")
         self._ddl_lock = threading.RLock()
+        self.server_manager = ServerManager()
+        for server in self.region_servers:
+            self.server_manager.register(
+                InProcessRegionServer(server, region_server, self._split_request, self._merge)
+            )
+        self.assignment = AssignmentManager(
+            lambda: self.meta, self.server_manager, self.catalog_entry, self._ddl_lock
+        )
+        self.server_manager.on_dead(self._forget_server)
+        self.server_manager.on_dead(self.assignment.server_died)
+
+    def _forget_server(self, name: str) -> None:
+        """A region server died: it hosts nothing any more (the primary never leaves: it
+        serves hbase:meta and routes every request)."""
+        self.region_servers = [
+            s for i, s in enumerate(self.region_servers) if i == 0 or s.name != name
+        ]
+
+    def _split_request(self, table: str, region_name: str) -> object:
+        raise NotImplementedError  # replaced by RegionProcedures
+
+    def _merge(self, table: str, region_a: str, region_b: str) -> object:
+        raise NotImplementedError  # replaced by RegionProcedures
+
+    def catalog_entry(self, table: str) -> TableEntry | None:
+        return self.catalog.tables.get(table)
+
+    # ---- where regions are hosted ---------------------------------------------------------
+    def _server(self, name: str) -> RegionServer:
+        for s in self.region_servers:
+            if s.name == name:
+                return s
+        return self.rs
+
+    def _hosts(self) -> dict[str, str]:
+        """Region name -> the server it is open on (every open user region)."""
+        return {r.info.name: s.name for s in self.region_servers for r in s.hosted()}
+
+    def _server_of(self, region: Region) -> RegionServer:
+        for s in self.region_servers:
+            if any(r is region for r in s.hosted()):
+                return s
+        return self.rs
+
+    def _record_hosts(self, table: str, entries: Sequence[RegionEntry]) -> None:
+        """Meta records each region OPEN on the server hosting it."""
+        hosts = self._hosts()
+        by_server: dict[str, list[MetaRegion]] = {}
+        for row in self._meta_rows(table, entries):
+            if row.name in hosts:
+                by_server.setdefault(hosts[row.name], []).append(row)
+        for server, rows in by_server.items():
+            self.meta.assign(rows, server, OPEN)
+
+    def _open_on_servers(
+        self, entry: TableEntry, hosts: dict[str, str] | None = None
+    ) -> list[Region]:
+        """Open the table's regions, each on ``hosts[name]`` if given and live, else on
+        the least-loaded candidate; not yet online."""
+        load = {s: 0 for s in self.server_manager.candidates()}
+        for name in self._hosts().values():
+            if name in load:
+                load[name] += 1
+        regions = []
+        for e in entry.regions:
+            want = (hosts or {}).get(e.name, "")
+            if not self.server_manager.is_live(want) or not load:
+                want = min(load, key=lambda n: (load[n], n)) if load else self.rs.name
+            load[want] = load.get(want, 0) + 1
+            regions.append(self._server(want).open_region(entry.descriptor, e, create=False))
+        return regions
 
     # ---- helpers ------------------------------------------------------------------------
     def _table_missing(self, table: str) -> NoReturn:

@@ -40,7 +40,7 @@ from typing import Any
 import msgpack
 
 from hedgerow._internal import failpoints
-from hedgerow.errors import CorruptionError, ReservedName
+from hedgerow.errors import CorruptionError, FormatVersionError, ReservedName
 from hedgerow.model.durability import Durability
 from hedgerow.model.mutation import DeleteRow, Put, RowMutation
 from hedgerow.model.read_spec import ReadSpec, ScanRange
@@ -52,7 +52,14 @@ __all__ = [
     "META_REGION",
     "META_TABLE",
     "CLOSED",
+    "CLOSING",
+    "MERGING",
+    "META_VERSION",
+    "OFFLINE",
     "OPEN",
+    "OPENING",
+    "REGION_STATES",
+    "SPLITTING",
     "RESERVED_NAMESPACES",
     "MetaRegion",
     "MetaTable",
@@ -69,9 +76,20 @@ META_DESCRIPTOR = TableDescriptor(
 )
 _INFO = b"info"
 _COUNTER_ROW = b"\x00hedgerow,next_region_id"
-#: region states recorded in ``info:state``
+_VERSION_ROW = b"\x00hedgerow,meta_version"
+#: 2: info:state takes every region state below, info:target and info:proc are added
+#: (version 1, no version row, knew only OPEN and CLOSED)
+META_VERSION = 2
+#: region states recorded in ``info:state`` (HBase's RegionState.State, the subset a
+#: Hedgerow procedure goes through)
+OFFLINE = "OFFLINE"
+OPENING = "OPENING"
 OPEN = "OPEN"
+CLOSING = "CLOSING"
 CLOSED = "CLOSED"
+SPLITTING = "SPLITTING"
+MERGING = "MERGING"
+REGION_STATES = frozenset({OFFLINE, OPENING, OPEN, CLOSING, CLOSED, SPLITTING, MERGING})
 #: namespaces of the tables Hedgerow maintains itself (HBase's system namespace, home of
 #: hbase:meta). Matched ignoring case: a table's directory is named after the table, and
 #: "HBase:meta" and "hbase:meta" are one directory on a case-insensitive file system.
@@ -103,7 +121,7 @@ def refuse_reserved(table: str, action: str) -> None:
 class MetaRegion:
     """A region of a table, as meta records it."""
 
-    __slots__ = ("table", "name", "start_key", "end_key", "server", "state")
+    __slots__ = ("table", "name", "start_key", "end_key", "server", "state", "target", "proc")
 
     def __init__(
         self,
@@ -113,6 +131,8 @@ class MetaRegion:
         end_key: bytes,
         server: str | None = None,
         state: str = OPEN,
+        target: str = "",
+        proc: dict[str, Any] | None = None,
     ) -> None:
         self.table = table
         self.name = name
@@ -121,6 +141,10 @@ class MetaRegion:
         #: the hosting server as meta records it (None: the writer's own server)
         self.server = server
         self.state = state
+        #: the server an in-flight transition moves the region to ("" when none)
+        self.target = target
+        #: the in-flight assignment procedure's persisted step (engine/assignment.py)
+        self.proc = proc
 
     def row(self) -> bytes:
         return self.table.encode() + b"," + self.start_key + b"," + self.name.encode()
@@ -143,6 +167,8 @@ class MetaRegion:
                     _INFO, b"server", (self.server if self.server is not None else server).encode()
                 ),
                 Put(_INFO, b"state", self.state.encode()),
+                Put(_INFO, b"target", self.target.encode()),
+                Put(_INFO, b"proc", _pack_proc(self.proc)),
             ),
         )
 
@@ -175,9 +201,18 @@ class MetaTable:
         """Every table's regions sorted by start key, and the next free region id."""
         tables: dict[str, list[MetaRegion]] = {}
         next_id = 0
-        spec = ReadSpec(columns={_INFO: frozenset([b"regioninfo", b"value", b"server", b"state"])})
+        cols = [b"regioninfo", b"value", b"server", b"state", b"target", b"proc"]
+        spec = ReadSpec(columns={_INFO: frozenset(cols)})
         for row, cells in self.region.scan(ScanRange(), spec):
             values = {c.qualifier: c.value for c in cells}
+            if row == _VERSION_ROW:
+                version = int.from_bytes(values.get(b"value", b""), "big")
+                if version > META_VERSION:
+                    raise FormatVersionError(
+                        f"hbase:meta format version {version} is not supported (this build "
+                        f"reads versions 1 and {META_VERSION})"
+                    )
+                continue
             if row == _COUNTER_ROW:
                 next_id = int.from_bytes(values.get(b"value", b"\x00" * 8), "big")
                 continue
@@ -193,11 +228,13 @@ class MetaTable:
                     bytes(d["end_key"]),
                     values.get(b"server", b"").decode("utf-8", "replace"),
                     values.get(b"state", OPEN.encode()).decode("utf-8", "replace"),
+                    values.get(b"target", b"").decode("utf-8", "replace"),
+                    _unpack_proc(values.get(b"proc", b"")),
                 )
+                if r.state not in REGION_STATES:
+                    raise ValueError(f"unknown region state {r.state!r}")
             except Exception as e:
-                raise CorruptionError(
-                    f"meta row {row!r} has an unreadable regioninfo: {e}"
-                ) from None
+                raise CorruptionError(f"meta row {row!r} is unreadable: {e}") from None
             tables.setdefault(r.table, []).append(r)
         for regions in tables.values():
             regions.sort(key=lambda r: r.start_key)
@@ -224,6 +261,51 @@ class MetaTable:
             failpoints.hit("engine.meta.after_write")
             self._flush()
 
+    def write_version(self) -> None:
+        """Record META_VERSION (an upgrade from version 1 writes it once)."""
+        spec = ReadSpec(columns={_INFO: frozenset([b"value"])})
+        for row, cells in self.region.scan(
+            ScanRange(start=_VERSION_ROW, stop=_VERSION_ROW + b"\x00"), spec
+        ):
+            if (
+                row == _VERSION_ROW
+                and cells
+                and int.from_bytes(cells[0].value, "big") == (META_VERSION)
+            ):
+                return
+        self.region.mutate(
+            [RowMutation(_VERSION_ROW, (Put(_INFO, b"value", META_VERSION.to_bytes(4, "big")),))],
+            Durability.FSYNC_WAL,
+        )
+        self._flush()
+
+    def transition(
+        self,
+        region: MetaRegion,
+        state: str,
+        server: str,
+        target: str = "",
+        proc: dict[str, Any] | None = None,
+    ) -> None:
+        """Persist one step of an assignment procedure for ``region`` (one fsync'ed row
+        write): its state, server, target server and the procedure's step (None: no
+        procedure in flight). Updates ``region`` to match."""
+        if state not in REGION_STATES:
+            raise ValueError(f"unknown region state {state!r}")
+        mut = RowMutation(
+            region.row(),
+            (
+                Put(_INFO, b"state", state.encode()),
+                Put(_INFO, b"server", server.encode()),
+                Put(_INFO, b"target", target.encode()),
+                Put(_INFO, b"proc", _pack_proc(proc)),
+            ),
+        )
+        failpoints.hit("engine.meta.before_write")
+        self.region.mutate([mut], Durability.FSYNC_WAL)
+        region.state, region.server, region.target, region.proc = state, server, target, proc
+        self._flush()
+
     def assign(self, regions: Iterable[MetaRegion], server: str, state: str = OPEN) -> int:
         """Record where regions are served (or that they are CLOSED, with no server) in
         one fsync'ed batch; rows that already say so are not rewritten. Returns how many
@@ -231,12 +313,30 @@ class MetaTable:
         muts = [
             RowMutation(
                 r.row(),
-                (Put(_INFO, b"server", server.encode()), Put(_INFO, b"state", state.encode())),
+                (
+                    Put(_INFO, b"server", server.encode()),
+                    Put(_INFO, b"state", state.encode()),
+                    Put(_INFO, b"target", b""),
+                    Put(_INFO, b"proc", b""),
+                ),
             )
             for r in regions
-            if r.server != server or r.state != state
+            if r.server != server or r.state != state or r.target or r.proc is not None
         ]
         if muts:
             self.region.mutate(muts, Durability.FSYNC_WAL)
             self._flush()
         return len(muts)
+
+
+def _pack_proc(proc: dict[str, Any] | None) -> bytes:
+    return b"" if proc is None else bytes(msgpack.packb(proc, use_bin_type=True))
+
+
+def _unpack_proc(raw: bytes) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    d = msgpack.unpackb(raw, raw=False)
+    if not isinstance(d, dict):
+        raise ValueError("info:proc is not a map")
+    return d

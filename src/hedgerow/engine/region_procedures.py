@@ -18,15 +18,20 @@ and see ``RegionClosed`` (then route again) while a parent is closed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from hedgerow._internal import failpoints
 from hedgerow.engine.catalog import RegionEntry, TableEntry
 from hedgerow.engine.master_core import MasterCore
 from hedgerow.engine.meta import (
+    MERGING,
+    OPEN,
+    SPLITTING,
+    MetaRegion,
     refuse_reserved,
 )
-from hedgerow.engine.regionserver import TableRegions
+from hedgerow.engine.regionserver import RegionServer, TableRegions
 from hedgerow.engine.tiling import check_tiling
 from hedgerow.errors import (
     InvalidArgument,
@@ -76,6 +81,7 @@ class RegionProcedures(MasterCore):
                 idx = max(range(len(tr.regions)), key=lambda i: tr.regions[i].size_bytes())
             parent = tr.regions[idx]
             info = parent.info
+            rs = self._server_of(parent)  # the daughters open where the parent was
             if parent.has_references():
                 rs.compact_region(parent, major=False)
             if parent.has_references():
@@ -94,6 +100,9 @@ class RegionProcedures(MasterCore):
                     f"split row {split_row!r} is not inside region {info.name} "
                     f"[{info.start_key!r}, {info.end_key!r})"
                 )
+            # recorded first (HBase's SPLITTING): a crash before the commit leaves the
+            # parent, which the next open records OPEN again
+            self._mark(table, [parent], rs.name, SPLITTING)
             failpoints.hit("master.split.before_close")
             rs.close_region(parent, flush=True)
             try:
@@ -113,18 +122,19 @@ class RegionProcedures(MasterCore):
                 check_tiling(table, [*entry.regions[:idx], left, right, *entry.regions[idx + 1 :]])
                 failpoints.hit("master.split.before_meta")
                 self.meta.write(
-                    add=self._meta_rows(table, (left, right)),
+                    add=self._hosted_rows(table, (left, right), rs.name),
                     remove=self._meta_rows(table, [_entry_of(info)]),
                     next_region_id=self.catalog.next_region_id,
                 )
             except BaseException:
-                self._reopen_after_failure(entry, tr, idx)
+                self._reopen_after_failure(entry, tr, rs, idx)
+                self._mark(table, [parent], rs.name, OPEN, quiet=True)
                 raise
             failpoints.hit("master.split.after_meta")
             regions_before = entry.regions
             entry.regions = [*regions_before[:idx], left, right, *regions_before[idx + 1 :]]
             daughters = [rs.open_region(entry.descriptor, e, create=False) for e in (left, right)]
-            rs.set_online(table, [*tr.regions[:idx], *daughters, *tr.regions[idx + 1 :]])
+            self.rs.set_online(table, [*tr.regions[:idx], *daughters, *tr.regions[idx + 1 :]])
             self._gone(table, [info.name])
             log.info(
                 "split region %s of %s at %r into %s and %s",
@@ -157,6 +167,7 @@ class RegionProcedures(MasterCore):
                     f"regions {region_a} and {region_b} of table {table!r} are not adjacent"
                 )
             a, b = tr.regions[ia], tr.regions[ib]
+            rs = self._server_of(a)  # the merged region opens where the first one was
             for r in (a, b):
                 if r.has_references():
                     rs.compact_region(r, major=False)
@@ -164,6 +175,7 @@ class RegionProcedures(MasterCore):
                     raise InvalidArgument(
                         f"region {r.info.name} still shares store files with a sibling"
                     )
+            self._mark(table, [a, b], rs.name, MERGING)
             failpoints.hit("master.merge.before_close")
             rs.close_region(a, flush=True)
             rs.close_region(b, flush=True)
@@ -184,30 +196,65 @@ class RegionProcedures(MasterCore):
                 check_tiling(table, [*entry.regions[:ia], merged, *entry.regions[ib + 1 :]])
                 failpoints.hit("master.merge.before_meta")
                 self.meta.write(
-                    add=self._meta_rows(table, [merged]),
+                    add=self._hosted_rows(table, [merged], rs.name),
                     remove=self._meta_rows(table, [_entry_of(a.info), _entry_of(b.info)]),
                     next_region_id=self.catalog.next_region_id,
                 )
             except BaseException:
-                self._reopen_after_failure(entry, tr, ia, ib)
+                self._reopen_after_failure(entry, tr, rs, ia, ib)
+                self._mark(table, [a, b], rs.name, OPEN, quiet=True)
                 raise
             failpoints.hit("master.merge.after_meta")
             regions_before = entry.regions
             entry.regions = [*regions_before[:ia], merged, *regions_before[ib + 1 :]]
             region = rs.open_region(entry.descriptor, merged, create=False)
-            rs.set_online(table, [*tr.regions[:ia], region, *tr.regions[ib + 1 :]])
+            self.rs.set_online(table, [*tr.regions[:ia], region, *tr.regions[ib + 1 :]])
             self._gone(table, [a.info.name, b.info.name])
             return merged.name
 
-    def _reopen_after_failure(self, entry: TableEntry, tr: TableRegions, *indexes: int) -> None:
-        """A split or merge failed before its commit: serve the old regions again."""
+    def _split_request(self, table: str, region_name: str) -> object:
+        return self.split_region(table, region_name)
+
+    def _merge(self, table: str, region_a: str, region_b: str) -> object:
+        return self.merge_regions(table, region_a, region_b)
+
+    def _mark(
+        self, table: str, regions: Sequence[Region], server: str, state: str, *, quiet: bool = False
+    ) -> None:
+        """Record ``regions`` in ``state`` on ``server`` in meta (``quiet``: log a failure
+        instead of raising it, when another error is already on its way)."""
+        rows = [
+            # state "": unknown here, so the row is always written
+            MetaRegion(table, r.info.name, r.info.start_key, r.info.end_key, server, "")
+            for r in regions
+        ]
+        try:
+            self.meta.assign(rows, server, state)
+        except Exception as e:
+            if not quiet:
+                raise
+            log.error("hbase:meta: regions %s not recorded %s: %r", rows, state, e)
+
+    def _hosted_rows(
+        self, table: str, entries: Sequence[RegionEntry], server: str
+    ) -> list[MetaRegion]:
+        rows = self._meta_rows(table, entries)
+        for row in rows:
+            row.server = server
+        return rows
+
+    def _reopen_after_failure(
+        self, entry: TableEntry, tr: TableRegions, rs: RegionServer, *indexes: int
+    ) -> None:
+        """A split or merge failed before its commit: serve the old regions again (on
+        the server that hosted them)."""
         known = {e.name: e for e in entry.regions}
         regions = list(tr.regions)
         for i in indexes:
             old = tr.regions[i]
             e = known.get(old.info.name)
             if old.closed and e is not None:
-                regions[i] = self.rs.open_region(entry.descriptor, e, create=False)
+                regions[i] = rs.open_region(entry.descriptor, e, create=False)
         self.rs.set_online(entry.descriptor.name, regions)
         self._remove_orphans()
 

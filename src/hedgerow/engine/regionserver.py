@@ -55,6 +55,7 @@ from hedgerow.engine.meta import (
 )
 from hedgerow.engine.regionserver_core import TableRegions, table_dir
 from hedgerow.engine.request_routing import RequestRouting, not_serving, refuse_meta
+from hedgerow.engine.wal_layout import wal_dir
 from hedgerow.errors import (
     StorageError,
 )
@@ -82,7 +83,7 @@ class RegionServer(RequestRouting):
     # ---- hosting regions (the master's side) ----------------------------------------------
     @property
     def wal_dir(self) -> str:
-        return os.path.join(self.root, "wal")
+        return wal_dir(self.root, self.sid)
 
     def start_wal(self) -> None:
         """Open a fresh WAL file numbered above every file an earlier process left."""
@@ -125,12 +126,21 @@ class RegionServer(RequestRouting):
             before_write=self._before_write,
         )
         region.compaction_pool = self.compaction_pool
+        if desc.name != META_DESCRIPTOR.name:
+            self._hosted[entry.name] = region
         return region
 
-    def recover(self, regions: Sequence[Region]) -> None:
-        """Replay the old logs into ``regions``, make that durable, drop the old logs,
-        then start background work (recovery steps 4 and 5)."""
-        by_name = {r.info.name: r for r in regions}
+    def hosted(self) -> list[Region]:
+        """The user regions open on this server (their edits go to its WAL)."""
+        for name in [n for n, r in self._hosted.items() if r.closed]:
+            self._hosted.pop(name, None)
+        return [r for r in list(self._hosted.values()) if not r.closed]
+
+    def recover(self, regions: Sequence[Region], others: Sequence[Region] = ()) -> None:
+        """Replay this server's old logs into ``regions`` (its own) and ``others`` (opened
+        by another in-process server since: a region may have moved), make that durable,
+        drop the old logs, then start background work (recovery steps 4 and 5)."""
+        by_name = {r.info.name: r for r in [*regions, *others]}
         replayed: set[str] = set()
         seen: set[str] = set()
         # through the log manager, which learns which regions each old file holds: a file
@@ -141,17 +151,27 @@ class RegionServer(RequestRouting):
             region = by_name.get(edit.region)
             if region is not None and region.replay(edit):
                 replayed.add(edit.region)
-        self.wal.mark_flushed(META_REGION, self.meta_region.flushed_seq)
-        for r in regions:
+        meta = [self.meta_region] if hasattr(self, "meta_region") else []
+        for m in meta:
+            self.wal.mark_flushed(META_REGION, m.flushed_seq)
+        for r in by_name.values():
             self.wal.mark_flushed(r.info.name, r.flushed_seq)
         for name in sorted(seen - set(by_name) - {META_REGION}):
             self.wal.forget_region(name)  # regions deleted, split or merged since
+        foreign = {r.info.name for r in others}
         for name in sorted(replayed):
-            self._run_background("flush", by_name[name])
+            region = by_name[name]
+            if name in foreign:
+                # its flush tells the WAL of the server hosting it, not this one: flush
+                # now and tell this WAL, so the old file can go
+                region.flush()
+                self.wal.mark_flushed(name, region.flushed_seq)
+            else:
+                self._run_background("flush", region)
         # daughters of a split that crashed before compacting them rewrite their shared
         # files; stores left with many files by the last run are compacted (HBase's
         # compaction checker); both in the background when background work is on
-        for r in [self.meta_region, *regions]:
+        for r in [*meta, *regions]:
             if r.has_references() or (
                 self.config.background and r.needs_compaction(self.config.compaction_min_files)
             ):
@@ -192,24 +212,21 @@ class RegionServer(RequestRouting):
     # ---- reporting -----------------------------------------------------------------------
     def region_metrics(self) -> list[dict[str, Any]]:
         """One dict per online user region: range, sizes and request counts."""
-        out = []
-        for table, tr in sorted(self._online.items()):
-            for r in tr.regions:
-                out.append(
-                    {
-                        "table": table,
-                        "name": r.info.name,
-                        "start_key": r.info.start_key,
-                        "end_key": r.info.end_key,
-                        "server": self.name,
-                        "memstore_bytes": r.memstore_size(),
-                        "store_file_bytes": r.size_bytes(),
-                        "store_files": sum(s.file_count() for s in r.stores.values()),
-                        "read_requests": r.read_requests,
-                        "write_requests": r.write_requests,
-                    }
-                )
-        return out
+        return [
+            {
+                "table": r.info.table,
+                "name": r.info.name,
+                "start_key": r.info.start_key,
+                "end_key": r.info.end_key,
+                "server": self.name,
+                "memstore_bytes": r.memstore_size(),
+                "store_file_bytes": r.size_bytes(),
+                "store_files": sum(s.file_count() for s in r.stores.values()),
+                "read_requests": r.read_requests,
+                "write_requests": r.write_requests,
+            }
+            for r in sorted(self.hosted(), key=lambda r: (r.info.table, r.info.start_key))
+        ]
 
     def status(self) -> dict[str, Any]:
         """This server as the cluster status lists it (HBase's ServerMetrics)."""
@@ -236,9 +253,7 @@ class RegionServer(RequestRouting):
                 self._compact_queue.put(None)
                 for t in self._threads:
                     t.join()
-            for r in [r for tr in self._online.values() for r in tr.regions] + (
-                [self.meta_region] if hasattr(self, "meta_region") else []
-            ):
+            for r in self.hosted() + ([self.meta_region] if hasattr(self, "meta_region") else []):
                 try:
                     r.close(flush=True)
                 except StorageError as e:

@@ -22,6 +22,7 @@ from typing import NoReturn
 
 from hedgerow._internal.clock import Clock
 from hedgerow.engine.config import EngineConfig, max_open_files
+from hedgerow.engine.wal_layout import PRIMARY_ID
 from hedgerow.errors import (
     InvalidArgument,
     StorageError,
@@ -68,6 +69,7 @@ class RegionServerCore:
         fs: FileSystem,
         *,
         name: str = "local",
+        sid: str = PRIMARY_ID,
     ) -> None:
         self.root = root
         self.config = config
@@ -75,6 +77,8 @@ class RegionServerCore:
         self.fs = fs
         #: how clients and meta name this server ("local" embedded, "host:port" when served)
         self.name = name
+        #: stable id naming its WAL directory ``WALs/<sid>/`` (engine/wal_layout.py)
+        self.sid = sid
         #: when this server started, in ms (HBase's server start code)
         self.start_code = clock.now_ms()
         self.cache = BlockCache(config.block_cache_bytes)
@@ -95,6 +99,9 @@ class RegionServerCore:
         #: set by the master: split this region (table, region name)
         self.request_split: Callable[[str, str], object] | None = None
         self._online: dict[str, TableRegions] = {}
+        #: every region opened by this server (its WAL logs their edits), by name; a
+        #: closed one is dropped when next seen
+        self._hosted: dict[str, Region] = {}
         self._closed = False
         self._flush_queue: queue.Queue[Region | None] = queue.Queue()
         self._compact_queue: queue.Queue[Region | None] = queue.Queue()

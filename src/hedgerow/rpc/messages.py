@@ -59,6 +59,7 @@ __all__ = [
     "ColumnIntsResponse",
     "CompactTableRequest",
     "CreateTableRequest",
+    "DecommissionRequest",
     "DescriptorResponse",
     "EmptyRequest",
     "EmptyResponse",
@@ -66,6 +67,7 @@ __all__ = [
     "IncrementRequest",
     "Message",
     "ModifyTableRequest",
+    "MoveRegionRequest",
     "MutateRequest",
     "OpenScannerRequest",
     "PingMessage",
@@ -73,6 +75,7 @@ __all__ = [
     "RegionsResponse",
     "ScanBatchResponse",
     "ScannerNextRequest",
+    "ServerRequest",
     "TableNamesResponse",
     "TableRequest",
     "TruncateTableRequest",
@@ -238,6 +241,55 @@ class SplitRegionRequest:
         region = None if f[1] is None else _str(f[1], "region")
         row = _opt_bytes(f[2], "split_row")
         return cls(_str(f[0], "table"), region, row)
+
+
+@dataclass(frozen=True, slots=True)
+class MoveRegionRequest:
+    """MOVE_REGION: a region's name and the destination server (None: the master picks)."""
+
+    region: str
+    dest_server: str | None = None
+
+    def to_wire(self) -> Any:
+        return [self.region, self.dest_server]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> MoveRegionRequest:
+        f = _fields(v, 2, "move region")
+        dest = None if f[1] is None else _str(f[1], "dest_server")
+        return cls(_str(f[0], "region"), dest)
+
+
+@dataclass(frozen=True, slots=True)
+class DecommissionRequest:
+    """DECOMMISSION_SERVERS: server names, and whether to move their regions away."""
+
+    servers: tuple[str, ...]
+    offload: bool = True
+
+    def to_wire(self) -> Any:
+        return [list(self.servers), self.offload]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> DecommissionRequest:
+        f = _fields(v, 2, "decommission servers")
+        if not isinstance(f[0], list):
+            raise ProtocolError("decommission servers: servers is not an array")
+        return cls(tuple(_str(x, "server") for x in f[0]), _bool(f[1], "offload"))
+
+
+@dataclass(frozen=True, slots=True)
+class ServerRequest:
+    """A request naming one region server (RECOMMISSION_SERVER)."""
+
+    server: str
+
+    def to_wire(self) -> Any:
+        return [self.server]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> ServerRequest:
+        return cls(_str(_fields(v, 1, "server request")[0], "server"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,11 @@ class MessageType(IntEnum):
     MERGE_REGIONS = 15
     STATUS = 16
     TABLE_EXISTS = 17
+    # cluster administration (the master's assignment)
+    BALANCE = 50
+    MOVE_REGION = 51
+    DECOMMISSION_SERVERS = 52
+    RECOMMISSION_SERVER = 53
     # writing
     MUTATE = 20
     INCREMENT = 21
@@ -425,6 +430,49 @@ class Operations(Protocol):
 
     @operation(T.STATUS, A.ADMIN, m.EmptyRequest, m.StatusResponse)
     def status(self) -> dict[str, object]: ...
+
+    # ---- cluster administration -----------------------------------------------------------
+    @operation(
+        T.BALANCE,
+        A.ADMIN,
+        m.EmptyRequest,
+        m.BoolResponse,
+        request=lambda: m.EmptyRequest(),
+        serve=lambda h, r: m.BoolResponse(h.balance()),
+    )
+    def balance(self) -> bool:
+        """Run the balancer now; False if it did not run (regions in transition)."""
+        ...
+
+    @operation(
+        T.MOVE_REGION,
+        A.ADMIN,
+        m.MoveRegionRequest,
+        m.NamesResponse,
+        request=lambda region_name, dest_server=None: m.MoveRegionRequest(region_name, dest_server),
+        answer=lambda body: m.NamesResponse.from_wire(body).names[0],
+        serve=lambda h, r: m.NamesResponse((h.move_region(r.region, r.dest_server),)),
+    )
+    def move_region(self, region_name: str, dest_server: str | None = None) -> str:
+        """Move a region (None: to the least-loaded server); returns its new server."""
+        ...
+
+    @operation(
+        T.DECOMMISSION_SERVERS,
+        A.ADMIN,
+        m.DecommissionRequest,
+        None,
+        request=lambda servers, offload=True: m.DecommissionRequest(tuple(servers), offload),
+        serve=lambda h, r: h.decommission_server(r.servers, r.offload),
+    )
+    def decommission_server(self, servers: Sequence[str], offload: bool = True) -> None:
+        """Give the servers no new regions and, with ``offload``, move theirs away."""
+        ...
+
+    @operation(T.RECOMMISSION_SERVER, A.ADMIN, m.ServerRequest, None)
+    def recommission_server(self, server: str) -> None:
+        """Let a decommissioned server receive regions again."""
+        ...
 
     # ---- writing --------------------------------------------------------------------------
     @operation(

@@ -28,7 +28,7 @@ from hedgerow.errors import (
     TableExists,
     TableNotFound,
 )
-from hedgerow.shell import ddl, dml, general, tools  # noqa: F401  (register commands)
+from hedgerow.shell import cluster, ddl, dml, general, tools  # noqa: F401  (register commands)
 from hedgerow.shell.formatter import Formatter
 from hedgerow.shell.parser import Call, ShellSyntaxError, UnknownConstant, is_complete, parse
 from hedgerow.shell.registry import COMMANDS, CONSTANTS, ShellArgumentError, as_name

@@ -41,7 +41,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def test_dump_wal(data_dir: str, capsys: pytest.CaptureFixture[str]) -> None:
-    wals = sorted(glob.glob(os.path.join(data_dir, "wal", "*.log")))
+    wals = sorted(glob.glob(os.path.join(data_dir, "WALs", "rs0", "*.log")))
     assert wals, "the data directory has no WAL file"
     outs = []
     for w in wals:
@@ -63,7 +63,7 @@ def test_dump_wal(data_dir: str, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_dump_wal_no_values(data_dir: str, capsys: pytest.CaptureFixture[str]) -> None:
-    w = sorted(glob.glob(os.path.join(data_dir, "wal", "*.log")))[0]
+    w = sorted(glob.glob(os.path.join(data_dir, "WALs", "rs0", "*.log")))[0]
     rc, out, _ = _run(capsys, "dump", "wal", "--no-values", w)
     assert rc == 0
     assert "value_len=6" in out
@@ -136,7 +136,7 @@ def test_dump_help_shows_examples(capsys: pytest.CaptureFixture[str]) -> None:
     assert ei.value.code == 0
     out = capsys.readouterr().out
     assert "examples:" in out
-    assert "hedgerow dump wal ./data/wal/000000000001.log" in out
+    assert "hedgerow dump wal ./data/WALs/rs0/000000000001.log" in out
     assert "hedgerow dump catalog ./data" in out
     for kind in ("wal", "storefile", "manifest", "catalog"):
         assert kind in out

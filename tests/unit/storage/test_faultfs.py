@@ -266,7 +266,7 @@ def test_engine_write_fails_with_an_error_when_the_wal_cannot_be_written() -> No
     conn.create_table("t", {"cf": {}})
     t = conn.table("t")
     t.put(b"a", {b"cf:q": b"1"})
-    fs.fail_next("write", path="/db/wal/*")
+    fs.fail_next("write", path="/db/WALs/rs0/*")
     with pytest.raises(Exception):  # noqa: B017 - which class is the engine's business
         t.put(b"b", {b"cf:q": b"2"})
     assert fs.injected == 1
