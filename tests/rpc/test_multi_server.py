@@ -128,7 +128,7 @@ class RegionServerHandler:
 
     # ---- region server side -------------------------------------------------------------
     def check_region(self, table: str, region: str, rows: Any) -> None:
-        if not self._hosts(region):
+        if not self._hosts(region) or any(self.c.region_of(r) != region for r in rows):
             with self.lock:
                 self.refused["region"] += 1
             raise NotServingRegion(f"region {region} is not served by server {self.me}")
@@ -542,6 +542,17 @@ def test_pool_maps_addresses_to_transports() -> None:
     assert pool.transport_for("10.0.0.2:16020") is not a and pool.opened == 2
     assert len(pool.take_all()) == 2  # the live one and the dropped one, to close
     assert parse_address("h:99999") is None and parse_address("nocolon") is None
+
+
+def test_reverse_open_below_an_excluded_row_checks_no_row() -> None:
+    """A reverse continuation names the region ending at its (excluded) start row, which
+    does not hold that row: the server's region check must not ask it to."""
+    from hedgerow.rpc.dispatch import _scan_first_rows
+
+    assert _scan_first_rows(ScanRange(b"r", False, reverse=True)) == []
+    assert _scan_first_rows(ScanRange(b"r", True, reverse=True)) == [b"r"]
+    assert _scan_first_rows(ScanRange(b"r", False)) == [b"r"]
+    assert _scan_first_rows(ScanRange(None)) == [b""]
 
 
 def test_scan_is_cut_at_the_end_of_a_servers_run_of_regions() -> None:

@@ -123,9 +123,12 @@ class AsyncRemoteScanner(ScanCursor, AsyncIterator[tuple[bytes, list[Cell]]]):
         loop = getattr(self, "_loop", None)
         if sid is None or loop is None or loop.is_closed():
             return  # nothing open, or the server's lease will expire it
+        t = self._backend.pool.open_transport(self.open_server())
+        if t is None:
+            return  # its server's transport was dropped: the scanner went with it
         try:
             loop.call_soon_threadsafe(
-                self._backend.transport_for(self.open_server()).notify,
+                t.notify,
                 MessageType.CLOSE_SCANNER,
                 routing.close_notice(sid),
             )

@@ -171,8 +171,8 @@ class RemoteScanner(ScanCursor, Iterator[tuple[bytes, list[Cell]]]):
         sid = self.open_id()
         if sid is not None:
             try:
-                self._backend.transport_for(self.open_server()).notify(
-                    MessageType.CLOSE_SCANNER, routing.close_notice(sid)
-                )
+                t = self._backend.pool.open_transport(self.open_server())
+                if t is not None:
+                    t.notify(MessageType.CLOSE_SCANNER, routing.close_notice(sid))
             except Exception:
                 pass

@@ -109,6 +109,14 @@ class ServerPool(Generic[T]):
                 self.opened += 1
             return t
 
+    def open_transport(self, address: str | None) -> T | None:
+        """The transport to ``address`` if one is open, without opening one (finalizers)."""
+        key = self._key(address)
+        if key is None:
+            return self.bootstrap
+        with self._lock:
+            return self._by_address.get(key)
+
     def drop(self, address: str | None, transport: T | None = None) -> None:
         """Forget the transport to ``address`` (its server went away); the next call opens
         a new one. With ``transport``: only if that is still the one in the map."""
