@@ -10,6 +10,7 @@
 
 use pyo3::prelude::*;
 
+pub mod bench_probe;
 pub mod keys;
 pub mod memstore;
 pub mod wal_record;
@@ -36,5 +37,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     keys::register(m)?;
     m.add_class::<memstore::MemStore>()?;
     wal_record::register(m)?;
+    bench_probe::register(m)?;
     Ok(())
 }
