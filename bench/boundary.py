@@ -15,6 +15,8 @@ the best of ``--repeat`` repetitions (``timeit``), each repetition sized to take
               the same built by a Python list comprehension slicing the same buffer,
               rows shaped (key, {column: value}) both ways, and a Rust iterator that
               crosses once per row
+    floors    one os.write of a WAL record; one insert into the compiled memstore
+              (500,000 fresh keys: a 128 MiB memstore) and into a dict
 
     python bench/boundary.py                       # writes bench/results/<date>_dev/
     python bench/boundary.py --quick --out /tmp/x  # smoke run (tests/bench)
@@ -29,6 +31,7 @@ import os
 import platform
 import random
 import sys
+import tempfile
 import threading
 import time
 import timeit
@@ -212,6 +215,40 @@ def measure_rows(t: Timer, counts: list[int]) -> list[dict[str, Any]]:
     return out
 
 
+def measure_floors(t: Timer, inserts: int) -> dict[str, float]:
+    """What the put path cannot go below whatever the boundary: one ``os.write`` of a
+    160-byte WAL record (a put's record, page cache only), and one insert of a fresh
+    internal key into the compiled memstore (``MemStore.add``, crossing included) or a
+    Python dict, averaged over ``inserts`` random 16-byte rows."""
+    fd, path = tempfile.mkstemp(prefix="hedgerow-boundary-")
+    try:
+        rec = random.Random(7).randbytes(160)
+        write_ns = t.ns("w(fd, rec)", {"w": os.write, "fd": fd, "rec": rec})
+    finally:
+        os.close(fd)
+        os.remove(path)
+    rng = random.Random(8)
+    keys = [_core.encode_key(rng.randbytes(16), b"v", 1, 4, i) for i in range(inserts)]
+    value = rng.randbytes(100)
+    ms = _core.MemStore()
+    add = ms.add
+    t0 = time.perf_counter_ns()
+    for k in keys:
+        add(k, value)
+    memstore_ns = (time.perf_counter_ns() - t0) / inserts
+    d: dict[bytes, bytes] = {}
+    t0 = time.perf_counter_ns()
+    for k in keys:
+        d[k] = value
+    dict_ns = (time.perf_counter_ns() - t0) / inserts
+    return {
+        "os_write_160b_ns": write_ns,
+        "memstore_add_ns": memstore_ns,
+        "dict_insert_ns": dict_ns,
+        "inserts": inserts,
+    }
+
+
 def report(res: dict[str, Any]) -> str:
     c = res["calls"]
     lines = [
@@ -249,14 +286,21 @@ def report(res: dict[str, Any]) -> str:
             f"{r['python_batch_ns_per_row']:>10.0f}{r['rust_dict_rows_ns_per_row']:>16.0f}"
             f"{r['python_dict_rows_ns_per_row']:>14.0f}{r['rust_iter_ns_per_row']:>19.0f}"
         )
+    f = res["floors"]
+    lines += [
+        "",
+        f"floors (ns/call): os.write of a 160-byte record {f['os_write_160b_ns']:.0f}; "
+        f"MemStore.add of a fresh key {f['memstore_add_ns']:.0f} "
+        f"(dict insert {f['dict_insert_ns']:.0f}; {f['inserts']:,} random keys)",
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny run (smoke test)")
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--target-ms", type=float, default=40.0)
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--target-ms", type=float, default=10.0)
     ap.add_argument("--out", help="directory for boundary.json (default bench/results/<date>_dev)")
     args = ap.parse_args(argv)
     if args.quick:
@@ -277,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         "bytes": measure_bytes(t),
         "detach": measure_detach(t, 0.02 if args.quick else 1.0),
         "rows": measure_rows(t, [1, 10] if args.quick else ROW_COUNTS),
+        "floors": measure_floors(t, 1000 if args.quick else 500_000),
     }
     text = report(res)
     print(text)

@@ -19,8 +19,10 @@ Every profiled function's own time (``tottime``) goes into one bucket:
                hedgerow other, stdlib)
 
 cProfile adds a fixed cost per Python call (and less per C call), so the Python share is
-an upper bound; the split's order, the calls per op and the plain wall time are what the
-RFC uses. Results: bench/results/<date>_dev/profile_split.{json,txt}.
+an upper bound (a put runs about 4x slower under it). So each workload also runs a third
+time, plainly, in a child process sampled by ``py-spy record --native`` (no per-call
+cost; Rust frames visible through the release profile's debug info): its shares are the
+unbiased split, cProfile's give the calls per op and the hottest functions. Results: bench/results/<date>_dev/profile_split.{json,txt}.
 
     python bench/profile_split.py                  # n = 50,000
     python bench/profile_split.py --quick --out /tmp/x
@@ -37,6 +39,8 @@ import platform
 import pstats
 import random
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -224,10 +228,91 @@ def profile(w: Workloads, name: str, top: int) -> dict[str, Any]:
     }
 
 
+def _frame_bucket(frame: str) -> str | None:
+    """The bucket of a sampled leaf frame ``name (file:line)`` or ``0x.. (lib.so)``."""
+    if ".rs:" in frame:
+        return "core"
+    lib = frame[frame.rfind("(") + 1 : -1] if frame.endswith(")") else ""
+    name = frame.split(" ", 1)[0]
+    if lib.startswith("libc.so") or lib == "[vdso]":
+        known = ("write", "pwrite", "read", "pread", "fsync", "fdatasync", "open", "close")
+        return "syscall" if name.lstrip("_").rstrip("64") in known else "libc"
+    if lib.startswith("libpython") or lib.endswith(".c"):
+        return "interpreter C"
+    if ".so" in lib:
+        return "other C"
+    return None  # a Python frame
+
+
+def sampled_split(name: str, n: int, rate: int, py_spy: str) -> dict[str, Any] | None:
+    """Run one workload plainly in a child under ``py-spy record --native`` and bucket the
+    samples of the workload's thread by their leaf frame: Rust (``.rs`` frames anywhere
+    below the workload, allocator and memcpy included), libc syscalls, other libc, the
+    interpreter's own C, other extension modules, or Python (by the package of the
+    deepest Python frame). Sampling adds no per-call cost, so the shares are unbiased."""
+    with tempfile.TemporaryDirectory(prefix="hedgerow-spy-") as d:
+        raw = os.path.join(d, "raw.txt")
+        cmd = [py_spy, "record", "--native", "-r", str(rate), "-f", "raw", "-o", raw, "--"]
+        cmd += [sys.executable, os.path.abspath(__file__), "--worker", name, "--n", str(n)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        if proc.returncode != 0 or not os.path.exists(raw):  # e.g. ptrace not permitted
+            print(f"py-spy failed ({proc.returncode}), no sampled split: {proc.stderr[-500:]}")
+            return None
+        mark = [x for x in proc.stdout.splitlines() if x.startswith("WORKER_US_PER_OP=")]
+        if not mark:
+            raise SystemExit(f"the {name} worker printed no result: {proc.stdout[-1500:]}")
+        plain_us = float(mark[-1].split("=", 1)[1])
+        marker = f"Workloads.{name}.<locals>.run "
+        counts: dict[str, int] = {}
+        other = 0
+        with open(raw) as f:
+            for line in f:
+                stack, _, num = line.rstrip("\n").rpartition(" ")
+                frames = stack.split(";")
+                at = next((i for i, fr in enumerate(frames) if fr.startswith(marker)), -1)
+                if at < 0:
+                    other += int(num)
+                    continue
+                below = frames[at + 1 :]
+                b = "core" if any(".rs:" in fr for fr in below) else None
+                if b is None and below:
+                    b = _frame_bucket(below[-1])
+                if b is None:
+                    py = [bucket(("/" + fr[fr.rfind("(") + 1 :], 0, fr)) for fr in below]
+                    py = [x for x in py if x.startswith("python:")] or ["python:workload loop"]
+                    b = py[-1]
+                counts[b] = counts.get(b, 0) + int(num)
+    total = sum(counts.values()) or 1
+    return {
+        "plain_us_per_op": plain_us,
+        "samples": total,
+        "samples_elsewhere": other,
+        "share": {b: counts[b] / total for b in sorted(counts, key=lambda b: -counts[b])},
+    }
+
+
+def worker(name: str, n: int) -> None:
+    """``--worker``: build and run one workload without a profiler; print µs per op."""
+    base = tempfile.mkdtemp(prefix="hedgerow-profile-")
+    try:
+        w = Workloads(n, base)
+        if name in ("get", "scan"):
+            w.build_read_store()
+        run, close = getattr(w, name)()
+        t0 = time.perf_counter()
+        ops = run()
+        secs = time.perf_counter() - t0
+        close()
+        print(f"WORKER_US_PER_OP={secs / ops * 1e6}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def report(res: dict[str, Any]) -> str:
     lines = [
         f"Profile split, n = {res['n']:,} ({res['machine']}, Python {res['python']}); "
         "share of cProfile's own time per bucket",
+        f"load average {res['load_average'][0]:.1f} (2 shared cores: absolute times vary)",
     ]
     for name, r in res["workloads"].items():
         py = sum(v for b, v in r["share"].items() if b.startswith("python:"))
@@ -239,19 +324,19 @@ def report(res: dict[str, Any]) -> str:
             f"({py_calls:.1f} Python calls/op), core {r['share'].get('core', 0.0):.1%} "
             f"({r['calls_per_op'].get('core', 0.0):.2f} core calls/op)",
         ]
-        c_us = sum(v for b, v in r["us_per_op"].items() if not b.startswith("python:"))
-        lines.append(
-            f"  C time under the profiler {c_us:.2f} µs/op (core "
-            f"{r['us_per_op'].get('core', 0.0):.2f}, syscalls "
-            f"{r['us_per_op'].get('syscall', 0.0):.2f}): at least "
-            f"{max(0.0, r['plain_us_per_op'] - c_us):.2f} of the plain "
-            f"{r['plain_us_per_op']:.2f} µs/op is Python frames"
-        )
+        lines.append("  bucket                    share   calls/op  µs/op profiled")
         lines += [
-            f"  {b:<24}{s:>7.1%}{r['calls_per_op'].get(b, 0):>9.2f} calls/op"
-            f"{r['us_per_op'].get(b, 0):>9.2f} µs/op"
+            f"  {b:<24}{s:>7.1%}{r['calls_per_op'].get(b, 0):>11.2f}"
+            f"{r['us_per_op'].get(b, 0):>16.2f}"
             for b, s in r["share"].items()
         ]
+        sm = res.get("sampled", {}).get(name)
+        if sm:
+            lines.append(
+                f"  sampled (py-spy --native, {sm['samples']:,} samples, plain "
+                f"{sm['plain_us_per_op']:.2f} µs/op): "
+                + ", ".join(f"{b} {v:.1%}" for b, v in sm["share"].items())
+            )
         lines.append("  hottest functions (own time):")
         lines += [
             f"    {h['share']:>6.1%}  {h['calls_per_op']:>6.2f}/op  {h['function'][:90]}"
@@ -267,7 +352,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="put,putbatch,get,scan")
     ap.add_argument("--top", type=int, default=12)
     ap.add_argument("--out", help="directory for the results (default bench/results/<date>_dev)")
+    ap.add_argument("--no-sample", action="store_true", help="skip the py-spy sampled split")
+    ap.add_argument("--rate", type=int, default=499, help="py-spy samples per second")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.n)
+        return 0
     n = 2_000 if args.quick else args.n
     out_dir = args.out or os.path.join(
         ROOT, "bench", "results", f"{dt.date.today().isoformat()}_dev"
@@ -279,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cpus",
         "python": platform.python_version(),
         "n": n,
+        "load_average": os.getloadavg(),
         "workloads": {},
     }
     base = tempfile.mkdtemp(prefix="hedgerow-profile-")
@@ -291,6 +383,15 @@ def main(argv: list[str] | None = None) -> int:
                 res["workloads"][name] = profile(w, name, args.top)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+    py_spy = shutil.which("py-spy") or shutil.which(
+        os.path.join(os.path.dirname(sys.executable), "py-spy")
+    )
+    if not args.no_sample and py_spy:
+        # --quick samples one workload, enough to keep the code path alive
+        names = ["put"] if args.quick else list(res["workloads"])
+        res["sampled"] = {name: sampled_split(name, n, args.rate, py_spy) for name in names}
+    elif not args.no_sample:
+        print("py-spy not found: no sampled split (pip install -e '.[bench]')")
     text = report(res)
     print(text)
     stem = "profile_split_quick" if args.quick else "profile_split"
