@@ -179,9 +179,9 @@ class Workloads:
 def profile(w: Workloads, name: str, top: int) -> dict[str, Any]:
     setup: Callable[[], tuple[Callable[[], int], Callable[[], None]]] = getattr(w, name)
     run, close = setup()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     ops = run()
-    plain_s = time.perf_counter() - t0
+    plain_s, plain_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     close()
     run, close = setup()
     prof = cProfile.Profile()
@@ -208,6 +208,8 @@ def profile(w: Workloads, name: str, top: int) -> dict[str, Any]:
     return {
         "ops": ops,
         "plain_us_per_op": plain_s / ops * 1e6,
+        # CPU of every thread of the process (the flush thread's work included)
+        "plain_cpu_us_per_op": plain_cpu_s / ops * 1e6,
         "profiled_us_per_op": prof_s / ops * 1e6,
         "share": {b: buckets[b] / total for b in sorted(buckets, key=lambda b: -buckets[b])},
         "calls_per_op": {b: calls[b] / ops for b in sorted(calls, key=lambda b: -calls[b])},
@@ -319,7 +321,8 @@ def report(res: dict[str, Any]) -> str:
         py_calls = sum(v for b, v in r["calls_per_op"].items() if b.startswith("python:"))
         lines += [
             "",
-            f"{name}: {r['ops']:,} ops, {r['plain_us_per_op']:.2f} µs/op plain, "
+            f"{name}: {r['ops']:,} ops, {r['plain_us_per_op']:.2f} µs/op plain "
+            f"({r['plain_cpu_us_per_op']:.2f} µs CPU), "
             f"{r['profiled_us_per_op']:.2f} µs/op profiled; Python frames {py:.0%} "
             f"({py_calls:.1f} Python calls/op), core {r['share'].get('core', 0.0):.1%} "
             f"({r['calls_per_op'].get('core', 0.0):.2f} core calls/op)",
