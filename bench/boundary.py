@@ -84,6 +84,7 @@ def _py_args5(a: int, b: int, c: int, d: int, e: int) -> int:
 
 def measure_calls(t: Timer) -> dict[str, float]:
     names = {"c": _core, "pn": _py_noop, "pa": _py_args5, "ts": 1_700_000_000_000}
+    t.ns("c.probe_noop()", names)  # warm-up: the first figure of a run came out high
     return {
         "rust_noop": t.ns("c.probe_noop()", names),
         "rust_args5": t.ns("c.probe_args5(1, 2, ts, 4, 12345)", names),

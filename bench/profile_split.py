@@ -246,7 +246,9 @@ def _frame_bucket(frame: str) -> str | None:
     return None  # a Python frame
 
 
-def sampled_split(name: str, n: int, rate: int, py_spy: str) -> dict[str, Any] | None:
+def sampled_split(
+    name: str, n: int, rate: int, py_spy: str, sample_s: float
+) -> dict[str, Any] | None:
     """Run one workload plainly in a child under ``py-spy record --native`` and bucket the
     samples of the workload's thread by their leaf frame: Rust (``.rs`` frames anywhere
     below the workload, allocator and memcpy included), libc syscalls, other libc, the
@@ -256,6 +258,7 @@ def sampled_split(name: str, n: int, rate: int, py_spy: str) -> dict[str, Any] |
         raw = os.path.join(d, "raw.txt")
         cmd = [py_spy, "record", "--native", "-r", str(rate), "-f", "raw", "-o", raw, "--"]
         cmd += [sys.executable, os.path.abspath(__file__), "--worker", name, "--n", str(n)]
+        cmd += ["--sample-s", str(sample_s)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0 or not os.path.exists(raw):  # e.g. ptrace not permitted
             print(f"py-spy failed ({proc.returncode}), no sampled split: {proc.stderr[-500:]}")
@@ -293,8 +296,9 @@ def sampled_split(name: str, n: int, rate: int, py_spy: str) -> dict[str, Any] |
     }
 
 
-def worker(name: str, n: int) -> None:
-    """``--worker``: build and run one workload without a profiler; print µs per op."""
+def worker(name: str, n: int, min_s: float) -> None:
+    """``--worker``: build and run one workload without a profiler; print µs per op.
+    Read workloads run again over the same store until ``min_s`` seconds have passed."""
     base = tempfile.mkdtemp(prefix="hedgerow-profile-")
     try:
         w = Workloads(n, base)
@@ -303,6 +307,9 @@ def worker(name: str, n: int) -> None:
         run, close = getattr(w, name)()
         t0 = time.perf_counter()
         ops = run()
+        # reads repeat (same store) until the sampler has seen about min_s seconds
+        while name in ("get", "scan") and time.perf_counter() - t0 < min_s:
+            ops += run()
         secs = time.perf_counter() - t0
         close()
         print(f"WORKER_US_PER_OP={secs / ops * 1e6}")
@@ -357,10 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", help="directory for the results (default bench/results/<date>_dev)")
     ap.add_argument("--no-sample", action="store_true", help="skip the py-spy sampled split")
     ap.add_argument("--rate", type=int, default=499, help="py-spy samples per second")
+    ap.add_argument("--sample-s", type=float, default=4.0, help="sampled read run length")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        worker(args.worker, args.n)
+        worker(args.worker, args.n, args.sample_s)
         return 0
     n = 2_000 if args.quick else args.n
     out_dir = args.out or os.path.join(
@@ -392,7 +400,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_sample and py_spy:
         # --quick samples one workload, enough to keep the code path alive
         names = ["put"] if args.quick else list(res["workloads"])
-        res["sampled"] = {name: sampled_split(name, n, args.rate, py_spy) for name in names}
+        res["sampled"] = {
+            name: sampled_split(name, n, args.rate, py_spy, 0.0 if args.quick else args.sample_s)
+            for name in names
+        }
     elif not args.no_sample:
         print("py-spy not found: no sampled split (pip install -e '.[bench]')")
     text = report(res)
