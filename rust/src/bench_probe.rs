@@ -146,7 +146,12 @@ impl ProbeRowIter {
 
 /// A `ProbeRowIter` over a copy of `buf`.
 #[pyfunction]
-fn probe_row_iter(buf: &[u8], n: usize, key_len: usize, value_len: usize) -> PyResult<ProbeRowIter> {
+fn probe_row_iter(
+    buf: &[u8],
+    n: usize,
+    key_len: usize,
+    value_len: usize,
+) -> PyResult<ProbeRowIter> {
     check_layout(buf, n, key_len, value_len).map_err(PyValueError::new_err)?;
     Ok(ProbeRowIter {
         buf: buf.to_vec(),
