@@ -10,6 +10,7 @@
 
 use pyo3::prelude::*;
 
+pub mod bench_probe;
 pub mod fs;
 pub mod keys;
 pub mod memstore;
@@ -47,5 +48,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     keys::register(m)?;
     m.add_class::<memstore::MemStore>()?;
     wal_record::register(m)?;
+    bench_probe::register(m)?;
     Ok(())
 }

@@ -5,13 +5,14 @@ Kept beside the extension so mypy --strict checks every call into it; each entry
 """
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, final
 
 from typing_extensions import disjoint_base
 
 __version__: str
 __all__ = [
     "MemStore",
+    "ProbeRowIter",
     "__version__",
     "_fs_script",
     "_panic",
@@ -20,6 +21,15 @@ __all__ = [
     "encode_key",
     "frame_record",
     "noop",
+    "probe_args5",
+    "probe_copy",
+    "probe_crc",
+    "probe_detach",
+    "probe_len",
+    "probe_noop",
+    "probe_row_dicts",
+    "probe_row_iter",
+    "probe_rows",
     "row_end",
     "row_of",
     "row_prefix",
@@ -109,3 +119,42 @@ def scan_log(
     """Walk records from ``pos``: ``(offset, type, end)`` each, then where it stopped:
     None (clean end), ``("torn", pos, reason, why, eof)`` or
     ``("corrupt", pos, detail, "", resume)``."""
+
+# ---- boundary probes (rust/src/bench_probe.rs; bench/boundary.py, RFC 0002) -------------
+
+def probe_noop() -> None:
+    """One bare crossing."""
+
+def probe_args5(a: int, b: int, c: int, d: int, e: int) -> int:
+    """Five u64 arguments parsed; returns their xor."""
+
+def probe_len(b: bytes) -> int:
+    """Borrows ``b`` and returns its length."""
+
+def probe_copy(b: bytes) -> bytes:
+    """A fresh copy of ``b``."""
+
+def probe_detach() -> None:
+    """Releases the GIL and takes it back."""
+
+def probe_crc(b: bytes, detach: bool) -> int:
+    """CRC-32C of ``b``, with the GIL released around it when ``detach``."""
+
+def probe_rows(buf: bytes, n: int, key_len: int, value_len: int) -> list[tuple[bytes, bytes]]:
+    """``n`` (key, value) pairs sliced from ``buf`` (n keys, then n values); ValueError
+    when they do not fit."""
+
+def probe_row_dicts(
+    buf: bytes, n: int, key_len: int, value_len: int, column: bytes
+) -> list[tuple[bytes, dict[bytes, bytes]]]:
+    """Like ``probe_rows``, each row ``(key, {column: value})``."""
+
+@final
+class ProbeRowIter:
+    """Yields ``probe_rows``' pairs one ``__next__`` call at a time."""
+
+    def __iter__(self) -> ProbeRowIter: ...
+    def __next__(self) -> tuple[bytes, bytes]: ...
+
+def probe_row_iter(buf: bytes, n: int, key_len: int, value_len: int) -> ProbeRowIter:
+    """A ``ProbeRowIter`` over a copy of ``buf``; ValueError when the rows do not fit."""
