@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 
 pub mod keys;
 pub mod memstore;
+pub mod sstable;
 pub mod wal_record;
 
 /// The version of the compiled core; `hedgerow._core.__version__`.
@@ -36,5 +37,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     keys::register(m)?;
     m.add_class::<memstore::MemStore>()?;
     wal_record::register(m)?;
+    sstable::py::register(m)?;
     Ok(())
 }
