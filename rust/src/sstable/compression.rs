@@ -13,6 +13,12 @@
 //! incompressible blocks cost nothing on read. Decoding refuses a claimed size over
 //! `MAX_PAYLOAD` or over what the codec can expand to, so corrupt input cannot make it
 //! allocate gigabytes.
+//! Implementations: lz4 compression is liblz4 1.9.4 through `lz4-sys` (byte-identical to
+//! python-lz4, which bundles the same version; the one `unsafe` block of this crate's
+//! store-file code, with its SAFETY argument below); lz4 decompression is `lz4_flex`'s safe
+//! decoder, so untrusted bytes never reach C code on that path; zstd is libzstd through the
+//! `zstd` crate (same output as python-zstandard at level 3, checked by
+//! tests/unit/storage/test_compression.py).
 //! Concurrency: pure functions.
 
 use std::borrow::Cow;
@@ -54,14 +60,41 @@ fn compress_raw(codec: Codec, raw: &[u8]) -> Option<Vec<u8>> {
         Codec::None => None,
         Codec::Lz4 => {
             let n = u32::try_from(raw.len()).ok()?;
-            let mut out = Vec::with_capacity(4 + lz4_flex::block::get_maximum_output_size(raw.len()));
-            out.extend_from_slice(&n.to_le_bytes());
-            out.extend_from_slice(&lz4_flex::block::compress(raw));
+            let mut out = n.to_le_bytes().to_vec();
+            out.extend_from_slice(&lz4_compress(raw)?);
             Some(out)
         }
         // compression of an in-memory slice only fails on allocation failure
         Codec::Zstd => zstd::bulk::compress(raw, ZSTD_LEVEL).ok(),
     }
+}
+
+/// liblz4's `LZ4_compress_default` (acceleration 1), the call python-lz4's
+/// `lz4.block.compress` makes, so the bytes match files python-lz4 wrote. None when the
+/// input is over liblz4's limit (`LZ4_MAX_INPUT_SIZE`, about 2 GiB) or liblz4 fails.
+fn lz4_compress(raw: &[u8]) -> Option<Vec<u8>> {
+    let src_len = std::os::raw::c_int::try_from(raw.len()).ok()?;
+    // SAFETY: LZ4_compressBound is a pure arithmetic function of its argument.
+    let bound = unsafe { lz4_sys::LZ4_compressBound(src_len) };
+    let cap = usize::try_from(bound).ok().filter(|&b| b > 0)?;
+    let mut out = vec![0u8; cap];
+    // SAFETY: `raw` is valid for reads of `src_len` bytes and `out` for writes of `bound`
+    // bytes (both lengths come from the slices themselves and fit a c_int); the two do not
+    // overlap (`out` is a fresh allocation). LZ4_compress_default writes at most
+    // `maxDestSize` bytes, keeps no pointer after returning, and uses only stack state, so
+    // concurrent calls from several threads are fine. It returns the number of bytes
+    // written (<= bound), or 0 on failure.
+    let written = unsafe {
+        lz4_sys::LZ4_compress_default(
+            raw.as_ptr().cast(),
+            out.as_mut_ptr().cast(),
+            src_len,
+            bound,
+        )
+    };
+    let written = usize::try_from(written).ok().filter(|&w| w > 0 && w <= cap)?;
+    out.truncate(written);
+    Some(out)
 }
 
 /// Compress `raw` with `codec`; returns the codec actually used and the stored bytes
@@ -128,6 +161,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    const PY_LZ4_AB100: &str = "c80000002f61620200ae506261626162";
+
     fn sample() -> Vec<u8> {
         (0..5000u32).flat_map(|i| (i % 97).to_le_bytes()).collect()
     }
@@ -146,6 +181,15 @@ mod tests {
     fn incompressible_or_tiny_is_stored_raw() {
         assert_eq!(compress(Codec::Zstd, b"x").0, Codec::None);
         assert_eq!(compress(Codec::Lz4, b"").0, Codec::None);
+    }
+
+    #[test]
+    fn lz4_output_matches_python_lz4() {
+        // lz4.block.compress(b"ab" * 100, store_size=True) with python-lz4 4.x (liblz4 1.9.4)
+        let raw = b"ab".repeat(100);
+        let (_, stored) = compress(Codec::Lz4, &raw);
+        let hex: String = stored.iter().map(|c| format!("{c:02x}")).collect();
+        assert_eq!(hex, PY_LZ4_AB100);
     }
 
     #[test]
