@@ -36,11 +36,7 @@ pub fn encoded_len<K: AsRef<[u8]>, V: AsRef<[u8]>>(keys: &[K], values: &[V]) -> 
 /// Errors when the lists differ in length or the payload would reach 4 GiB.
 pub fn encode<K: AsRef<[u8]>, V: AsRef<[u8]>>(keys: &[K], values: &[V]) -> Result<Vec<u8>, String> {
     if keys.len() != values.len() {
-        return Err(format!(
-            "{} keys but {} values",
-            keys.len(),
-            values.len()
-        ));
+        return Err(format!("{} keys but {} values", keys.len(), values.len()));
     }
     let total = encoded_len(keys, values);
     if u32::try_from(total).is_err() {
@@ -219,7 +215,9 @@ mod tests {
     #[test]
     fn seek_and_handles() {
         let keys: Vec<&[u8]> = vec![b"b", b"d", b"f"];
-        let hs: Vec<[u8; 12]> = (0..3).map(|i| encode_handle(i * 100, i as u32 + 1)).collect();
+        let hs: Vec<[u8; 12]> = (0..3)
+            .map(|i| encode_handle(i * 100, i as u32 + 1))
+            .collect();
         let b = Block::decode(encode(&keys, &hs).unwrap()).unwrap();
         assert_eq!(
             [b"a", b"b", b"c", b"f", b"g"].map(|k| b.seek(k)),

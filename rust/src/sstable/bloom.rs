@@ -96,7 +96,11 @@ pub struct BloomBuilder {
 
 impl BloomBuilder {
     /// A builder; errors unless `1 <= num_probes <= 30` and `bits_per_item >= 1`.
-    pub fn new(bloom_type: BloomType, bits_per_item: usize, num_probes: u8) -> Result<Self, String> {
+    pub fn new(
+        bloom_type: BloomType,
+        bits_per_item: usize,
+        num_probes: u8,
+    ) -> Result<Self, String> {
         if !(1..=30).contains(&num_probes) || bits_per_item < 1 {
             return Err("bloom needs 1..30 probes and >= 1 bit per item".to_owned());
         }
@@ -172,7 +176,10 @@ impl BloomFilter {
     /// Decode a bloom block payload; the error names what is malformed.
     pub fn decode(payload: &[u8]) -> Result<BloomFilter, String> {
         if payload.len() < HEADER_SIZE + 8 {
-            return Err(format!("bloom block of {} bytes is too short", payload.len()));
+            return Err(format!(
+                "bloom block of {} bytes is too short",
+                payload.len()
+            ));
         }
         let (t, k, hash_fn) = (payload[0], payload[1], payload[2]);
         let num_items = u32::from_le_bytes([payload[4], payload[5], payload[6], payload[7]]);
@@ -246,14 +253,23 @@ mod tests {
         }
         let payload = b.finish();
         assert_eq!(payload[..8], [1, 7, 1, 0, 2, 0, 0, 0]);
-        assert_eq!(payload[8..], [0x04, 0x30, 0x60, 0x48, 0x08, 0x03, 0x03, 0x84]);
+        assert_eq!(
+            payload[8..],
+            [0x04, 0x30, 0x60, 0x48, 0x08, 0x03, 0x03, 0x84]
+        );
     }
 
     #[test]
     fn items_of_keys_use_escaped_prefixes() {
         let k = encode(b"r\x00w", b"q\x00", 5, 4, 1);
-        assert_eq!(item_of_key(BloomType::Row, &k).unwrap(), row_item(b"r\x00w"));
-        assert_eq!(item_of_key(BloomType::RowCol, &k).unwrap(), rowcol_item(b"r\x00w", b"q\x00"));
+        assert_eq!(
+            item_of_key(BloomType::Row, &k).unwrap(),
+            row_item(b"r\x00w")
+        );
+        assert_eq!(
+            item_of_key(BloomType::RowCol, &k).unwrap(),
+            rowcol_item(b"r\x00w", b"q\x00")
+        );
         assert_eq!(item_of_key(BloomType::None, &k), None);
         assert_eq!(item_of_key(BloomType::Row, b""), Some(&b""[..]));
         assert_eq!(item_of_key(BloomType::RowCol, b"ab"), Some(&b""[..]));
@@ -263,7 +279,12 @@ mod tests {
     fn bad_headers_are_errors() {
         let good = BloomBuilder::new(BloomType::Row, 10, 7).unwrap().finish();
         assert!(BloomFilter::decode(&good).is_ok());
-        for (i, v, msg) in [(2, 9, "hash function"), (1, 0, "probe count"), (1, 31, "probe count"), (0, 7, "bloom type")] {
+        for (i, v, msg) in [
+            (2, 9, "hash function"),
+            (1, 0, "probe count"),
+            (1, 31, "probe count"),
+            (0, 7, "bloom type"),
+        ] {
             let mut bad = good.clone();
             bad[i] = v;
             assert!(BloomFilter::decode(&bad).unwrap_err().contains(msg));
@@ -286,7 +307,11 @@ mod tests {
                 let mut bad = good.clone();
                 bad[i] ^= 1 << bit;
                 if let Ok(f) = BloomFilter::decode(&bad) {
-                    let _ = (f.may_contain(b"x"), f.may_contain_row(b"r"), f.may_contain_rowcol(b"r", b"q"));
+                    let _ = (
+                        f.may_contain(b"x"),
+                        f.may_contain_row(b"r"),
+                        f.may_contain_rowcol(b"r", b"q"),
+                    );
                 }
             }
         }

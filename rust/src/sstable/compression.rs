@@ -13,10 +13,10 @@
 //! incompressible blocks cost nothing on read. Decoding refuses a claimed size over
 //! `MAX_PAYLOAD` or over what the codec can expand to, so corrupt input cannot make it
 //! allocate gigabytes.
-//! Implementations: lz4 compression is liblz4 1.9.4 through `lz4-sys` (byte-identical to
-//! python-lz4, which bundles the same version; the one `unsafe` block of this crate's
-//! store-file code, with its SAFETY argument below); lz4 decompression is `lz4_flex`'s safe
-//! decoder, so untrusted bytes never reach C code on that path; zstd is libzstd through the
+//! Implementations: lz4 compression is liblz4 1.9.4's streaming compressor through
+//! `lz4-sys` (byte-identical to python-lz4, which bundles the same version and makes the
+//! same calls; the only `unsafe` of the store-file code, with SAFETY arguments below);
+//! lz4 decompression is `lz4_flex`'s safe decoder, so untrusted bytes never reach C code on that path; zstd is libzstd through the
 //! `zstd` crate (same output as python-zstandard at level 3, checked by
 //! tests/unit/storage/test_compression.py).
 //! Concurrency: pure functions.
@@ -69,30 +69,37 @@ fn compress_raw(codec: Codec, raw: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// liblz4's `LZ4_compress_default` (acceleration 1), the call python-lz4's
-/// `lz4.block.compress` makes, so the bytes match files python-lz4 wrote. None when the
-/// input is over liblz4's limit (`LZ4_MAX_INPUT_SIZE`, about 2 GiB) or liblz4 fails.
+/// liblz4's streaming compressor on a fresh stream (`LZ4_createStream` then
+/// `LZ4_compress_continue`, acceleration 1): what python-lz4's `lz4.block.compress` does
+/// (it resets a stream and calls `LZ4_compress_fast_continue`), so the bytes match files
+/// python-lz4 wrote. `LZ4_compress_default` would not: for inputs under 64 KiB it uses
+/// 16-bit hash-table entries and finds other matches. None when the input is over liblz4's
+/// limit (`LZ4_MAX_INPUT_SIZE`, about 2 GiB) or liblz4 fails.
 fn lz4_compress(raw: &[u8]) -> Option<Vec<u8>> {
     let src_len = std::os::raw::c_int::try_from(raw.len()).ok()?;
     // SAFETY: LZ4_compressBound is a pure arithmetic function of its argument.
     let bound = unsafe { lz4_sys::LZ4_compressBound(src_len) };
     let cap = usize::try_from(bound).ok().filter(|&b| b > 0)?;
     let mut out = vec![0u8; cap];
-    // SAFETY: `raw` is valid for reads of `src_len` bytes and `out` for writes of `bound`
-    // bytes (both lengths come from the slices themselves and fit a c_int); the two do not
-    // overlap (`out` is a fresh allocation). LZ4_compress_default writes at most
-    // `maxDestSize` bytes, keeps no pointer after returning, and uses only stack state, so
-    // concurrent calls from several threads are fine. It returns the number of bytes
-    // written (<= bound), or 0 on failure.
+    // SAFETY: LZ4_createStream allocates and initialises a stream, or returns null (checked).
+    let stream = unsafe { lz4_sys::LZ4_createStream() };
+    if stream.is_null() {
+        return None;
+    }
+    // SAFETY: `stream` is a valid, freshly initialised stream used by this call only.
+    // `raw` is valid for reads of `src_len` bytes; `out` is valid for writes of `bound` =
+    // LZ4_compressBound(src_len) bytes, which is the capacity LZ4_compress_continue assumes
+    // (it passes exactly that bound as the output limit). The buffers do not overlap (`out`
+    // is a fresh allocation). The stream keeps a pointer to `raw` as its dictionary, but
+    // it is freed right below, before `raw`'s borrow ends, and never used again.
     let written = unsafe {
-        lz4_sys::LZ4_compress_default(
-            raw.as_ptr().cast(),
-            out.as_mut_ptr().cast(),
-            src_len,
-            bound,
-        )
+        let n = lz4_sys::LZ4_compress_continue(stream, raw.as_ptr(), out.as_mut_ptr(), src_len);
+        lz4_sys::LZ4_freeStream(stream);
+        n
     };
-    let written = usize::try_from(written).ok().filter(|&w| w > 0 && w <= cap)?;
+    let written = usize::try_from(written)
+        .ok()
+        .filter(|&w| w > 0 && w <= cap)?;
     out.truncate(written);
     Some(out)
 }
@@ -131,7 +138,9 @@ fn decompress_lz4(stored: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = vec![0u8; size];
     let n = lz4_flex::block::decompress_into(body, &mut out).map_err(|e| format!("lz4: {e}"))?;
     if n != size {
-        return Err(format!("lz4: decompressed {n} bytes, the prefix says {size}"));
+        return Err(format!(
+            "lz4: decompressed {n} bytes, the prefix says {size}"
+        ));
     }
     Ok(out)
 }
@@ -201,7 +210,9 @@ mod tests {
 
     #[test]
     fn unknown_codec_and_absurd_sizes_are_errors() {
-        assert!(decompress(9, b"abc").unwrap_err().contains("unknown compression codec 9"));
+        assert!(decompress(9, b"abc")
+            .unwrap_err()
+            .contains("unknown compression codec 9"));
         assert!(decompress(1, &[0xff, 0xff, 0xff, 0xff, 0]).is_err());
         assert!(decompress(1, b"ab").is_err());
         assert!(decompress(2, b"not zstd").is_err());

@@ -100,7 +100,8 @@ pub fn open<'a>(raw: &'a [u8], expected: BlockType) -> Result<Cow<'a, [u8]>, Str
             expected.name()
         ));
     }
-    compression::decompress(codec, &raw[..size]).map_err(|e| format!("cannot decompress block: {e}"))
+    compression::decompress(codec, &raw[..size])
+        .map_err(|e| format!("cannot decompress block: {e}"))
 }
 
 /// A block's place in the file.
@@ -261,19 +262,41 @@ mod tests {
     #[test]
     fn footer_errors_in_order() {
         let good = encode_footer(&golden());
-        assert!(matches!(parse_footer(&good, 10), Err(FooterError::Corrupt(m, 0)) if m.contains("shorter")));
+        assert!(
+            matches!(parse_footer(&good, 10), Err(FooterError::Corrupt(m, 0)) if m.contains("shorter"))
+        );
         let mut bad = good;
         bad[55] ^= 1;
-        assert!(matches!(parse_footer(&bad, 685), Err(FooterError::Corrupt(m, 677)) if m.contains("bad magic")));
-        let v2 = encode_footer(&Footer { version: 2, ..golden() });
-        assert!(matches!(parse_footer(&v2, 685), Err(FooterError::Version(_, 669))));
+        assert!(
+            matches!(parse_footer(&bad, 685), Err(FooterError::Corrupt(m, 677)) if m.contains("bad magic"))
+        );
+        let v2 = encode_footer(&Footer {
+            version: 2,
+            ..golden()
+        });
+        assert!(matches!(
+            parse_footer(&v2, 685),
+            Err(FooterError::Version(_, 669))
+        ));
         let mut bad = good;
         bad[0] ^= 1;
-        assert!(matches!(parse_footer(&bad, 685), Err(FooterError::Corrupt(m, 629)) if m.contains("checksum")));
-        let far = encode_footer(&Footer { meta: (u64::MAX, 5), ..golden() });
-        assert!(matches!(parse_footer(&far, 685), Err(FooterError::Corrupt(m, _)) if m.contains("points past")));
-        let d0 = encode_footer(&Footer { index_depth: 0, ..golden() });
-        assert!(matches!(parse_footer(&d0, 685), Err(FooterError::Corrupt(m, _)) if m.contains("depth")));
+        assert!(
+            matches!(parse_footer(&bad, 685), Err(FooterError::Corrupt(m, 629)) if m.contains("checksum"))
+        );
+        let far = encode_footer(&Footer {
+            meta: (u64::MAX, 5),
+            ..golden()
+        });
+        assert!(
+            matches!(parse_footer(&far, 685), Err(FooterError::Corrupt(m, _)) if m.contains("points past"))
+        );
+        let d0 = encode_footer(&Footer {
+            index_depth: 0,
+            ..golden()
+        });
+        assert!(
+            matches!(parse_footer(&d0, 685), Err(FooterError::Corrupt(m, _)) if m.contains("depth"))
+        );
         for cut in 0..FOOTER_SIZE {
             assert!(parse_footer(&good[..cut], 685).is_err());
         }
@@ -293,7 +316,9 @@ mod tests {
             let (raw, size) = seal(&payload, BlockType::Data, codec);
             assert_eq!(raw.len(), size + TRAILER_SIZE);
             assert_eq!(open(&raw, BlockType::Data).unwrap().as_ref(), &payload[..]);
-            assert!(open(&raw, BlockType::Index).unwrap_err().contains("expected a INDEX block"));
+            assert!(open(&raw, BlockType::Index)
+                .unwrap_err()
+                .contains("expected a INDEX block"));
             for cut in 0..raw.len() {
                 assert!(open(&raw[..cut], BlockType::Data).is_err());
             }

@@ -32,7 +32,8 @@ fn block_type(id: u8) -> PyResult<BlockType> {
 }
 
 fn codec(id: u8) -> PyResult<Codec> {
-    Codec::from_id(id).ok_or_else(|| PyValueError::new_err(format!("unknown compression codec {id}")))
+    Codec::from_id(id)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown compression codec {id}")))
 }
 
 fn bytes_list<'a, 'py>(list: &'a [Bound<'py, PyBytes>]) -> Vec<&'a [u8]> {
@@ -42,8 +43,9 @@ fn bytes_list<'a, 'py>(list: &'a [Bound<'py, PyBytes>]) -> Vec<&'a [u8]> {
 fn extract_bytes<'py>(list: &Bound<'py, PyList>, what: &str) -> PyResult<Vec<Bound<'py, PyBytes>>> {
     list.iter()
         .map(|x| {
-            x.cast_into::<PyBytes>()
-                .map_err(|_| pyo3::exceptions::PyTypeError::new_err(format!("block {what} are bytes")))
+            x.cast_into::<PyBytes>().map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err(format!("block {what} are bytes"))
+            })
         })
         .collect()
 }
@@ -63,13 +65,17 @@ impl PyBlock {
         let (k, v) = (self.inner.key(i), self.inner.value(i));
         match (k, v) {
             (Some(k), Some(v)) => PyTuple::new(py, [PyBytes::new(py, k), PyBytes::new(py, v)]),
-            _ => Err(PyIndexError::new_err(format!("block entry {i} out of range"))),
+            _ => Err(PyIndexError::new_err(format!(
+                "block entry {i} out of range"
+            ))),
         }
     }
 
     fn entries<'py>(&self, py: Python<'py>, i: usize, j: usize) -> PyResult<Bound<'py, PyList>> {
         let j = j.min(self.inner.len());
-        let items = (i.min(j)..j).map(|x| self.entry(py, x)).collect::<PyResult<Vec<_>>>()?;
+        let items = (i.min(j)..j)
+            .map(|x| self.entry(py, x))
+            .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, items)
     }
 }
@@ -79,7 +85,9 @@ impl PyBlock {
     /// Decode a payload (already verified and decompressed); BlockFormatError if malformed.
     #[new]
     fn new(py: Python<'_>, payload: &[u8]) -> PyResult<Self> {
-        let inner = py.detach(|| Block::decode(payload.to_vec())).map_err(format_error)?;
+        let inner = py
+            .detach(|| Block::decode(payload.to_vec()))
+            .map_err(format_error)?;
         Ok(PyBlock { inner })
     }
 
@@ -117,18 +125,33 @@ impl PyBlock {
 
     /// Every key, in order.
     fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, (0..self.inner.len()).filter_map(|i| self.inner.key(i)).map(|k| PyBytes::new(py, k)))
+        PyList::new(
+            py,
+            (0..self.inner.len())
+                .filter_map(|i| self.inner.key(i))
+                .map(|k| PyBytes::new(py, k)),
+        )
     }
 
     /// `(key, value)` of entries `i .. j-1` (`j` defaults to the end), clamped to the block.
     #[pyo3(signature = (i = 0, j = None))]
-    fn items<'py>(&self, py: Python<'py>, i: usize, j: Option<usize>) -> PyResult<Bound<'py, PyList>> {
+    fn items<'py>(
+        &self,
+        py: Python<'py>,
+        i: usize,
+        j: Option<usize>,
+    ) -> PyResult<Bound<'py, PyList>> {
         self.entries(py, i, j.unwrap_or(usize::MAX))
     }
 
     /// Entries with `lo <= key < hi`, and whether the block has a key `>= hi` (so no later
     /// block can hold more of the range).
-    fn range<'py>(&self, py: Python<'py>, lo: &[u8], hi: &[u8]) -> PyResult<(Bound<'py, PyList>, bool)> {
+    fn range<'py>(
+        &self,
+        py: Python<'py>,
+        lo: &[u8],
+        hi: &[u8],
+    ) -> PyResult<(Bound<'py, PyList>, bool)> {
         let i = self.inner.seek(lo);
         let j = self.inner.seek_from(i, hi);
         Ok((self.entries(py, i, j)?, j < self.inner.len()))
@@ -179,7 +202,10 @@ fn encode_block<'py>(
     keys: &Bound<'py, PyList>,
     values: &Bound<'py, PyList>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let (k, v) = (extract_bytes(keys, "keys")?, extract_bytes(values, "values")?);
+    let (k, v) = (
+        extract_bytes(keys, "keys")?,
+        extract_bytes(values, "values")?,
+    );
     let out = block::encode(&bytes_list(&k), &bytes_list(&v)).map_err(PyValueError::new_err)?;
     Ok(PyBytes::new(py, &out))
 }
@@ -207,7 +233,10 @@ fn seal_entries<'py>(
     codec_id: u8,
 ) -> PyResult<(Bound<'py, PyBytes>, usize)> {
     let (t, c) = (block_type(block_type_id)?, codec(codec_id)?);
-    let (k, v) = (extract_bytes(keys, "keys")?, extract_bytes(values, "values")?);
+    let (k, v) = (
+        extract_bytes(keys, "keys")?,
+        extract_bytes(values, "values")?,
+    );
     let (kb, vb) = (bytes_list(&k), bytes_list(&v));
     let (out, size) = py
         .detach(|| block::encode(&kb, &vb).map(|p| format::seal(&p, t, c)))
@@ -217,7 +246,11 @@ fn seal_entries<'py>(
 
 /// Compress with `codec`: `(codec actually used, stored bytes)` (NONE when it saves < 1/8).
 #[pyfunction]
-fn compress_block<'py>(py: Python<'py>, codec_id: u8, raw: &[u8]) -> PyResult<(u8, Bound<'py, PyBytes>)> {
+fn compress_block<'py>(
+    py: Python<'py>,
+    codec_id: u8,
+    raw: &[u8],
+) -> PyResult<(u8, Bound<'py, PyBytes>)> {
     let c = codec(codec_id)?;
     let (used, out) = py.detach(|| {
         let (used, out) = compression::compress(c, raw);
