@@ -6,6 +6,8 @@ Kept beside the extension so mypy --strict checks every call into it; each entry
 
 from collections.abc import Iterable
 
+from typing import final
+
 from typing_extensions import disjoint_base
 
 __version__: str
@@ -119,7 +121,7 @@ def scan_log(
 class BlockFormatError(ValueError):
     """A block, bloom or compressed payload is malformed (the reader raises CorruptionError)."""
 
-@disjoint_base
+@final
 class Block:
     """One decoded data or index block; immutable, shared through the block cache."""
 
@@ -180,6 +182,7 @@ def encode_footer(
 ) -> bytes:
     """The 56-byte footer of the current version."""
 
+@final
 class BloomBuilder:
     """Collects a file's bloom items; ``(add | add_keys)* finish``."""
 
@@ -197,7 +200,7 @@ class BloomBuilder:
     def finish(self) -> bytes:
         """The bloom block payload."""
 
-@disjoint_base
+@final
 class BloomFilter:
     """A loaded bloom filter (immutable)."""
 

@@ -335,7 +335,8 @@ pub struct PyBloomBuilder {
 #[pymethods]
 impl PyBloomBuilder {
     #[new]
-    #[pyo3(signature = (bloom_type, bits_per_item = bloom::DEFAULT_BITS_PER_ITEM, num_probes = bloom::DEFAULT_NUM_PROBES))]
+    // literal defaults (bloom::DEFAULT_BITS_PER_ITEM, DEFAULT_NUM_PROBES) so the signature shows them
+    #[pyo3(signature = (bloom_type, bits_per_item = 10, num_probes = 7))]
     fn new(bloom_type: u8, bits_per_item: usize, num_probes: u8) -> PyResult<Self> {
         let inner = bloom::BloomBuilder::new(to_bloom_type(bloom_type)?, bits_per_item, num_probes)
             .map_err(PyValueError::new_err)?;

@@ -90,8 +90,7 @@ def test_bad_arguments_are_errors():
         encode_block([b"a"], [b"b"])[:-1],  # offsets past the end
         encode_block([b"a"], [b"b"]) + b"x",  # trailing garbage
         # key offsets 28, 31, 30: every end matches, but they go backwards
-        bytes.fromhex("02000000 1c000000 1f000000 1e000000 1e000000 1f000000 20000000")
-        + b"abcd",
+        bytes.fromhex("02000000 1c000000 1f000000 1e000000 1e000000 1f000000 20000000") + b"abcd",
     ],
 )
 def test_malformed_payload_rejected(payload):

@@ -7,8 +7,8 @@ import random
 import pytest
 from xxhash import xxh3_64_intdigest
 
-from hedgerow.model.keys import column_prefix, encode_key, row_prefix
 from hedgerow._core import BlockFormatError, BloomBuilder, BloomFilter
+from hedgerow.model.keys import column_prefix, encode_key, row_prefix
 from hedgerow.storage.sstable_format import BloomType
 
 

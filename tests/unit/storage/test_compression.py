@@ -14,8 +14,8 @@ import pytest
 import zstandard
 
 from hedgerow._core import BlockFormatError, compress_block, decompress
-from hedgerow.storage.sstable_format import Codec, codec_for_name
 from hedgerow.errors import InvalidArgument
+from hedgerow.storage.sstable_format import Codec, codec_for_name
 
 
 def _payloads() -> list[bytes]:
