@@ -47,6 +47,8 @@ from hedgerow.storage.sstable_format import (
 __all__ = ["Footer", "SSTableReader"]
 
 _TRAILER_SIZE = BLOCK_TRAILER.size
+#: Entries per ``Block.items`` call when iterating (see ``_iter``).
+_BATCH = 64
 
 
 class Footer:
@@ -299,10 +301,14 @@ class SSTableReader:
             block = self._block(handle, BlockType.DATA)
             i = block.seek(start_key) if first else 0
             first = False
-            if stop_key is not None and last_key >= stop_key:
-                yield from block.items(i, block.seek(stop_key))
+            last = stop_key is not None and last_key >= stop_key
+            j = block.seek(stop_key, i) if last and stop_key is not None else len(block)
+            # entries come out of the core in batches: one call per _BATCH, and a short
+            # scan (a seek that reads a few rows) does not build a whole block's tuples
+            for s in range(i, j, _BATCH):
+                yield from block.items(s, min(s + _BATCH, j))
+            if last:
                 return
-            yield from block.items(i, len(block))
 
     def get_row(self, row_prefix: bytes, row_end: bytes) -> list[tuple[bytes, bytes]]:
         """All entries with ``row_prefix <= key < row_end`` (one row: keys.row_prefix/row_end).
