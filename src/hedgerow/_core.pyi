@@ -5,7 +5,6 @@ Kept beside the extension so mypy --strict checks every call into it; each entry
 """
 
 from collections.abc import Iterable
-
 from typing import final
 
 from typing_extensions import disjoint_base

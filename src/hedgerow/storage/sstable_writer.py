@@ -194,7 +194,11 @@ class SSTableWriter:
         self, keys: list[bytes], values: list[bytes], block_type: BlockType
     ) -> tuple[int, int]:
         """Encode, compress, checksum and buffer one data or index block (one core call)."""
-        return self._buffer(*seal_entries(keys, values, block_type, self._codec))
+        try:
+            sealed = seal_entries(keys, values, block_type, self._codec)
+        except ValueError as e:  # the payload would reach 4 GiB (u32 offsets)
+            raise InvalidArgument(str(e)) from None
+        return self._buffer(*sealed)
 
     def _buffer(self, sealed: bytes, size: int) -> tuple[int, int]:
         """Buffer a sealed block (stored bytes + trailer); return its handle."""
