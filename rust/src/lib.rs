@@ -14,6 +14,7 @@ pub mod bench_probe;
 pub mod fs;
 pub mod keys;
 pub mod memstore;
+pub mod sstable;
 pub mod wal_record;
 
 /// The version of the compiled core; `hedgerow._core.__version__`.
@@ -49,5 +50,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<memstore::MemStore>()?;
     wal_record::register(m)?;
     bench_probe::register(m)?;
+    sstable::py::register(m)?;
     Ok(())
 }

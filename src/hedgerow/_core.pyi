@@ -11,16 +11,27 @@ from typing_extensions import disjoint_base
 
 __version__: str
 __all__ = [
+    "Block",
+    "BlockFormatError",
+    "BloomBuilder",
+    "BloomFilter",
     "MemStore",
     "ProbeRowIter",
     "__version__",
     "_fs_script",
     "_panic",
     "column_prefix",
+    "compress_block",
+    "decode_block",
+    "decompress",
     "echo_bytes",
+    "encode_block",
+    "encode_footer",
     "encode_key",
     "frame_record",
     "noop",
+    "open_block",
+    "parse_footer",
     "probe_args5",
     "probe_copy",
     "probe_crc",
@@ -34,6 +45,8 @@ __all__ = [
     "row_of",
     "row_prefix",
     "scan_log",
+    "seal_block",
+    "seal_entries",
     "split_key",
 ]
 
@@ -158,3 +171,101 @@ class ProbeRowIter:
 
 def probe_row_iter(buf: bytes, n: int, key_len: int, value_len: int) -> ProbeRowIter:
     """A ``ProbeRowIter`` over a copy of ``buf``; ValueError when the rows do not fit."""
+
+# ---- store files (rust/src/sstable/; docs/formats/sstable.md) ----------------------------
+
+class BlockFormatError(ValueError):
+    """A block, bloom or compressed payload is malformed (the reader raises CorruptionError)."""
+
+@final
+class Block:
+    """One decoded data or index block; immutable, shared through the block cache."""
+
+    def __new__(cls, payload: bytes) -> Block:
+        """Decode a verified, decompressed payload; BlockFormatError if malformed."""
+    def __len__(self) -> int: ...
+    @property
+    def charge(self) -> int:
+        """Approximate bytes of memory held (the block cache's charge)."""
+    def seek(self, key: bytes, lo: int = 0) -> int:
+        """Index of the first entry at or after ``lo`` whose key is ``>= key``."""
+    def key(self, i: int) -> bytes:
+        """Key ``i``; IndexError when out of range."""
+    def value(self, i: int) -> bytes:
+        """Value ``i``; IndexError when out of range."""
+    def keys(self) -> list[bytes]:
+        """Every key, in order."""
+    def items(self, i: int = 0, j: int | None = None) -> list[tuple[bytes, bytes]]:
+        """``(key, value)`` of entries ``i .. j-1``, clamped to the block."""
+    def range(self, lo: bytes, hi: bytes) -> tuple[list[tuple[bytes, bytes]], bool]:
+        """Entries with ``lo <= key < hi``, and whether the block holds a key ``>= hi``."""
+    def handle(self, i: int) -> tuple[int, int]:
+        """Entry ``i``'s value as ``(offset, size)``; BlockFormatError if not a handle."""
+    def child(self, key: bytes) -> tuple[int, int] | None:
+        """Handle of the first entry whose separator is ``>= key``; None past the end."""
+
+def decode_block(raw: bytes, expected: int) -> Block:
+    """Verify (crc, type), decompress and decode stored bytes + trailer; BlockFormatError."""
+
+def open_block(raw: bytes, expected: int) -> bytes:
+    """Verify and decompress stored bytes + trailer; the payload. BlockFormatError."""
+
+def encode_block(keys: list[bytes], values: list[bytes]) -> bytes:
+    """One block payload of parallel key and value lists; ValueError at 4 GiB."""
+
+def seal_block(payload: bytes, block_type_id: int, codec_id: int) -> tuple[bytes, int]:
+    """Compress and append the trailer: ``(bytes to write, handle size)``."""
+
+def seal_entries(
+    keys: list[bytes], values: list[bytes], block_type_id: int, codec_id: int
+) -> tuple[bytes, int]:
+    """``seal_block(encode_block(keys, values), block_type_id, codec_id)`` in one call."""
+
+def compress_block(codec_id: int, raw: bytes) -> tuple[int, bytes]:
+    """``(codec used, stored bytes)``; NONE when compressing saves less than 1/8."""
+
+def decompress(codec_id: int, stored: bytes) -> bytes:
+    """Undo ``compress_block``; BlockFormatError on an unknown codec or bad input."""
+
+def parse_footer(
+    raw: bytes, file_size: int, path: str
+) -> tuple[int, int, int, int, int, int, int, int]:
+    """``(meta_off, meta_size, index_off, index_size, bloom_off, bloom_size, depth, version)``;
+    raises hedgerow.errors.CorruptionError or FormatVersionError naming ``path``."""
+
+def encode_footer(
+    meta: tuple[int, int], index: tuple[int, int], bloom: tuple[int, int], index_depth: int
+) -> bytes:
+    """The 56-byte footer of the current version."""
+
+@final
+class BloomBuilder:
+    """Collects a file's bloom items; ``(add | add_keys)* finish``."""
+
+    def __new__(
+        cls, bloom_type: int, bits_per_item: int = 10, num_probes: int = 7
+    ) -> BloomBuilder: ...
+    @property
+    def bloom_type(self) -> int: ...
+    @property
+    def num_items(self) -> int: ...
+    def add(self, item: bytes) -> None:
+        """Add one item (skipped when equal to the previous one)."""
+    def add_keys(self, keys: list[bytes]) -> None:
+        """Add the items of a sorted run of internal keys."""
+    def finish(self) -> bytes:
+        """The bloom block payload."""
+
+@final
+class BloomFilter:
+    """A loaded bloom filter (immutable)."""
+
+    def __new__(cls, payload: bytes) -> BloomFilter:
+        """Decode a bloom block payload; BlockFormatError if malformed."""
+    @property
+    def bloom_type(self) -> int: ...
+    @property
+    def num_items(self) -> int: ...
+    def may_contain(self, item: bytes) -> bool: ...
+    def may_contain_row(self, row: bytes) -> bool: ...
+    def may_contain_rowcol(self, row: bytes, qualifier: bytes) -> bool: ...

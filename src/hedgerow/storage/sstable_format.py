@@ -1,7 +1,8 @@
 """Store-file ("sstable") constants shared by the writer, the reader and the dump tool.
 
-Role: imported by block_builder, block, bloom, compression, sstable_writer,
-sstable_reader and sstable_dump; holds no logic beyond packing helpers.
+Role: imported by sstable_writer, sstable_reader and sstable_dump; holds no logic
+beyond packing helpers. Blocks, bloom filters, codecs, trailers and the footer are
+encoded and decoded by the Rust core (``hedgerow._core``, rust/src/sstable/).
 Format: docs/formats/sstable.md (authoritative). Summary::
 
     file    := data_block* index_block* bloom_block? meta_block footer
@@ -26,6 +27,8 @@ from typing import Any
 
 import msgpack
 
+from hedgerow.errors import InvalidArgument
+
 __all__ = [
     "BLOCK_TRAILER",
     "FOOTER",
@@ -37,7 +40,9 @@ __all__ = [
     "NULL_HANDLE",
     "BlockType",
     "BloomType",
+    "Codec",
     "SSTableProperties",
+    "codec_for_name",
     "decode_properties",
     "encode_properties",
 ]
@@ -79,7 +84,7 @@ class BlockType(IntEnum):
     INDEX = 2
     """Sorted (separator key, child block handle) entries; leaf or upper level."""
     BLOOM = 3
-    """The file's bloom filter (bloom.py)."""
+    """The file's bloom filter (``_core.BloomFilter``)."""
     META = 4
     """msgpack map of file properties."""
 
@@ -96,6 +101,37 @@ class BloomType(IntEnum):
     """Hash of ``keys.row_prefix(row)`` (each row added once)."""
     ROWCOL = 2
     """Hash of ``keys.column_prefix(row, qualifier)`` (each column added once)."""
+
+
+class Codec(IntEnum):
+    """Compression codec of one stored block (rust/src/sstable/compression.rs).
+
+    ON-DISK: never renumber; retired: none.
+    """
+
+    NONE = 0
+    """Stored uncompressed."""
+    LZ4 = 1
+    """lz4 block with a u32le uncompressed-size prefix."""
+    ZSTD = 2
+    """One zstd frame, content size in the frame header."""
+
+
+_CODEC_BY_NAME = {"none": Codec.NONE, "lz4": Codec.LZ4, "zstd": Codec.ZSTD}
+
+
+def codec_for_name(name: str) -> Codec:
+    """Map a family's ``compression`` option ("none", "lz4", "zstd") to a codec.
+
+    >>> codec_for_name("lz4")
+    <Codec.LZ4: 1>
+    """
+    try:
+        return _CODEC_BY_NAME[name.lower()]
+    except KeyError:
+        raise InvalidArgument(
+            f"unknown compression {name!r}; expected one of {sorted(_CODEC_BY_NAME)}"
+        ) from None
 
 
 @dataclass(frozen=True)

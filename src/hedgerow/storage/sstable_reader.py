@@ -10,38 +10,34 @@ Format: docs/formats/sstable.md (authoritative). Summary::
 
 Open reads the footer, the root index block, the bloom block and the meta
 block; lower index levels and data blocks are read on demand through the
-block cache, keyed ``(file_id, offset)``.
+block cache, keyed ``(file_id, offset)``. File I/O and the index walk are
+here; the footer, block trailers, decompression, block decoding and seeks,
+and the bloom filter are the Rust core's (``hedgerow._core``, rust/src/sstable/),
+one call per block read.
 Corruption: a bad magic, a footer checksum mismatch or a truncated file fails
 ``open`` with CorruptionError; an unknown version with FormatVersionError; a bad
 block checksum fails the read that touches that block, naming path and offset.
 Invariants: the reader never changes after ``open`` (until ``close``).
 Concurrency: thread-safe: reads are ``pread`` calls on a RandomAccessFile and
 the block cache has its own lock.
-Hot path: ``get_row`` (point reads: index descent + one cached block +
-two ``bisect``); ``iter_from`` (scans); see docs/formats/sstable.md#performance.
+Hot path: ``get_row`` (point reads: index descent with ``Block.child`` + one
+cached block's ``Block.range``); ``iter_from`` (scans); see
+docs/formats/sstable.md#performance.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterator
 from typing import cast
 
-from crc32c import crc32c
-
-from hedgerow.errors import ClosedError, CorruptionError, FormatVersionError, storage_error
-from hedgerow.storage.block import Block, BlockFormatError
+from hedgerow._core import Block, BlockFormatError, BloomFilter, decode_block, open_block
+from hedgerow._core import parse_footer as _parse_footer
+from hedgerow.errors import ClosedError, CorruptionError, storage_error
 from hedgerow.storage.block_cache import BlockCache
-from hedgerow.storage.bloom import BloomFilter
-from hedgerow.storage.compression import decompress
 from hedgerow.storage.fs import FileSystem, RandomAccessFile
 from hedgerow.storage.sstable_format import (
     BLOCK_TRAILER,
-    FOOTER,
-    FOOTER_CRC_COVERS,
     FOOTER_SIZE,
-    FORMAT_VERSION,
-    MAGIC,
     NULL_HANDLE,
     BlockType,
     SSTableProperties,
@@ -51,7 +47,8 @@ from hedgerow.storage.sstable_format import (
 __all__ = ["Footer", "SSTableReader"]
 
 _TRAILER_SIZE = BLOCK_TRAILER.size
-_TRAILER_UNPACK = BLOCK_TRAILER.unpack_from
+#: Entries per ``Block.items`` call when iterating (see ``_iter``).
+_BATCH = 64
 
 
 class Footer:
@@ -92,35 +89,8 @@ def read_footer(file: RandomAccessFile, path: str) -> tuple[Footer, int]:
     raw = file.pread(FOOTER_SIZE, size - FOOTER_SIZE)
     if len(raw) != FOOTER_SIZE:
         raise CorruptionError("short read of footer", path, size - FOOTER_SIZE)
-    (mo, ms, io, is_, bo, bs, depth, version, crc, magic) = FOOTER.unpack(raw)
-    if magic != MAGIC:
-        raise CorruptionError(
-            f"bad magic {magic.hex()} (expected {MAGIC.hex()}): not a store file, or truncated",
-            path,
-            size - 8,
-        )
-    if version != FORMAT_VERSION:
-        raise FormatVersionError(
-            f"store file format version {version} is not supported "
-            f"(this build reads version {FORMAT_VERSION})",
-            path,
-            size - 16,
-        )
-    actual = crc32c(raw[:FOOTER_CRC_COVERS])
-    if actual != crc:
-        raise CorruptionError(
-            f"footer checksum mismatch (stored {crc:#010x}, computed {actual:#010x})",
-            path,
-            size - FOOTER_SIZE,
-        )
-    body_end = size - FOOTER_SIZE
-    for name, (off, n) in (("meta", (mo, ms)), ("index", (io, is_)), ("bloom", (bo, bs))):
-        if (off, n) != NULL_HANDLE and off + n + _TRAILER_SIZE > body_end:
-            raise CorruptionError(
-                f"{name} block handle ({off}, {n}) points past the data", path, size - FOOTER_SIZE
-            )
-    if depth < 1:
-        raise CorruptionError(f"index depth {depth} < 1", path, size - FOOTER_SIZE)
+    # magic, version, crc, handles, depth: checked in that order by the core
+    mo, ms, io, is_, bo, bs, depth, version = _parse_footer(raw, size, path)
     return Footer((mo, ms), (io, is_), (bo, bs), depth, version), size
 
 
@@ -231,6 +201,14 @@ class SSTableReader:
     # -- block access ------------------------------------------------------------
     def read_block(self, handle: tuple[int, int], expected: BlockType) -> bytes:
         """Read, verify and decompress one block's payload (1 pread; no cache)."""
+        raw = self._read_raw(handle)
+        try:
+            return open_block(raw, expected)
+        except BlockFormatError as e:  # crc, type, codec
+            raise CorruptionError(str(e), self.path, handle[0]) from None
+
+    def _read_raw(self, handle: tuple[int, int]) -> bytes:
+        """The stored bytes and trailer of one block (1 pread), length checked."""
         if self._closed:
             raise ClosedError(f"store file {self.path} is closed")
         offset, size = handle
@@ -244,33 +222,15 @@ class SSTableReader:
                 self.path,
                 offset,
             )
-        block_type, codec, crc = _TRAILER_UNPACK(raw, size)
-        actual = crc32c(memoryview(raw)[: size + 2])  # payload|type|codec are contiguous
-        if actual != crc:
-            raise CorruptionError(
-                f"block checksum mismatch (stored {crc:#010x}, computed {actual:#010x})",
-                self.path,
-                offset,
-            )
-        if block_type != expected:
-            raise CorruptionError(
-                f"expected a {expected.name} block, found block type {block_type}",
-                self.path,
-                offset,
-            )
-        try:
-            return decompress(codec, raw[:size])
-        except ValueError as e:
-            raise CorruptionError(f"cannot decompress block: {e}", self.path, offset) from None
+        return raw
 
     def _decode(self, handle: tuple[int, int], expected: BlockType) -> Block:
-        payload = self.read_block(handle, expected)
+        """Read, verify, decompress and decode one block in a single core call."""
+        raw = self._read_raw(handle)
         try:
-            return Block(payload)
-        except BlockFormatError as e:
-            raise CorruptionError(
-                f"malformed {expected.name} block: {e}", self.path, handle[0]
-            ) from None
+            return decode_block(raw, expected)
+        except BlockFormatError as e:  # crc, type, codec, malformed offsets
+            raise CorruptionError(str(e), self.path, handle[0]) from None
 
     def _block(self, handle: tuple[int, int], expected: BlockType) -> Block:
         """A decoded block via the cache: 0 reads on a hit, 1 pread on a miss."""
@@ -297,12 +257,11 @@ class SSTableReader:
         self, block: Block, level: int, start_key: bytes
     ) -> Iterator[tuple[bytes, tuple[int, int]]]:
         """(last key, handle) of every data block that may hold keys >= ``start_key``, in order."""
-        keys = block.keys
         first = block.seek(start_key)
-        for i in range(first, len(keys)):
+        for i in range(first, len(block)):
             handle = self._handle(block, i)
             if level == 1:
-                yield keys[i], handle
+                yield block.key(i), handle
             else:
                 child = self._block(handle, BlockType.INDEX)
                 yield from self._data_handles(child, level - 1, start_key if i == first else b"")
@@ -324,7 +283,7 @@ class SSTableReader:
     ) -> Iterator[tuple[bytes, bytes]]:
         """Every (key, value) with ``start_key <= key < stop_key`` in key order, lazily.
 
-        Cost: reads (or finds cached) one block at a time; one ``bisect`` to position
+        Cost: reads (or finds cached) one block at a time; one binary search to position
         in the first block and one to cut the last. ``stop_key=None`` means no bound.
         """
         props = self.properties
@@ -342,45 +301,50 @@ class SSTableReader:
             block = self._block(handle, BlockType.DATA)
             i = block.seek(start_key) if first else 0
             first = False
-            if stop_key is not None and last_key >= stop_key:
-                yield from block.items(i, block.seek(stop_key))
+            last = stop_key is not None and last_key >= stop_key
+            j = block.seek(stop_key, i) if last and stop_key is not None else len(block)
+            # entries come out of the core in batches: one call per _BATCH, and a short
+            # scan (a seek that reads a few rows) does not build a whole block's tuples
+            for s in range(i, j, _BATCH):
+                yield from block.items(s, min(s + _BATCH, j))
+            if last:
                 return
-            yield from block.items(i, len(block))
 
     def get_row(self, row_prefix: bytes, row_end: bytes) -> list[tuple[bytes, bytes]]:
         """All entries with ``row_prefix <= key < row_end`` (one row: keys.row_prefix/row_end).
 
         Cost: index descent (depth-1 cached index blocks) + one data block + two
-        ``bisect``; falls back to ``iter_from`` when the row spans blocks.
+        binary searches; falls back to ``iter_from`` when the row spans blocks.
         Does not consult the bloom filter; call ``may_contain_row`` first.
         """
         props = self.properties
         if not props.entries or row_prefix > props.last_key or row_end <= props.first_key:
             return []
-        # hot path: bisect/len called directly on the key lists (no Block method calls)
+        # hot path: one core call per level (child) and one for the data block (range)
         block = self._root
         for _ in range(self._depth - 1):
-            i = bisect_left(block.keys, row_prefix)
-            if i == len(block.keys):
+            handle = self._child(block, row_prefix)
+            if handle is None:
                 return []
-            block = self._block(self._handle(block, i), BlockType.INDEX)
-        i = bisect_left(block.keys, row_prefix)
-        if i == len(block.keys):
+            block = self._block(handle, BlockType.INDEX)
+        handle = self._child(block, row_prefix)
+        if handle is None:
             return []
-        data = self._block(self._handle(block, i), BlockType.DATA)
-        keys = data.keys
-        j = bisect_left(keys, row_prefix)
-        k = bisect_left(keys, row_end, j)
-        if k < len(keys):  # fast path: the row ends inside this block
-            if k == j + 1:
-                return [(keys[j], data.value(j))]
-            return list(zip(keys[j:k], data.values(j, k), strict=True))
+        entries, ended = self._block(handle, BlockType.DATA).range(row_prefix, row_end)
+        if ended:  # fast path: the row ends inside this block
+            return entries
         return list(self.iter_from(row_prefix, row_end))  # slow path: row spans blocks
+
+    def _child(self, block: Block, key: bytes) -> tuple[int, int] | None:
+        try:
+            return block.child(key)
+        except BlockFormatError as e:
+            raise CorruptionError(str(e), self.path) from None
 
     def last_key_before(self, key: bytes) -> bytes | None:
         """The greatest key ``< key`` in the file, or None (reverse scans step back with this).
 
-        Cost: like ``get_row``: index descent + one data block + one ``bisect``. Index
+        Cost: like ``get_row``: index descent + one data block + one binary search. Index
         separators are exact last keys, so the entry left of the descent path at each
         level is the last key of the preceding subtree.
         """
@@ -392,23 +356,23 @@ class SSTableReader:
         best: bytes | None = None
         block = self._root
         for _ in range(self._depth - 1):
-            i = bisect_left(block.keys, key)  # < len(block): key <= last_key
+            i = block.seek(key)  # < len(block): key <= last_key
             if i:
-                best = block.keys[i - 1]
+                best = block.key(i - 1)
             block = self._block(self._handle(block, i), BlockType.INDEX)
-        i = bisect_left(block.keys, key)
+        i = block.seek(key)
         if i:
-            best = block.keys[i - 1]
-        keys = self._block(self._handle(block, i), BlockType.DATA).keys
-        j = bisect_left(keys, key)
-        return keys[j - 1] if j else best
+            best = block.key(i - 1)
+        data = self._block(self._handle(block, i), BlockType.DATA)
+        j = data.seek(key)
+        return data.key(j - 1) if j else best
 
     # -- dump support ------------------------------------------------------------
     def index_entries(self, level: int | None = None) -> Iterator[tuple[int, bytes, int, int]]:
         """(level, separator key, offset, size) of every index entry, root first, depth-first."""
 
         def walk(block: Block, lvl: int) -> Iterator[tuple[int, bytes, int, int]]:
-            for i, key in enumerate(block.keys):
+            for i, key in enumerate(block.keys()):
                 off, size = self._handle(block, i)
                 yield lvl, key, off, size
                 if lvl > 1:

@@ -14,7 +14,9 @@ Invariants: keys strictly increasing (checked when ``invariants.ENABLED``);
 call order ``add* (finish | abandon)``; the file is fsynced before ``finish`` returns.
 Concurrency: not thread-safe; one writer per file, used by one thread.
 Hot path: ``add`` (every entry of every flush/compaction: two appends and a
-size check); per block ``_flush_data_block``; see docs/formats/sstable.md#performance.
+size check); per block ``_flush_data_block``, whose encoding, compression,
+checksum and bloom items are one or two calls into the Rust core
+(``hedgerow._core``, rust/src/sstable/); see docs/formats/sstable.md#performance.
 """
 
 from __future__ import annotations
@@ -22,27 +24,20 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from crc32c import crc32c
-
+from hedgerow._core import BloomBuilder, encode_footer, seal_block, seal_entries
 from hedgerow._internal import failpoints, invariants
 from hedgerow.errors import ClosedError, InvalidArgument
 from hedgerow.model.cell import KeyType
 from hedgerow.model.keys import KEY_SUFFIX_LEN
-from hedgerow.storage.block_builder import encode_block, entry_overhead
-from hedgerow.storage.bloom import BloomBuilder
-from hedgerow.storage.compression import codec_for_name, compress_block
 from hedgerow.storage.fs import FileSystem, WritableFile
 from hedgerow.storage.sstable_format import (
-    BLOCK_TRAILER,
-    FOOTER,
-    FOOTER_CRC_COVERS,
     FORMAT_VERSION,
     HANDLE,
-    MAGIC,
     NULL_HANDLE,
     BlockType,
     BloomType,
     SSTableProperties,
+    codec_for_name,
     encode_properties,
 )
 
@@ -56,7 +51,9 @@ _INV_DELETE_TYPES = frozenset(
     255 - t for t in KeyType if t != KeyType.PUT
 )  # inverted type bytes of the delete markers
 _WRITE_BUFFER_BYTES = 1 << 20  # coalesce blocks into ~1 MiB writes
-_EMPTY_BLOCK_SIZE = 4 + entry_overhead
+#: Bytes of offsets each entry adds to a block payload (one key offset, one value offset).
+_ENTRY_OVERHEAD = 8
+_EMPTY_BLOCK_SIZE = 4 + _ENTRY_OVERHEAD
 
 
 class SSTableWriter:
@@ -145,7 +142,7 @@ class SSTableWriter:
             self._check_add(key)
         self._keys_append(key)
         self._values_append(value)
-        self._block_bytes += len(key) + len(value) + entry_overhead
+        self._block_bytes += len(key) + len(value) + _ENTRY_OVERHEAD
         if self._block_bytes >= self._block_size:
             self._flush_data_block()
 
@@ -180,7 +177,7 @@ class SSTableWriter:
             self._first_key = keys[0]
         self._entries += len(keys)
         self._last_key = keys[-1]
-        handle = self._write_block(encode_block(keys, values), BlockType.DATA)
+        handle = self._write_entries(keys, values, BlockType.DATA)
         self._index_keys.append(keys[-1])
         self._index_handles.append(HANDLE.pack(*handle))
         self._keys = []
@@ -191,17 +188,28 @@ class SSTableWriter:
 
     def _write_block(self, payload: bytes, block_type: BlockType) -> tuple[int, int]:
         """Compress, checksum and buffer one block; return its handle (offset, size)."""
-        codec, stored = compress_block(self._codec, payload)
-        crc = crc32c(bytes((block_type, codec)), crc32c(stored))  # covers payload|type|codec
+        return self._buffer(*seal_block(payload, block_type, self._codec))
+
+    def _write_entries(
+        self, keys: list[bytes], values: list[bytes], block_type: BlockType
+    ) -> tuple[int, int]:
+        """Encode, compress, checksum and buffer one data or index block (one core call)."""
+        try:
+            sealed = seal_entries(keys, values, block_type, self._codec)
+        except ValueError as e:  # the payload would reach 4 GiB (u32 offsets)
+            raise InvalidArgument(str(e)) from None
+        return self._buffer(*sealed)
+
+    def _buffer(self, sealed: bytes, size: int) -> tuple[int, int]:
+        """Buffer a sealed block (stored bytes + trailer); return its handle."""
         offset = self._offset
-        self._out.append(stored)
-        self._out.append(BLOCK_TRAILER.pack(block_type, codec, crc))
-        n = len(stored) + BLOCK_TRAILER.size
+        self._out.append(sealed)
+        n = len(sealed)
         self._offset += n
         self._out_bytes += n
         if self._out_bytes >= _WRITE_BUFFER_BYTES:
             self._drain()
-        return offset, len(stored)
+        return offset, size
 
     def _drain(self) -> None:
         assert self._file is not None
@@ -214,7 +222,7 @@ class SSTableWriter:
         """Write the index levels bottom-up; return (root handle, depth)."""
         keys, handles = self._index_keys, self._index_handles
         depth = 1
-        per_entry = entry_overhead + HANDLE.size
+        per_entry = _ENTRY_OVERHEAD + HANDLE.size
         while len(keys) > 1 and (
             _EMPTY_BLOCK_SIZE + sum(map(len, keys)) + per_entry * len(keys) > self._block_size
         ):
@@ -226,8 +234,8 @@ class SSTableWriter:
                 size += len(k) + per_entry
                 # close a block when full, but keep >= 2 entries per block so levels shrink
                 if (size >= self._block_size and i - start >= 1) or i == len(keys) - 1:
-                    handle = self._write_block(
-                        encode_block(keys[start : i + 1], handles[start : i + 1]), BlockType.INDEX
+                    handle = self._write_entries(
+                        keys[start : i + 1], handles[start : i + 1], BlockType.INDEX
                     )
                     upper_keys.append(k)
                     upper_handles.append(HANDLE.pack(*handle))
@@ -235,7 +243,7 @@ class SSTableWriter:
                     size = _EMPTY_BLOCK_SIZE
             keys, handles = upper_keys, upper_handles
             depth += 1
-        return self._write_block(encode_block(keys, handles), BlockType.INDEX), depth
+        return self._write_entries(keys, handles, BlockType.INDEX), depth
 
     def finish(self, extra_properties: dict[str, Any] | None = None) -> SSTableProperties:
         """Write the last data block, the index, bloom, meta block and footer; fsync; close.
@@ -272,9 +280,7 @@ class SSTableWriter:
             extra=dict(extra_properties or {}),
         )
         meta_handle = self._write_block(encode_properties(props), BlockType.META)
-        fields = (*meta_handle, *index_handle, *bloom_handle, depth, FORMAT_VERSION)
-        head = FOOTER.pack(*fields, 0, MAGIC)[:FOOTER_CRC_COVERS]
-        footer = FOOTER.pack(*fields, crc32c(head), MAGIC)
+        footer = encode_footer(meta_handle, index_handle, bloom_handle, depth)
         self._out.append(footer)
         self._offset += len(footer)
         self._drain()

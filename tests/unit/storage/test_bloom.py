@@ -1,4 +1,4 @@
-"""Bloom filter builder and reader (storage/bloom.py)."""
+"""Bloom filter builder and reader (``_core.BloomBuilder`` / ``BloomFilter``, rust/src/sstable)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import random
 import pytest
 from xxhash import xxh3_64_intdigest
 
+from hedgerow._core import BlockFormatError, BloomBuilder, BloomFilter
 from hedgerow.model.keys import column_prefix, encode_key, row_prefix
-from hedgerow.storage.bloom import BloomBuilder, BloomFilter, items_of_keys
 from hedgerow.storage.sstable_format import BloomType
 
 
@@ -67,12 +67,15 @@ def test_row_filter_answers_maybe_for_columns():
     assert f.may_contain_row(b"a")
 
 
-def test_items_of_keys_uses_escaped_prefixes():
+@pytest.mark.parametrize("bloom_type", [BloomType.ROW, BloomType.ROWCOL])
+def test_items_of_keys_use_escaped_prefixes(bloom_type):
     row = b"a\x00b"
     k = encode_key(row, b"q\x00", 3, 8, 4)
-    assert items_of_keys(BloomType.ROW, [k]) == [row_prefix(row)]
-    assert items_of_keys(BloomType.ROWCOL, [k]) == [column_prefix(row, b"q\x00")]
-    assert items_of_keys(BloomType.NONE, [k]) == []
+    item = row_prefix(row) if bloom_type == BloomType.ROW else column_prefix(row, b"q\x00")
+    from_keys, from_item = BloomBuilder(bloom_type), BloomBuilder(bloom_type)
+    from_keys.add_keys([k])
+    from_item.add(item)
+    assert from_keys.finish() == from_item.finish()
 
 
 def test_empty_filter_contains_nothing():
@@ -85,7 +88,7 @@ def test_empty_filter_contains_nothing():
     "bad", [b"", b"\x01\x07\x01\x00\x00\x00\x00\x00", b"\x01\x07\x09\x00" + bytes(12)]
 )
 def test_malformed_filter_rejected(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(BlockFormatError):
         BloomFilter(bad)
 
 
