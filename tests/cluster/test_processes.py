@@ -26,7 +26,6 @@ import hedgerow
 from hedgerow.cluster.zkserver import LocalZooKeeper
 from hedgerow.server.local_cluster import LocalCluster
 
-
 SESSION_S = 2.0
 SPLITS = [b"%d" % i for i in range(1, 9)]  # 9 regions
 
@@ -86,7 +85,7 @@ def test_cluster_of_processes(cluster: LocalCluster) -> None:
     assert max(counts.values()) <= math.ceil(9 / 3) + 1, counts
 
     # each server hosts exactly the regions meta names it for: none twice, none missing
-    meta = dict(zip([r["name"] for r in conn.table("t").regions()], _locations(conn)))
+    meta = dict(zip([r["name"] for r in conn.table("t").regions()], _locations(conn), strict=True))
     hosted: dict[bytes, str] = {}
     direct = {a: hedgerow.connect(f"hedgerow://{a}") for a in rs_addresses}
     try:
@@ -98,7 +97,7 @@ def test_cluster_of_processes(cluster: LocalCluster) -> None:
 
         # rows written to the server holding their region read back (the client that
         # routes each region to its server is another branch's work: i-cluster-client)
-        for a, dc in direct.items():
+        for dc in direct.values():
             t = dc.table("t")
             for r in t.regions():
                 t.put(_row_in(r), {b"cf:q": r["name"]})
@@ -143,7 +142,10 @@ def test_cluster_of_processes(cluster: LocalCluster) -> None:
         conn.close()
         conn = new_conn[0]
         # the regions stayed where they were: the data is still served by the same servers
-        assert dict(zip([r["name"] for r in conn.table("t").regions()], _locations(conn))) == meta
+        assert (
+            dict(zip([r["name"] for r in conn.table("t").regions()], _locations(conn), strict=True))
+            == meta
+        )
         for dc in direct.values():
             t = dc.table("t")
             for r in t.regions():

@@ -111,6 +111,8 @@ class MasterProcess:
         if self._rpc is not None:
             self._rpc.stop()
             self._rpc = None
+        if self.engine is None and self.coord is not None:
+            self.coord.close()  # a backup: stop campaigning (campaign() returns False)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=30)
         if self.engine is not None:
