@@ -174,3 +174,33 @@ def test_cluster_of_processes(cluster: LocalCluster) -> None:
         for dc in direct.values():
             dc.close()
         conn.close()
+
+
+def test_region_server_refuses_a_deposed_masters_epoch() -> None:
+    from hedgerow.errors import NotLeader
+    from hedgerow.server.cluster_regionserver import RegionServerProcess
+
+    p = RegionServerProcess("127.0.0.1:1/x", "/nonexistent")  # nothing is started
+    p.check_epoch(5)
+    p.check_epoch(5)
+    p.check_epoch(9)
+    with pytest.raises(NotLeader, match="epoch 5 is older than 9"):
+        p.check_epoch(5)
+
+
+def test_an_engine_is_not_driven_by_a_remote_master(tmp_path: Any) -> None:
+    from hedgerow.engine import Engine
+    from hedgerow.errors import InvalidArgument
+
+    engine = Engine(str(tmp_path / "db"))
+    try:
+        with pytest.raises(InvalidArgument, match="hedgerow regionserver"):
+            engine.region_server_report(1)
+    finally:
+        engine.close()
+
+
+def test_cluster_down_without_a_cluster_names_the_problem(tmp_path: Any) -> None:
+    from hedgerow.cli.main import main
+
+    assert main(["cluster", "down", "--dir", str(tmp_path)]) == 1
