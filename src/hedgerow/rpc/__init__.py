@@ -24,6 +24,7 @@ from hedgerow.rpc.codes import (
     RemoteInternalError,
     RpcError,
     ScannerExpired,
+    ServerUnreachable,
     UnknownMessageType,
     UnsupportedVersion,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "RpcError",
     "RpcServer",
     "ScannerExpired",
+    "ServerUnreachable",
     "SocketTransport",
     "Transport",
     "UnknownMessageType",

@@ -2,8 +2,9 @@
 
 Role: what ``hedgerow.aio.connect("hedgerow://...")`` gives ``AsyncConnection``.
 ``call`` awaits the same sans-I/O plans the blocking ``RpcBackend`` runs
-(rpc/routing.py), sending a plan's parallel calls with ``asyncio.gather``, so
-requests, routing, answers and errors are identical.
+(rpc/routing.py), each call on the transport of the server it names
+(``RoutedBackend.pool``), a plan's parallel calls to every server at once with
+``asyncio.gather``, so requests, routing, answers and errors are identical.
 Format: messages per docs/formats/rpc.md#bodies.
 Invariants: a scan (``async for row, cells in backend.scan(...)``) opens its
 server scanner on the first ``__anext__``, pulls one batch at a time, and
@@ -25,6 +26,7 @@ from hedgerow.model.cell import Cell
 from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.rpc import routing
 from hedgerow.rpc.codec import unpackb
+from hedgerow.rpc.codes import ConnectionLost
 from hedgerow.rpc.operations import OPERATIONS, MessageType, Operations
 from hedgerow.rpc.routing import Action, RoutedBackend, RpcPlan, ScanCursor
 from hedgerow.rpc.transport import AsyncTransport
@@ -58,20 +60,27 @@ class AsyncRpcBackend(RoutedBackend[AsyncTransport]):
         await asyncio.sleep(action.seconds)
         return None
 
+    async def _call(self, c: routing.Call[Any]) -> Any:
+        """One call on its server's transport; a server gone is dropped from the pool."""
+        t = self.pool.transport_for(c.server)
+        try:
+            return unpackb(await t.call(c.type, c.body(), self.timeout_s))
+        except ConnectionLost:
+            self.pool.drop(c.server, t)
+            raise
+
     async def _send(self, action: routing.Send) -> list[Any]:
-        calls, t, timeout = action.calls, self.transport, self.timeout_s
+        calls = action.calls
         if len(calls) == 1:
-            c = calls[0]
-            return [unpackb(await t.call(c.type, c.body(), timeout))]
-        answers = await asyncio.gather(
-            *(t.call(c.type, c.body(), timeout) for c in calls), return_exceptions=True
-        )
-        return [a if isinstance(a, BaseException) else unpackb(a) for a in answers]
+            return [await self._call(calls[0])]
+        return list(await asyncio.gather(*(self._call(c) for c in calls), return_exceptions=True))
 
     def scan(self, table: str, rng: ScanRange, spec: ReadSpec) -> AsyncRemoteScanner:
         return AsyncRemoteScanner(self, table, rng, spec)
 
     async def close(self) -> None:
+        for t in self.pool.take_all():
+            await t.close()
         await self.transport.close()
 
 
@@ -101,7 +110,7 @@ class AsyncRemoteScanner(ScanCursor, AsyncIterator[tuple[bytes, list[Cell]]]):
         call = self.close_call()
         if call is not None:
             b = self._backend
-            await b.transport.call(call.type, call.body(), b.timeout_s)
+            await b.transport_for(call.server).call(call.type, call.body(), b.timeout_s)
 
     async def __aenter__(self) -> AsyncRemoteScanner:
         return self
@@ -114,9 +123,14 @@ class AsyncRemoteScanner(ScanCursor, AsyncIterator[tuple[bytes, list[Cell]]]):
         loop = getattr(self, "_loop", None)
         if sid is None or loop is None or loop.is_closed():
             return  # nothing open, or the server's lease will expire it
+        t = self._backend.pool.open_transport(self.open_server())
+        if t is None:
+            return  # its server's transport was dropped: the scanner went with it
         try:
             loop.call_soon_threadsafe(
-                self._backend.transport.notify, MessageType.CLOSE_SCANNER, routing.close_notice(sid)
+                t.notify,
+                MessageType.CLOSE_SCANNER,
+                routing.close_notice(sid),
             )
         except Exception:
             pass

@@ -20,7 +20,7 @@ from typing import cast
 from hedgerow._internal.clock import Clock, SystemClock
 from hedgerow.errors import ClosedError, HedgerowError
 from hedgerow.rpc.codec import decode_error, unpackb
-from hedgerow.rpc.codes import ConnectionLost, DeadlineExceeded, ProtocolError
+from hedgerow.rpc.codes import ConnectionLost, DeadlineExceeded, ProtocolError, ServerUnreachable
 from hedgerow.rpc.framing import (
     AnswerAssembler,
     FrameDecoder,
@@ -172,7 +172,11 @@ class AsyncSocketTransport:
                     f"could not connect to {self._where} within {t:.3g} s"
                 ) from None
             except OSError as exc:
-                raise ConnectionLost(f"cannot connect to {self._where}: {exc}") from None
+                raise ServerUnreachable(f"cannot connect to {self._where}: {exc}") from None
+            except ServerUnreachable:
+                raise
+            except ConnectionLost as exc:  # closed during the handshake: nothing was sent
+                raise ServerUnreachable(str(exc)) from exc
             self._conn = conn
             return conn
 

@@ -15,6 +15,7 @@ The RPC part of the exception tree (all under ``HedgerowError``)::
     │   └── UnknownMessageType       a frame type this server does not serve
     ├── DeadlineExceeded             (also TimeoutError) the call's deadline passed
     ├── ConnectionLost               (also ConnectionError) the connection closed or failed
+    │   └── ServerUnreachable        no connection could be made: nothing was sent (client side)
     ├── ScannerExpired               the scanner id is unknown: lease expired or closed
     ├── RemoteInternalError          the server failed with a non-Hedgerow exception (a bug)
     └── AnswerTooLarge               an answer in pieces passed the client's max_answer_bytes
@@ -38,6 +39,7 @@ __all__ = [
     "RemoteInternalError",
     "RpcError",
     "ScannerExpired",
+    "ServerUnreachable",
     "UnknownMessageType",
     "UnsupportedVersion",
     "class_for_code",
@@ -93,6 +95,14 @@ class ConnectionLost(RpcError, ConnectionError):
     code = "CONNECTION_LOST"
 
 
+class ServerUnreachable(ConnectionLost):
+    """No connection to the server could be made (refused, reset or closed during the
+    handshake): the request was never sent, so any call may be retried elsewhere.
+    Raised by the client transports only; never sent on the wire."""
+
+    code = "SERVER_UNREACHABLE"
+
+
 class ScannerExpired(RpcError):
     """The scanner id is unknown: its lease expired, it was closed, or its connection went."""
 
@@ -113,6 +123,7 @@ RPC_ERROR_CLASSES: tuple[type[RpcError], ...] = (
     UnknownMessageType,
     DeadlineExceeded,
     ConnectionLost,
+    ServerUnreachable,
     ScannerExpired,
     RemoteInternalError,
     AnswerTooLarge,

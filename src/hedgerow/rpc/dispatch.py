@@ -51,9 +51,14 @@ def _scan_first_rows(rng: ScanRange) -> list[bytes]:
     """The rows a scanner's region must hold: its start row; for a forward scan from the
     table's start the empty key (only the table's first region holds it); none for a
     reverse scan from the table's end, whose region need only be open (a region's range
-    never changes while it is open, so the last region, if open, is still the last)."""
-    if rng.start:
+    never changes while it is open, so the last region, if open, is still the last), nor
+    for a reverse scan starting just below an excluded row: its first rows lie in the
+    region ending at that row, which does not hold the row itself (a client continuing a
+    reverse scan on the next server names that region, RFC 0001)."""
+    if rng.start and (rng.start_inclusive or not rng.reverse):
         return [rng.start]
+    if rng.start:
+        return []
     return [] if rng.reverse else [b""]
 
 

@@ -22,9 +22,17 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from hedgerow._internal.clock import SystemClock
-from hedgerow.errors import NotServingRegion
+from hedgerow.errors import NotServingRegion, WriteOutcomeUnknown
+from hedgerow.rpc.codes import ConnectionLost, ServerUnreachable
 
-__all__ = ["UNADDRESSED", "Backoff", "FanOut", "RegionLocator", "TableLocations"]
+__all__ = [
+    "UNADDRESSED",
+    "Backoff",
+    "FanOut",
+    "RegionLocator",
+    "TableLocations",
+    "resend_or_error",
+]
 
 X = TypeVar("X")
 
@@ -38,22 +46,63 @@ DEFAULT_BUDGET_S = 30.0
 _SYSTEM_CLOCK = SystemClock()
 
 
+def resend_or_error(e: BaseException, repeatable: bool) -> BaseException | None:
+    """None when a call that failed with ``e`` may be sent again after a fresh lookup;
+    else the error its caller gets.
+
+    Sent again: NotServingRegion (the region moved, split or closed) and
+    ServerUnreachable (no connection: nothing was sent), for any call. A connection lost
+    after the request went out is sent again only if the call is ``repeatable`` (a read,
+    or a write whose every cell has an explicit timestamp: applying it twice leaves what
+    applying it once does); any other write gets WriteOutcomeUnknown, since the server
+    may or may not have applied it. HBase's client instead retries everything and gives
+    Increment/Append a nonce the server deduplicates (HBASE-3787); Hedgerow has no nonces
+    yet, so it does not guess.
+    """
+    if isinstance(e, (NotServingRegion, ServerUnreachable)):
+        return None
+    if isinstance(e, ConnectionLost):
+        if repeatable:
+            return None
+        err = WriteOutcomeUnknown(
+            f"the connection broke after the write was sent ({e}); it may or may not have "
+            "been applied: read the row to learn the outcome"
+        )
+        err.__cause__ = e
+        return err
+    return e
+
+
 class TableLocations:
     """One table's regions as read from REGIONS: sorted ranges with names and servers."""
 
-    __slots__ = ("starts", "names", "ends", "servers")
+    __slots__ = ("starts", "names", "ends", "servers", "_server_of")
 
     def __init__(self, regions: Sequence[Any]) -> None:
         ordered = sorted(regions, key=lambda r: r.start_key)
         self.starts: list[bytes] = [r.start_key for r in ordered]
         self.names: list[str] = [str(r.name) for r in ordered]
         self.ends: list[bytes] = [r.end_key for r in ordered]
-        self.servers: list[str | None] = [getattr(r, "server", None) for r in ordered]
+        self.servers: list[str | None] = [getattr(r, "server", None) or None for r in ordered]
+        self._server_of = dict(zip(self.names, self.servers, strict=True))
+
+    def server_of(self, region: str | None) -> str | None:
+        """The address ("host:port") of the server hosting ``region``, as meta said when
+        the table was looked up; None: unknown (send it to the bootstrap server)."""
+        return None if region is None else self._server_of.get(region)
+
+    def index(self, row: bytes) -> int:
+        """The index (into ``names``) of the region holding ``row``."""
+        return max(bisect.bisect_right(self.starts, row) - 1, 0)
+
+    def index_below(self, row: bytes) -> int:
+        """The index of the region holding the greatest rows below ``row`` (where a reverse
+        scan starting just under ``row`` begins)."""
+        return max(bisect.bisect_left(self.starts, row) - 1, 0)
 
     def locate(self, row: bytes) -> str | None:
         """The name of the region holding ``row`` (None: send the request unaddressed)."""
-        i = max(bisect.bisect_right(self.starts, row) - 1, 0)
-        return self.names[i]
+        return self.names[self.index(row)]
 
     def last(self) -> str | None:
         """The region holding the table's last rows (where a reverse scan from the end starts)."""
@@ -167,12 +216,20 @@ class FanOut(Generic[X]):
     split into one part per region, with the parts still to send.
 
     ``parts(loc)`` groups what is pending by region; ``settle`` takes each part's
-    answer (a result, or the exception it raised), keeps the results, puts the parts a
-    region refused back into pending and re-raises any other error.
+    answer (a result, or the exception it raised), keeps the results, puts the parts
+    that may be sent again (``resend_or_error``; ``repeatable(item)`` tells whether an
+    item may be applied twice, None: every item) back into pending and raises any other
+    error.
     """
 
-    def __init__(self, items: Sequence[X], row_of: Callable[[X], bytes]) -> None:
+    def __init__(
+        self,
+        items: Sequence[X],
+        row_of: Callable[[X], bytes],
+        repeatable: Callable[[X], bool] | None = None,
+    ) -> None:
         self.items = items
+        self.repeatable = repeatable
         self.rows = [row_of(x) for x in items]
         self.pending: list[int] = list(range(len(items)))
         self.results: list[tuple[list[int], Any]] = []
@@ -188,11 +245,14 @@ class FanOut(Generic[X]):
         (the caller looks the table up again and sends ``parts`` once more)."""
         refused: list[int] = []
         error: BaseException | None = None
+        rep = self.repeatable
         for (_region, idx), answer in zip(parts, answers, strict=True):
-            if isinstance(answer, NotServingRegion):
-                refused.extend(idx)
-            elif isinstance(answer, BaseException):
-                error = error or answer
+            if isinstance(answer, BaseException):
+                final = resend_or_error(answer, rep is None or all(rep(self.items[i]) for i in idx))
+                if final is None:
+                    refused.extend(idx)
+                else:
+                    error = error or final
             else:
                 self.results.append((idx, answer))
         self.pending = sorted(refused)

@@ -6,8 +6,9 @@ hands each answer to the thread that waits for it.
 Format: docs/formats/rpc.md (preamble, frames, error bodies).
 Invariants: ``call`` returns the response body or raises a HedgerowError: the
 server's error mapped back to its class, ``DeadlineExceeded`` once the deadline
-passes, ``ConnectionLost`` when the connection cannot be made or closes while
-the call waits, ``AnswerTooLarge`` when an answer in pieces passes
+passes, ``ServerUnreachable`` when no connection
+can be made (nothing was sent), ``ConnectionLost`` when it closes while the
+call waits, ``AnswerTooLarge`` when an answer in pieces passes
 ``max_answer_bytes`` (pieces are joined per request id; those of a call nobody
 waits for are dropped as they come). A call never waits past its deadline.
 After a connection is lost, the next call opens a new one.
@@ -28,7 +29,7 @@ from collections.abc import Sequence
 from hedgerow._internal.clock import Clock, SystemClock
 from hedgerow.errors import ClosedError, HedgerowError
 from hedgerow.rpc.codec import decode_error, unpackb
-from hedgerow.rpc.codes import ConnectionLost, DeadlineExceeded, ProtocolError
+from hedgerow.rpc.codes import ConnectionLost, DeadlineExceeded, ProtocolError, ServerUnreachable
 from hedgerow.rpc.framing import (
     AnswerAssembler,
     Frame,
@@ -210,7 +211,7 @@ class SocketTransport:
                     f"could not connect to {self._where} within {t:.3g} s"
                 ) from None
             except OSError as exc:
-                raise ConnectionLost(f"cannot connect to {self._where}: {exc}") from None
+                raise ServerUnreachable(f"cannot connect to {self._where}: {exc}") from None
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 decoder = FrameDecoder(self.max_frame_bytes, expect_preamble=True)
@@ -219,7 +220,7 @@ class SocketTransport:
                 while decoder.preamble is None:
                     data = sock.recv(65536)
                     if not data:
-                        raise ConnectionLost(
+                        raise ServerUnreachable(
                             f"server {self._where} closed the connection during the handshake"
                         )
                     frames = decoder.feed(data)
@@ -233,7 +234,7 @@ class SocketTransport:
                 raise
             except OSError as exc:
                 sock.close()
-                raise ConnectionLost(f"handshake with {self._where} failed: {exc}") from None
+                raise ServerUnreachable(f"handshake with {self._where} failed: {exc}") from None
             # A socket timeout bounds sendall; the reader treats recv timeouts as "keep waiting".
             sock.settimeout(max(self.timeout_s, 1.0))
             conn = _SocketConn(sock, decoder, self._where, self.max_answer_bytes)
@@ -297,6 +298,8 @@ class SocketTransport:
         if conn.broken is not None:
             for rid, _w in waiting:
                 conn.pending.pop(rid, None)
+            if isinstance(conn.broken, ConnectionLost):  # nothing was sent on it
+                raise ServerUnreachable(str(conn.broken)) from conn.broken
             raise conn.broken
         return waiting
 

@@ -10,8 +10,9 @@ share ``transport_common.py``.
 Format: docs/formats/rpc.md (preamble, frames, error bodies).
 Invariants: ``call`` returns the response body or raises a HedgerowError: the
 server's error mapped back to its class, ``DeadlineExceeded`` once the deadline
-passes, ``ConnectionLost`` when the connection cannot be made or closes while
-the call waits, ``AnswerTooLarge`` when an answer in pieces passes
+passes, ``ServerUnreachable`` when no connection
+can be made (nothing was sent), ``ConnectionLost`` when it closes while the
+call waits, ``AnswerTooLarge`` when an answer in pieces passes
 ``max_answer_bytes`` (pieces are joined per request id; those of a call nobody
 waits for are dropped as they come).  A call never waits past its deadline.  After a connection is
 lost, the next call opens a new one.
