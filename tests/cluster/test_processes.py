@@ -60,6 +60,18 @@ def _master_address(c: LocalCluster, alive: bool = True) -> set[str]:
     return {p.address for p in c.procs if p.role == "master" and p.alive() == alive}
 
 
+ROWS = [b"%d-%03d" % (i, j) for i in range(10) for j in range(20)]
+
+
+def _read_all(conn: hedgerow.Connection) -> list[bytes]:
+    """Every row of "t" that has its own value, by a scan (across servers) and by gets."""
+    t = conn.table("t")
+    scanned = [k for k, v in t.scan(columns=[b"cf:v"]) if v.get(b"cf:v") == k]
+    got = [k for k in ROWS if t.row(k, columns=[b"cf:v"]).get(b"cf:v") == k]
+    assert scanned == got, (len(scanned), len(got))
+    return got
+
+
 def _row_in(region: dict[str, Any]) -> bytes:
     start: bytes = region["start_key"]
     return (start or b"0") + b"-row"
@@ -95,8 +107,13 @@ def test_cluster_of_processes(cluster: LocalCluster) -> None:
                 hosted[r["name"]] = a
         assert hosted == meta
 
-        # rows written to the server holding their region read back (the client that
-        # routes each region to its server is another branch's work: i-cluster-client)
+        # through the cluster client: each row goes to its region's server
+        t = conn.table("t")
+        with t.batch() as b:
+            for k in ROWS:
+                b.put(k, {b"cf:v": k})
+        assert _read_all(conn) == ROWS
+        # and straight to the server holding the region
         for dc in direct.values():
             t = dc.table("t")
             for r in t.regions():
@@ -151,6 +168,7 @@ def test_cluster_of_processes(cluster: LocalCluster) -> None:
             for r in t.regions():
                 assert t.row(_row_in(r)) == {b"cf:q": r["name"]}
 
+        assert _read_all(conn) == ROWS
         # a fourth region server joins: the balancer gives it regions
         t2 = time.monotonic()
         fourth = c.spawn("regionserver").address
@@ -166,6 +184,7 @@ def test_cluster_of_processes(cluster: LocalCluster) -> None:
             f"after it started: {sorted(counts.values())}"
         )
         assert max(counts.values()) - min(counts.values()) <= 1
+        assert _read_all(conn) == ROWS  # regions moved: the client follows them
         with hedgerow.connect(f"hedgerow://{fourth}") as dc4:
             t = dc4.table("t")
             for r in t.regions():
