@@ -56,8 +56,17 @@ def _locations(conn: hedgerow.Connection) -> list[str]:
     return [f"{r['server_name'].decode()}:{r['port']}" for r in conn.table("t").regions()]
 
 
-def _master_address(c: LocalCluster, alive: bool = True) -> set[str]:
-    return {p.address for p in c.procs if p.role == "master" and p.alive() == alive}
+def _active_master(c: LocalCluster) -> str:
+    from hedgerow.cluster.zookeeper import ZooKeeperCoordination
+
+    coord = ZooKeeperCoordination(c.zk)
+    coord.connect()
+    try:
+        rec = coord.active_master()
+    finally:
+        coord.close()
+    assert rec is not None
+    return rec.server.address
 
 
 ROWS = [b"%d-%03d" % (i, j) for i in range(10) for j in range(20)]
@@ -122,7 +131,7 @@ def test_cluster_of_processes(cluster: LocalCluster) -> None:
                 assert t.row(_row_in(r)) == {b"cf:q": r["name"]}
 
         # SIGKILL the active master: the backup takes over after the session timeout
-        active = next(iter(_master_address(c)))
+        active = _active_master(c)
         elected = hedgerow.connect(c.url)  # resolves the active master now
         assert elected.table("t").regions()
         victim = next(p for p in c.procs if p.address == active)
@@ -151,6 +160,7 @@ def test_cluster_of_processes(cluster: LocalCluster) -> None:
             what="the backup master answers",
         )
         took = time.monotonic() - killed
+        assert _active_master(c) != active
         print(
             f"backup master took over and answered {took:.2f} s after SIGKILL "
             f"(session timeout {SESSION_S} s)"
@@ -189,6 +199,23 @@ def test_cluster_of_processes(cluster: LocalCluster) -> None:
             t = dc4.table("t")
             for r in t.regions():
                 assert t.row(_row_in(r)) == {b"cf:q": r["name"]}
+
+        # table procedures on regions open in region servers: split, disable/enable,
+        # delete (the master pulls the table's regions home first, then spreads them)
+        all_rs = rs_addresses | {fourth}
+        t3 = time.monotonic()
+        conn.admin().split("t", b"4-010")
+        conn.disable_table("t")
+        conn.enable_table("t")
+        wait_until(
+            lambda: set(_locations(conn)) <= all_rs and len(_locations(conn)) == 10,
+            timeout_s=20,
+            what="10 regions back on the region servers",
+        )
+        print(f"split + disable + enable, regions spread again: {time.monotonic() - t3:.2f} s")
+        assert _read_all(conn) == ROWS
+        conn.delete_table("t", disable=True)
+        assert "t" not in [n.decode() if isinstance(n, bytes) else n for n in conn.tables()]
     finally:
         for dc in direct.values():
             dc.close()
