@@ -8,7 +8,7 @@ until it is elected. The active master:
    the file's id by the first master); a root of another cluster is refused;
 2. opens the ``Engine`` on the shared root with the live region servers registered as
    ``RemoteRegionServer``s: it loads the catalog, opens ``hbase:meta`` on its own region
-   server (meta is served by the active master process: docs/design/cluster.md#meta),
+   server (meta is served by the active master process: docs/design/cluster.md#why-meta-is-served-by-the-active-master-process),
    replays its own WAL, and leaves regions a live region server reports open where they
    are (``Master.start``);
 3. publishes meta's location (fenced) and resumes the procedures meta records in flight
