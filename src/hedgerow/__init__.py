@@ -89,6 +89,8 @@ def connect(
     ``flush_size_bytes=64 << 20`` or ``background=False``. A second process opening
     the same directory gets ``DirectoryLocked``.
 
+    ``"hedgerow+zk://ZK1:PORT,ZK2:PORT/ROOT"`` finds a cluster's active master in
+    ZooKeeper and connects to it as ``hedgerow://`` does.
     ``"hedgerow://HOST:PORT"`` connects to a server instead (any other
     ``scheme://`` raises ``InvalidArgument`` and creates nothing); its options are
     ``timeout_s`` (a call's deadline, also enforced by the server),
@@ -101,6 +103,9 @@ def connect(
         path = os.fspath(path)
     from hedgerow.client.url import is_server_url
 
+    if path[:14].lower() == "hedgerow+zk://":
+        host, port = _active_master(path, options)
+        path = f"hedgerow://{host}:{port}"
     if is_server_url(path):  # InvalidArgument for another scheme: nothing is created
         return _connect_remote(path, table_prefix, table_prefix_separator, options)
     from hedgerow.engine import Engine, EngineConfig
@@ -126,6 +131,25 @@ def _connect_remote(
         table_prefix=table_prefix,
         table_prefix_separator=separator,
     )
+
+
+def _active_master(url: str, options: dict[str, Any]) -> tuple[str, int]:
+    """``hedgerow+zk://host:port,.../root`` -> the active master's RPC address, read once
+    from ZooKeeper (docs/design/cluster.md#the-client-path)."""
+    from hedgerow.cluster.quorum import parse_url
+    from hedgerow.cluster.zookeeper import ZooKeeperCoordination
+    from hedgerow.errors import CoordinationError
+
+    quorum = parse_url(url)
+    coord = ZooKeeperCoordination(quorum)
+    try:
+        coord.connect(timeout_s=float(options.get("connect_timeout_s", 10.0)))
+        master = coord.active_master()
+    finally:
+        coord.close()
+    if master is None:
+        raise CoordinationError(f"no active master in {quorum}: is the cluster up?")
+    return master.server.host, master.server.port
 
 
 def _remote_address(url: str, options: dict[str, Any]) -> tuple[str, int]:

@@ -278,6 +278,10 @@ def test_every_message_type_round_trips() -> None:
         m.MoveRegionRequest("0000000001", None),
         m.MoveRegionRequest("0000000001", "127.0.0.1:9090"),
         m.DecommissionRequest(("a:1", "b:2"), False),
+        m.OpenRegionRequest(7, desc, "0000000001", b"", b"k"),
+        m.CloseRegionRequest(7, "t", "0000000001"),
+        m.EpochRequest(0),
+        m.ServerReportResponse("127.0.0.1:1", 5, (("t", "0000000001", 10, 2, 3),)),
         m.ServerRequest("a:1"),
     ]
     for msg in samples:

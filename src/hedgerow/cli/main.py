@@ -23,7 +23,7 @@ from hedgerow.errors import HedgerowError
 __all__ = ["main"]
 
 #: subcommand modules, in the order ``--help`` lists them
-_COMMANDS = ("standalone", "shell", "thrift", "dump")
+_COMMANDS = ("standalone", "master", "regionserver", "cluster", "shell", "thrift", "dump")
 
 _DESCRIPTION = """\
 Hedgerow: an HBase/Bigtable-class wide-column store.

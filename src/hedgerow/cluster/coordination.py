@@ -156,6 +156,13 @@ class Coordination(Protocol):
         """Raise NotLeader (or SessionExpired/CoordinationConnectionLost) unless
         ``is_active_master()``."""
 
+    def master_epoch(self) -> int:
+        """This session's place in the election queue (the election znode's sequence
+        number) while it campaigns or is active: later masters have larger epochs, so
+        it stamps master -> region server calls (docs/formats/rpc.md). CoordinationError
+        if this session is not campaigning."""
+        ...
+
     def active_master(self) -> MasterRecord | None:
         """The active master, or None while there is none."""
         ...

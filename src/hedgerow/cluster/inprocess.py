@@ -321,6 +321,12 @@ class InProcessCoordination:
 
         threading.Thread(target=run, name="hedgerow-master-campaign", daemon=True).start()
 
+    def master_epoch(self) -> int:
+        seq = self._my_seq
+        if seq is None:
+            raise CoordinationError("this session is not campaigning for mastership")
+        return seq
+
     def is_active_master(self) -> bool:
         with self._ens.cond:
             root = self._root()

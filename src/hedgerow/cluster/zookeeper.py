@@ -378,6 +378,14 @@ class ZooKeeperCoordination:
                 lock.cancel()  # a campaign() waiting in another thread returns False
         self._lock = None
 
+    def master_epoch(self) -> int:
+        lock = self._lock
+        node = lock.node if lock is not None else None
+        if not node or "__lock__" not in node:
+            raise CoordinationError("this session is not campaigning for mastership")
+        # kazoo names the node <uuid>__lock__<10-digit sequence> (docs/formats/zookeeper.md)
+        return int(node.rsplit("__lock__", 1)[1])
+
     # -- fenced writes of the active master ---------------------------------------------
 
     def _fenced_write(self, path: str, data: bytes | None) -> None:

@@ -46,12 +46,14 @@ from hedgerow.engine.config import EngineConfig
 from hedgerow.engine.master import Master
 from hedgerow.engine.meta import META_TABLE, MetaTable
 from hedgerow.engine.regionserver import RegionServer
+from hedgerow.engine.rs_client import RegionServerClient
 from hedgerow.engine.wal_layout import check_layout, server_id
-from hedgerow.errors import storage_error
+from hedgerow.errors import InvalidArgument, storage_error
 from hedgerow.model.cell import Cell
 from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.model.schema import TableDescriptor
 from hedgerow.region.region import RegionInfo
+from hedgerow.rpc.messages import ServerReportResponse
 from hedgerow.rpc.operations import Operations
 from hedgerow.storage.block_cache import BlockCache
 from hedgerow.storage.fs import FileLock, FileSystem, LocalFS
@@ -63,6 +65,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 log = logging.getLogger("hedgerow.engine")
+
+_NOT_DRIVEN = (
+    "{} is a master -> region server call; this process runs its own master "
+    "(only `hedgerow regionserver` serves it)"
+)
 
 
 class Engine:
@@ -86,6 +93,7 @@ class Engine:
         *,
         clock: Clock | None = None,
         fs: FileSystem | None = None,
+        remote_servers: Sequence[RegionServerClient] = (),
     ) -> None:
         self.path = path.rstrip("/") or "/"
         self.config = config or EngineConfig()
@@ -114,7 +122,7 @@ class Engine:
             if isinstance(e, OSError):
                 raise storage_error(e, f"opening the data directory {self.path}") from e
             raise
-        self.master = Master(self.path, self.fs, self.region_server, self.peers)
+        self.master = Master(self.path, self.fs, self.region_server, self.peers, remote_servers)
         try:
             self.master.start()
         except BaseException as e:
@@ -271,6 +279,18 @@ class Engine:
         """Let a decommissioned server receive regions again."""
         self.region_server.check_open()
         self.master.assignment.recommission(server)
+
+    # ---- master -> region server (served by region server processes only) ---------------
+    def open_region(
+        self, epoch: int, desc: TableDescriptor, region: str, start_key: bytes, end_key: bytes
+    ) -> None:
+        raise InvalidArgument(_NOT_DRIVEN.format("open_region"))
+
+    def close_region(self, epoch: int, table: str, region: str) -> None:
+        raise InvalidArgument(_NOT_DRIVEN.format("close_region"))
+
+    def region_server_report(self, epoch: int) -> ServerReportResponse:
+        raise InvalidArgument(_NOT_DRIVEN.format("region_server_report"))
 
     def decommissioned_servers(self) -> list[str]:
         self.region_server.check_open()

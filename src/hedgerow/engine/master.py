@@ -56,6 +56,7 @@ from hedgerow.engine.meta import (
 )
 from hedgerow.engine.region_procedures import RegionProcedures
 from hedgerow.engine.regionserver import RegionServer, table_dir
+from hedgerow.engine.rs_client import RegionServerClient
 from hedgerow.engine.tiling import check_tiling, tiling_problem
 from hedgerow.engine.wal_layout import dead_wal_dirs
 from hedgerow.errors import (
@@ -94,8 +95,9 @@ class Master(RegionProcedures):
         fs: FileSystem,
         region_server: RegionServer,
         peers: Sequence[RegionServer] = (),
+        remote: Sequence[RegionServerClient] = (),
     ) -> None:
-        super().__init__(root, fs, region_server, peers)
+        super().__init__(root, fs, region_server, peers, remote)
         for server in self.region_servers:
             server.table_missing = self._table_missing
             server.request_split = self.split_region
@@ -147,6 +149,9 @@ class Master(RegionProcedures):
         plan = self.assignment.plan_open(
             [r for t in self.catalog.tables for r in region_map.get(t, [])], {}
         )
+        # regions a region server in another process has open stay there (a new active
+        # master takes over a running cluster: server/cluster_master.py)
+        remote = self._remote_hosted()
         # every region is opened so that the old logs replay into it, even a disabled
         # table's (its regions are closed again, flushed, below)
         opened: dict[str, list[Region]] = {}
@@ -156,6 +161,7 @@ class Master(RegionProcedures):
                     entry.descriptor, r, create=False
                 )
                 for r in entry.regions
+                if not (entry.enabled and r.name in remote)
             ]
             opened[entry.descriptor.name] = regions
             for r in regions:
@@ -180,6 +186,22 @@ class Master(RegionProcedures):
                         r.close(flush=False)
         self._record_assignment_or_retry()
 
+    def _remote_hosted(self) -> dict[str, str]:
+        """Region name -> the region server in another process reporting it open."""
+        local = {s.name for s in self.region_servers}
+        found: dict[str, str] = {}
+        for client in self.server_manager.clients():
+            if client.name in local:
+                continue
+            try:
+                report = client.report()
+            except Exception as e:  # unreachable: its regions open here instead
+                log.warning("region server %s did not report: %r", client.name, e)
+                continue
+            for name in report.regions:
+                found[name] = client.name
+        return found
+
     def _replay_dead_wals(self, regions: list[Region]) -> None:
         """Replay the WAL directories of servers that no longer run (a run with more
         region servers) into the regions, flush those, then delete the directories (the
@@ -187,6 +209,10 @@ class Master(RegionProcedures):
         live = {s.sid for s in self.region_servers}
         by_name = {r.info.name: r for r in regions}
         for d in dead_wal_dirs(self.fs, self.root, live):
+            if "," in os.path.basename(d):
+                # a region server process's WAL (WALs/<host,port,startcode>/): it may
+                # be live and not yet registered; splitting a dead one is issue 15
+                continue
             replayed: dict[str, Region] = {}
             for _path, _offset, edit in read_wal_dir(
                 self.fs, d, skip_corruption=self.rs.config.skip_corrupt_wal
@@ -280,7 +306,14 @@ class Master(RegionProcedures):
         if not self._entry(table).enabled:
             return [(info, "") for info in self.regions(table)]
         hosts = self._hosts()
-        return [(info, hosts.get(info.name, "")) for info in self.regions(table)]
+        infos = self.regions(table)
+        if any(info.name not in hosts for info in infos):
+            # open in another process, or in transition: what meta records
+            region_map, _ = self.meta.load()
+            for row in region_map.get(table, []):
+                if row.state == OPEN and row.server and row.name not in hosts:
+                    hosts[row.name] = row.server
+        return [(info, hosts.get(info.name, "")) for info in infos]
 
     def create_table(self, desc: TableDescriptor, split_keys: Sequence[bytes] = ()) -> None:
         """Create a table, pre-split into regions at ``split_keys`` (crash-safe)."""

@@ -28,7 +28,7 @@ from hedgerow.engine.meta import (
     MetaTable,
 )
 from hedgerow.engine.regionserver import RegionServer, TableRegions, table_dir
-from hedgerow.engine.rs_client import InProcessRegionServer
+from hedgerow.engine.rs_client import InProcessRegionServer, RegionServerClient
 from hedgerow.engine.server_manager import ServerManager
 from hedgerow.errors import (
     RegionClosed,
@@ -52,6 +52,7 @@ class MasterCore:
         fs: FileSystem,
         region_server: RegionServer,
         peers: Sequence[RegionServer] = (),
+        remote: Sequence[RegionServerClient] = (),
     ) -> None:
         self.root = root
         self.fs = fs
@@ -68,6 +69,9 @@ class MasterCore:
             self.server_manager.register(
                 InProcessRegionServer(server, region_server, self._split_request, self._merge)
             )
+        #: region servers in other processes (server/cluster_master.py), live at open
+        for client in remote:
+            self.server_manager.register(client)
         self.assignment = AssignmentManager(
             lambda: self.meta, self.server_manager, self.catalog_entry, self._ddl_lock
         )

@@ -67,6 +67,11 @@ class RegionServerClient(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def wal_id(self) -> str:
+        """The id naming the server's WAL directory ``WALs/<wal_id>/``."""
+        ...
+
     def open_region(self, desc: TableDescriptor, entry: RegionEntry) -> None:
         """Open the region and serve it."""
 
@@ -105,6 +110,10 @@ class InProcessRegionServer:
     @property
     def name(self) -> str:
         return self.server.name
+
+    @property
+    def wal_id(self) -> str:
+        return self.server.sid
 
     def hosts(self, region_name: str) -> Region | None:
         for r in self.server.hosted():

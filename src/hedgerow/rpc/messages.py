@@ -308,6 +308,99 @@ class MergeRegionsRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenRegionRequest:
+    """OPEN_REGION (master -> region server): the master's epoch, the table's
+    descriptor and the region's name and key range."""
+
+    epoch: int
+    desc: TableDescriptor
+    region: str
+    start_key: bytes
+    end_key: bytes
+
+    def to_wire(self) -> Any:
+        return [
+            self.epoch,
+            encode_table_descriptor(self.desc),
+            self.region,
+            self.start_key,
+            self.end_key,
+        ]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> OpenRegionRequest:
+        f = _fields(v, 5, "open region")
+        return cls(
+            _int(f[0], "epoch"),
+            decode_table_descriptor(f[1]),
+            _str(f[2], "region"),
+            _bytes(f[3], "start_key"),
+            _bytes(f[4], "end_key"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CloseRegionRequest:
+    """CLOSE_REGION (master -> region server): the master's epoch, table and region."""
+
+    epoch: int
+    table: str
+    region: str
+
+    def to_wire(self) -> Any:
+        return [self.epoch, self.table, self.region]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> CloseRegionRequest:
+        f = _fields(v, 3, "close region")
+        return cls(_int(f[0], "epoch"), _str(f[1], "table"), _str(f[2], "region"))
+
+
+@dataclass(frozen=True, slots=True)
+class EpochRequest:
+    """REGION_SERVER_REPORT (master -> region server): the master's epoch."""
+
+    epoch: int
+
+    def to_wire(self) -> Any:
+        return [self.epoch]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> EpochRequest:
+        return cls(_int(_fields(v, 1, "region server report")[0], "epoch"))
+
+
+@dataclass(frozen=True, slots=True)
+class ServerReportResponse:
+    """REGION_SERVER_REPORT answer: the server's name, start code and one
+    ``[table, region, store_file_bytes, memstore_bytes, requests]`` per hosted region."""
+
+    name: str
+    start_code: int
+    regions: tuple[tuple[str, str, int, int, int], ...]
+
+    def to_wire(self) -> Any:
+        return [self.name, self.start_code, [list(r) for r in self.regions]]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> ServerReportResponse:
+        f = _fields(v, 3, "region server report")
+        regions = []
+        for r in _list(f[2], "regions"):
+            g = _fields(r, 5, "region load")
+            regions.append(
+                (
+                    _str(g[0], "table"),
+                    _str(g[1], "region"),
+                    _int(g[2], "store_file_bytes"),
+                    _int(g[3], "memstore_bytes"),
+                    _int(g[4], "requests"),
+                )
+            )
+        return cls(_str(f[0], "name"), _int(f[1], "start_code"), tuple(regions))
+
+
+@dataclass(frozen=True, slots=True)
 class NamesResponse:
     """A list of region names (split: the two daughters; merge: the new region)."""
 

@@ -87,6 +87,10 @@ class MessageType(IntEnum):
     MOVE_REGION = 51
     DECOMMISSION_SERVERS = 52
     RECOMMISSION_SERVER = 53
+    # master -> region server (docs/formats/rpc.md#master-to-region-server)
+    OPEN_REGION = 60
+    CLOSE_REGION = 61
+    REGION_SERVER_REPORT = 62
     # writing
     MUTATE = 20
     INCREMENT = 21
@@ -472,6 +476,38 @@ class Operations(Protocol):
     @operation(T.RECOMMISSION_SERVER, A.ADMIN, m.ServerRequest, None)
     def recommission_server(self, server: str) -> None:
         """Let a decommissioned server receive regions again."""
+        ...
+
+    # ---- master -> region server ---------------------------------------------------------
+    @operation(
+        T.OPEN_REGION,
+        A.ADMIN,
+        m.OpenRegionRequest,
+        None,
+        serve=lambda h, r: h.open_region(r.epoch, r.desc, r.region, r.start_key, r.end_key),
+    )
+    def open_region(
+        self, epoch: int, desc: TableDescriptor, region: str, start_key: bytes, end_key: bytes
+    ) -> None:
+        """(master -> region server) Open a region and serve it; ``epoch`` is the
+        calling master's (a server refuses an epoch older than the newest it has seen)."""
+        ...
+
+    @operation(T.CLOSE_REGION, A.ADMIN, m.CloseRegionRequest, None)
+    def close_region(self, epoch: int, table: str, region: str) -> None:
+        """(master -> region server) Flush and close a region (nothing if not open)."""
+        ...
+
+    @operation(
+        T.REGION_SERVER_REPORT,
+        A.ADMIN,
+        m.EpochRequest,
+        m.ServerReportResponse,
+        answer=lambda body: m.ServerReportResponse.from_wire(body),
+        serve=lambda h, r: h.region_server_report(r.epoch),
+    )
+    def region_server_report(self, epoch: int) -> m.ServerReportResponse:
+        """(master -> region server) The regions open here, with sizes and requests."""
         ...
 
     # ---- writing --------------------------------------------------------------------------

@@ -1,0 +1,50 @@
+"""``hedgerow regionserver``: run one region server process of a cluster.
+
+Role: subcommand module discovered by ``hedgerow.cli.main``; runs
+``hedgerow.server.cluster_regionserver.RegionServerProcess`` until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from hedgerow.cli._process import add_common, check_zk, serve_until_signal
+
+__all__ = ["add_parser", "run"]
+
+_HELP = """\
+Run a region server of a Hedgerow cluster: it serves the regions the active master
+opens on it, writes its WAL under ROOT/WALs/<host,port,startcode>/, and registers in
+ZooKeeper once listening. It exits with status 1 if its ZooKeeper session is lost
+(the cluster has declared it dead); SIGTERM flushes and closes its regions and leaves
+the cluster cleanly.
+
+examples:
+  hedgerow regionserver --zk 127.0.0.1:2181/hedgerow --root /shared/hedgerow
+  hedgerow regionserver --zk zk1:2181,zk2:2181 --root /mnt/nfs/hedgerow --port 16020
+"""
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "regionserver",
+        help="run a region server process of a cluster (ZooKeeper + shared root)",
+        description=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_common(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from hedgerow.server.cluster_regionserver import RegionServerProcess
+
+    check_zk(args.zk)
+    proc = RegionServerProcess(
+        args.zk,
+        args.root,
+        host=args.bind,
+        port=args.port,
+        session_timeout_s=args.session_timeout,
+    )
+    return serve_until_signal(proc.start, proc.stop)

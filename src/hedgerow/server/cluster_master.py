@@ -1,0 +1,335 @@
+"""``hedgerow master``: one master process of a cluster (active or backup).
+
+Role: HBase's HMaster. It listens first (so its election record names its RPC address),
+then campaigns (``Coordination.campaign``); a backup answers every call with NotLeader
+until it is elected. The active master:
+
+1. checks the cluster id: ``CLUSTER_ID`` in the root against ``/cluster-id`` (made from
+   the file's id by the first master); a root of another cluster is refused;
+2. opens the ``Engine`` on the shared root with the live region servers registered as
+   ``RemoteRegionServer``s: it loads the catalog, opens ``hbase:meta`` on its own region
+   server (meta is served by the active master process: docs/design/cluster.md#why-meta-is-served-by-the-active-master-process),
+   replays its own WAL, and leaves regions a live region server reports open where they
+   are (``Master.start``);
+3. publishes meta's location (fenced) and resumes the procedures meta records in flight
+   (``AssignmentManager.resume``);
+4. watches ``/rs``: a join registers the server and runs the balancer, a leave expires it
+   (its regions are reassigned; splitting its WAL is issue 15). While any region server
+   is live, the master's own region server is decommissioned: regions that a DDL
+   procedure opened on it (create, truncate, enable, split and merge open on the master's
+   server) are moved to the region servers by the reconcile loop (``_reconcile``).
+
+It serves the admin, DDL and location operations (``region_locations`` answers each
+region's server address from meta). It exits (status 1, at once, nothing flushed) when
+its session is lost or a fenced write says it is no longer the leader; SIGTERM
+(``stop``) closes the engine (flushing) and the session, so a backup takes over at once.
+Concurrency: membership changes are queued by the ZooKeeper watch and applied by the
+reconcile thread under the master's DDL lock; RPC calls run on the RPC server's workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, NoReturn, cast
+
+from hedgerow._internal.clock import Clock, SystemClock
+from hedgerow.cluster.quorum import parse_quorum
+from hedgerow.cluster.znode_format import MasterRecord, MetaLocation, ServerName
+from hedgerow.cluster.zookeeper import ZooKeeperCoordination
+from hedgerow.engine import Engine, EngineConfig
+from hedgerow.engine.meta import OPEN
+from hedgerow.errors import DirectoryLocked, InvalidArgument, NotLeader
+from hedgerow.rpc.operations import Handler
+from hedgerow.server.remote_rs import RemoteRegionServer
+
+__all__ = ["MasterProcess"]
+
+log = logging.getLogger("hedgerow.master")
+
+_CLUSTER_ID_FILE = "CLUSTER_ID"
+
+
+class MasterProcess:
+    """A master process: ``start()`` (listen, campaign in the background), ``stop()``."""
+
+    def __init__(
+        self,
+        zk: str,
+        root: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        session_timeout_s: float = 10.0,
+        reconcile_interval_s: float = 0.5,
+        engine_options: dict[str, Any] | None = None,
+        on_exit: Callable[[int], None] | None = None,
+        clock: Clock | None = None,
+        new_cluster_id: Callable[[], str] | None = None,
+    ) -> None:
+        self.quorum = parse_quorum(zk)
+        self.root = os.path.abspath(root)
+        self.host = host
+        self.port = port
+        self.session_timeout_s = session_timeout_s
+        self.reconcile_interval_s = reconcile_interval_s
+        self._options = dict(engine_options or {})
+        self._on_exit = on_exit or os._exit
+        self._clock = clock or SystemClock()
+        self._new_cluster_id = new_cluster_id or (lambda: os.urandom(16).hex())
+        self.engine: Engine | None = None
+        self.coord: ZooKeeperCoordination | None = None
+        self.server: ServerName | None = None
+        self.elected_at: float | None = None
+        self._rpc: Any = None
+        self._events: queue.Queue[list[str] | None] = queue.Queue()
+        self._remote: dict[str, RemoteRegionServer] = {}  # zk name -> client
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def start(self) -> str:
+        from hedgerow.rpc import RpcServer
+
+        self.coord = ZooKeeperCoordination(self.quorum, self.session_timeout_s)
+        self.coord.connect()
+        self.coord.on_session_lost(lambda: self._exit(1, "ZooKeeper session lost"))
+        self._rpc = RpcServer(cast(Handler, _MasterHandler(self)), host=self.host, port=self.port)
+        h, p = self._rpc.start_in_thread()
+        self.server = ServerName(h, p, self._clock.now_ms())
+        self._thread = threading.Thread(target=self._run, name="hedgerow-master", daemon=True)
+        self._thread.start()
+        return f"master {h}:{p} ({self.server.name}) root {self.root}: campaigning"
+
+    def stop(self) -> None:
+        """Stop serving, close the engine (flush) and the session (a backup takes over)."""
+        self._stopping.set()
+        self._events.put(None)
+        if self._rpc is not None:
+            self._rpc.stop()
+            self._rpc = None
+        if self.engine is None and self.coord is not None:
+            self.coord.close()  # a backup: stop campaigning (campaign() returns False)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+        if self.coord is not None:
+            self.coord.close()
+        for c in self._remote.values():
+            c.close()
+
+    def _exit(self, code: int, why: str) -> NoReturn:
+        log.error("master exiting: %s", why)
+        self._on_exit(code)
+        raise SystemExit(code)  # on_exit returned (tests)
+
+    # ---- the master's thread ---------------------------------------------------------------
+    def _run(self) -> None:
+        coord = self.coord
+        assert coord is not None and self.server is not None
+        try:
+            if not coord.campaign(MasterRecord(self.server)):
+                return  # closed while waiting
+            if self._stopping.is_set():
+                return
+            self.elected_at = self._clock.monotonic_s()
+            log.info("elected active master (epoch %d)", coord.master_epoch())
+            self._become_active()
+            self._loop()
+        except NotLeader as e:
+            self._exit(1, f"no longer the active master: {e}")
+        except Exception as e:
+            if self._stopping.is_set():
+                return
+            log.exception("master failed")
+            self._exit(1, f"master failed: {e!r}")
+
+    def _check_cluster_id(self) -> None:
+        assert self.coord is not None
+        path = os.path.join(self.root, _CLUSTER_ID_FILE)
+        os.makedirs(self.root, exist_ok=True)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                mine = f.read().strip()
+        else:
+            mine = self._new_cluster_id()
+        cid = self.coord.cluster_id(mine)
+        if cid != mine:
+            raise InvalidArgument(
+                f"the root {self.root} belongs to cluster {mine!r} but ZooKeeper "
+                f"{self.quorum} holds cluster {cid!r}: refusing to serve another cluster's data"
+            )
+        if not os.path.exists(path):
+            tmp = path + ".tmp"
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(mine + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+
+    def _client(self, zk_name: str) -> RemoteRegionServer:
+        assert self.coord is not None
+        s = ServerName.parse(zk_name)
+        return RemoteRegionServer(s.host, s.port, s.name, self.coord.master_epoch)
+
+    def _become_active(self) -> None:
+        coord = self.coord
+        assert coord is not None and self.server is not None
+        self._check_cluster_id()
+        live = [r.server.name for r in coord.live_servers()]
+        self._remote = {n: self._client(n) for n in live}
+        options = {"compaction_processes": 0, **self._options}
+        deadline = self._clock.monotonic_s() + 60.0
+        while True:  # the previous master's process may still hold LOCK while it exits
+            try:
+                self.engine = Engine(
+                    self.root,
+                    EngineConfig.from_options(options),
+                    remote_servers=list(self._remote.values()),
+                )
+                break
+            except DirectoryLocked:
+                if self._clock.monotonic_s() > deadline or self._stopping.is_set():
+                    raise
+                time.sleep(0.2)
+        self.engine.set_server_name(self.server.address)
+        coord.publish_meta_location(MetaLocation(self.server))
+        done = self.engine.master.assignment.resume()
+        if done:
+            log.warning("resumed %d region procedures", len(done))
+        coord.watch_servers(lambda names: self._events.put([n.name for n in names]))
+        log.info("active master %s: %d region servers, meta here", self.server.address, len(live))
+
+    def pull_home(self, table: str) -> None:
+        """Move the table's regions from the region servers to the master's own one (the
+        table procedures act on in-process servers only); the reconcile loop moves them
+        out again afterwards."""
+        engine = self.engine
+        assert engine is not None
+        master = engine.master
+        primary = master.rs.name
+        with master._ddl_lock:
+            master.server_manager.recommission(primary)
+            region_map, _ = master.meta.load()
+            for row in region_map.get(table, []):
+                if row.state == OPEN and row.server and row.server != primary:
+                    master.assignment.move(row.name, primary)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                names = self._events.get(timeout=self.reconcile_interval_s)
+            except queue.Empty:
+                names = None
+            if self._stopping.is_set():
+                return
+            # take every queued change: only the newest list matters
+            while True:
+                try:
+                    newer = self._events.get_nowait()
+                except queue.Empty:
+                    break
+                if newer is None:
+                    return
+                names = newer
+            try:
+                self._reconcile(names)
+            except NotLeader:
+                raise
+            except Exception as e:  # logged and retried on the next round
+                log.error("reconcile failed: %r", e)
+
+    def _reconcile(self, names: list[str] | None) -> None:
+        """Apply joins and leaves (``names``: the live servers now, None: no change), keep
+        the master's own region server empty while region servers are live, balance
+        after a join."""
+        engine = self.engine
+        coord = self.coord
+        assert engine is not None and coord is not None
+        coord.check_active_master()
+        master = engine.master
+        sm = master.server_manager
+        am = master.assignment
+        primary = master.rs.name
+        joined = False
+        with master._ddl_lock:
+            if names is not None:
+                now = set(names)
+                for n in sorted(now - set(self._remote)):
+                    client = self._client(n)
+                    self._remote[n] = client
+                    if sm.is_live(client.name):  # the same address, an older incarnation
+                        sm.expire(client.name)
+                    sm.register(client)
+                    joined = True
+                    log.info("region server %s joined", client.name)
+                gone = sorted(set(self._remote) - now)
+                if gone and not (now & set(self._remote)):
+                    sm.recommission(primary)  # the master's server is the only one left
+                for n in gone:
+                    client = self._remote.pop(n)
+                    log.warning("region server %s left; reassigning its regions", client.name)
+                    sm.expire(client.name)
+                    client.close()
+            remote_live = [c.name for c in self._remote.values()]
+            if remote_live:
+                if primary not in sm.decommissioned():
+                    sm.decommission(primary)
+                on_primary = [
+                    r.info.name
+                    for r in master.rs.hosted()
+                    if master.catalog_entry(r.info.table) is not None
+                ]
+                if on_primary and not am.in_transition():
+                    am.decommission([primary], offload=True)
+            if joined:
+                am.balance()
+
+
+#: table procedures written for in-process region servers: the table's regions are
+#: first moved back to the master's own server (``MasterProcess.pull_home``)
+_PULL_HOME = frozenset(
+    {
+        "delete_table",
+        "disable_table",
+        "modify_table",
+        "truncate_table",
+        "split_region",
+        "merge_regions",
+        "flush_table",
+        "compact_table",
+    }
+)
+
+
+class _MasterHandler:
+    """The master's RPC handler: the engine once elected; NotLeader while a backup."""
+
+    def __init__(self, proc: MasterProcess) -> None:
+        self._p = proc
+
+    def __getattr__(self, name: str) -> Any:
+        engine = self._p.engine
+        if engine is None:
+
+            def refuse(*_a: Any, **_k: Any) -> NoReturn:
+                raise NotLeader("this master is a backup: connect to the active master")
+
+            return refuse
+        fn = getattr(engine, name)
+        if name not in _PULL_HOME:
+            return fn
+        master = engine.master
+
+        def at_home(table: str, *a: Any, **k: Any) -> Any:
+            with master._ddl_lock:  # the reconcile loop waits until the procedure is done
+                self._p.pull_home(table)
+                return fn(table, *a, **k)
+
+        return at_home

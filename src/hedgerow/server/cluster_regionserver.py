@@ -1,0 +1,313 @@
+"""``hedgerow regionserver``: one region server process of a cluster.
+
+Role: HBase's HRegionServer. It serves the data operations of the regions the active
+master opened on it (and NOT_SERVING_REGION for every other region), plus the master's
+OPEN_REGION, CLOSE_REGION and REGION_SERVER_REPORT (docs/formats/rpc.md). Its WAL is
+``WALs/<host,port,startcode>/`` under the cluster's shared root. Once listening it
+registers ``/rs/<host,port,startcode>`` (ephemeral) in ZooKeeper; the master sees it
+join. docs/design/cluster.md#processes.
+Invariants: a master call carrying an epoch older than the newest one seen is refused
+(NotLeader): a deposed master cannot open or close regions here. The session's loss
+aborts the process (exit 1, nothing flushed: ZooKeeper has declared it dead and its
+regions may already be open elsewhere); SIGTERM (``stop``) stops serving, flushes and
+closes every region, and closes the session, so the master sees the leave at once.
+Concurrency: RPC calls come from the RPC server's worker threads; opens and closes are
+serialised by ``_lock``; the region server's online map is switched atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NoReturn, cast
+
+from hedgerow.cluster.quorum import parse_quorum
+from hedgerow.cluster.znode_format import ServerName, ServerRecord
+from hedgerow.cluster.zookeeper import ZooKeeperCoordination
+from hedgerow.engine import EngineConfig
+from hedgerow.engine.catalog import RegionEntry
+from hedgerow.engine.regionserver import RegionServer
+from hedgerow.errors import InvalidArgument, NotLeader, NotServingRegion
+from hedgerow.model.cell import Cell
+from hedgerow.model.durability import Durability
+from hedgerow.model.mutation import RowMutation
+from hedgerow.model.read_spec import ReadSpec, ScanRange
+from hedgerow.model.schema import TableDescriptor
+from hedgerow.region.region import Region, RegionInfo
+from hedgerow.rpc.messages import ServerReportResponse
+from hedgerow.rpc.operations import Handler
+
+__all__ = ["RegionServerProcess"]
+
+log = logging.getLogger("hedgerow.regionserver")
+
+
+def _not_here(table: str) -> NoReturn:
+    raise NotServingRegion(f"no region of table {table!r} is open on this region server")
+
+
+class RegionServerProcess:
+    """A region server process: ``start()``, then ``stop()`` (or it aborts)."""
+
+    def __init__(
+        self,
+        zk: str,
+        root: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        session_timeout_s: float = 10.0,
+        engine_options: dict[str, Any] | None = None,
+        on_abort: Callable[[], None] | None = None,
+    ) -> None:
+        self.quorum = parse_quorum(zk)
+        self.root = os.path.abspath(root)
+        self.host = host
+        self.port = port
+        self.session_timeout_s = session_timeout_s
+        self._options = dict(engine_options or {})
+        self._on_abort = on_abort or (lambda: os._exit(1))
+        self._lock = threading.Lock()
+        self._epoch = 0
+        self.rs: RegionServer | None = None
+        self.coord: ZooKeeperCoordination | None = None
+        self._rpc: Any = None
+        self.server: ServerName | None = None
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def start(self) -> str:
+        """Connect, listen, open the WAL and register; returns a line for the log."""
+        from hedgerow.rpc import RpcServer
+        from hedgerow.storage.fs import LocalFS
+
+        self.coord = ZooKeeperCoordination(self.quorum, self.session_timeout_s)
+        self.coord.connect()
+        self.coord.on_session_lost(self._session_lost)
+        fs = LocalFS()
+        fs.makedirs(self.root)
+        config = EngineConfig.from_options({"compaction_processes": 0, **self._options})
+        from hedgerow._internal.clock import SystemClock
+
+        rs = RegionServer(self.root, config, SystemClock(), fs, name="starting", sid="starting")
+        rs.table_missing = _not_here
+        self.rs = rs
+        self._rpc = RpcServer(cast(Handler, _Handler(self)), host=self.host, port=self.port)
+        h, p = self._rpc.start_in_thread()
+        self.server = ServerName(h, p, rs.start_code)
+        rs.name = self.server.address
+        rs.sid = self.server.name  # WALs/<host,port,startcode>/
+        rs.start_wal()
+        rs.recover([])  # nothing to replay (a fresh directory); starts flush/compaction threads
+        self.coord.register_server(ServerRecord(self.server, version=_version()))
+        return f"region server {self.server.address} ({self.server.name}) root {self.root}"
+
+    def _session_lost(self) -> None:
+        log.error("ZooKeeper session lost: aborting (the master may reassign our regions)")
+        if self._rpc is not None:
+            try:
+                self._rpc.stop(timeout_s=2.0)
+            except Exception as e:  # aborting anyway
+                log.error("stopping the RPC server: %r", e)
+        self._on_abort()
+
+    def stop(self) -> None:
+        """Stop serving, flush and close every region and the WAL, close the session."""
+        if self._rpc is not None:
+            self._rpc.stop()
+            self._rpc = None
+        if self.rs is not None:
+            self.rs.close()
+        if self.coord is not None:
+            self.coord.close()
+
+    # ---- the master's calls --------------------------------------------------------------
+    def check_epoch(self, epoch: int) -> None:
+        with self._lock:
+            if epoch < self._epoch:
+                raise NotLeader(
+                    f"master epoch {epoch} is older than {self._epoch}, the newest seen: "
+                    "a deposed master's call is ignored"
+                )
+            self._epoch = epoch
+
+    def _rs(self) -> RegionServer:
+        if self.rs is None:
+            raise InvalidArgument("the region server is not started")
+        return self.rs
+
+    def hosted(self, region: str) -> Region | None:
+        for r in self._rs().hosted():
+            if r.info.name == region:
+                return r
+        return None
+
+    def open_region(
+        self, epoch: int, desc: TableDescriptor, region: str, start_key: bytes, end_key: bytes
+    ) -> None:
+        self.check_epoch(epoch)
+        rs = self._rs()
+        with self._lock:
+            if self.hosted(region) is not None:
+                raise InvalidArgument(f"region {region} is already open on {rs.name}")
+            opened = rs.open_region(desc, RegionEntry(region, start_key, end_key), create=False)
+            opened.drop_orphan_families()
+            tr = rs.online(desc.name)
+            others = [r for r in tr.regions if not r.closed] if tr is not None else []
+            rs.set_online(desc.name, [*others, opened])
+        log.info("opened region %s of %s", region, desc.name)
+
+    def close_region(self, epoch: int, table: str, region: str) -> None:
+        self.check_epoch(epoch)
+        rs = self._rs()
+        with self._lock:
+            r = self.hosted(region)
+            if r is None:
+                return
+            if r.info.table != table:
+                raise NotServingRegion(f"region {region} is not a region of table {table!r}")
+            tr = rs.online(table)
+            rest = [x for x in (tr.regions if tr is not None else []) if x is not r]
+            if rest:
+                rs.set_online(table, rest)
+            else:
+                rs.set_offline(table)
+            rs.close_region(r, flush=True)
+            rs.forget_region(region)  # flushed: its edits no longer keep WAL files alive
+        log.info("closed region %s of %s", region, table)
+
+    def region_server_report(self, epoch: int) -> ServerReportResponse:
+        self.check_epoch(epoch)
+        rs = self._rs()
+        return ServerReportResponse(
+            rs.name,
+            rs.start_code,
+            tuple(
+                (
+                    r.info.table,
+                    r.info.name,
+                    r.size_bytes(),
+                    r.memstore_size(),
+                    r.read_requests + r.write_requests,
+                )
+                for r in rs.hosted()
+            ),
+        )
+
+
+class _Handler:
+    """What the RPC server calls: data operations on the hosted regions, the master's
+    operations, and a description of this server's own regions; everything else (DDL,
+    admin) belongs to the master."""
+
+    def __init__(self, proc: RegionServerProcess) -> None:
+        self._p = proc
+
+    def __getattr__(self, name: str) -> Any:
+        def refuse(*_a: Any, **_k: Any) -> NoReturn:
+            raise InvalidArgument(
+                f"{name} is served by the active master, not by a region server "
+                "(connect with hedgerow+zk://...)"
+            )
+
+        return refuse
+
+    # master -> region server
+    def open_region(
+        self, epoch: int, desc: TableDescriptor, region: str, start_key: bytes, end_key: bytes
+    ) -> None:
+        self._p.open_region(epoch, desc, region, start_key, end_key)
+
+    def close_region(self, epoch: int, table: str, region: str) -> None:
+        self._p.close_region(epoch, table, region)
+
+    def region_server_report(self, epoch: int) -> ServerReportResponse:
+        return self._p.region_server_report(epoch)
+
+    # this server's own regions (a client connected here directly)
+    def _mine(self, table: str) -> list[RegionInfo]:
+        rs = self._p._rs()
+        return sorted(
+            (r.info for r in rs.hosted() if r.info.table == table), key=lambda i: i.start_key
+        )
+
+    def regions(self, table: str) -> list[RegionInfo]:
+        return self._mine(table)
+
+    def region_locations(self, table: str) -> list[tuple[RegionInfo, str]]:
+        name = self._p._rs().name
+        return [(i, name) for i in self._mine(table)]
+
+    def table_names(self) -> list[str]:
+        return sorted({r.info.table for r in self._p._rs().hosted()})
+
+    def is_table_enabled(self, table: str) -> bool:
+        return True
+
+    def table_exists(self, table: str) -> bool:
+        return bool(self._mine(table))
+
+    def status(self) -> dict[str, object]:
+        return self._p._rs().status()
+
+    # data
+    def check_region(self, table: str, region: str, rows: Sequence[bytes]) -> None:
+        self._p._rs().check_region(table, region, rows)
+
+    def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
+        return self._p._rs().get(table, row, spec)
+
+    def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
+        return self._p._rs().get_many(table, rows, spec)
+
+    def scan(
+        self, table: str, rng: ScanRange, spec: ReadSpec
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
+        return self._p._rs().scan(table, rng, spec)
+
+    def mutate(
+        self,
+        table: str,
+        mutations: Sequence[RowMutation],
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> None:
+        self._p._rs().mutate(table, mutations, durability)
+
+    def increment(
+        self,
+        table: str,
+        row: bytes,
+        amounts: dict[tuple[bytes, bytes], int],
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> dict[tuple[bytes, bytes], int]:
+        return self._p._rs().increment(table, row, amounts, durability)
+
+    def append(
+        self,
+        table: str,
+        row: bytes,
+        suffixes: dict[tuple[bytes, bytes], bytes],
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> dict[tuple[bytes, bytes], bytes]:
+        return self._p._rs().append(table, row, suffixes, durability)
+
+    def check_and_mutate(
+        self,
+        table: str,
+        row: bytes,
+        family: bytes,
+        qualifier: bytes,
+        compare: Callable[[bytes | None], bool],
+        mutation: RowMutation,
+        durability: Durability = Durability.SYNC_WAL,
+    ) -> bool:
+        return self._p._rs().check_and_mutate(
+            table, row, family, qualifier, compare, mutation, durability
+        )
+
+
+def _version() -> str:
+    from hedgerow import __version__
+
+    return __version__

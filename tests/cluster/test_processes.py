@@ -1,0 +1,252 @@
+"""A cluster of real processes: 2 ``hedgerow master`` and 3 (then 4) ``hedgerow
+regionserver`` on loopback, coordinated by a real ZooKeeper (``LocalZooKeeper``).
+
+One pre-split table (9 regions) spreads over the region servers (none holds more than
+ceil(9/3)+1); meta names one server per region and the servers' own reports agree (no
+region open twice); rows written to each server read back; the active master is
+SIGKILLed and the backup takes over within the session timeout plus a few seconds
+(measured and printed) without reopening the regions the servers hold; a fourth region
+server joins and the balancer gives it regions. Every process is stopped at the end
+(SIGTERM, then SIGKILL), whatever happened.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import os
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import hedgerow
+from hedgerow.cluster.zkserver import LocalZooKeeper
+from hedgerow.server.local_cluster import LocalCluster
+
+SESSION_S = 2.0
+SPLITS = [b"%d" % i for i in range(1, 9)]  # 9 regions
+
+
+@pytest.fixture
+def cluster(zk_server: LocalZooKeeper, tmp_path: Any) -> Iterator[LocalCluster]:
+    c = LocalCluster(
+        str(tmp_path / "cluster"),
+        zk=f"{zk_server.hosts}/procs{os.getpid()}",
+        session_timeout_s=SESSION_S,
+    )
+    try:
+        yield c
+    finally:
+        c.down(timeout_s=10)
+
+
+def wait_until(cond: Any, timeout_s: float, what: str, interval_s: float = 0.1) -> None:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s} s waiting until {what}")
+
+
+def _locations(conn: hedgerow.Connection) -> list[str]:
+    return [f"{r['server_name'].decode()}:{r['port']}" for r in conn.table("t").regions()]
+
+
+def _active_master(c: LocalCluster) -> str:
+    from hedgerow.cluster.zookeeper import ZooKeeperCoordination
+
+    coord = ZooKeeperCoordination(c.zk)
+    coord.connect()
+    try:
+        rec = coord.active_master()
+    finally:
+        coord.close()
+    assert rec is not None
+    return rec.server.address
+
+
+ROWS = [b"%d-%03d" % (i, j) for i in range(10) for j in range(20)]
+
+
+def _read_all(conn: hedgerow.Connection) -> list[bytes]:
+    """Every row of "t" that has its own value, by a scan (across servers) and by gets."""
+    t = conn.table("t")
+    scanned = [k for k, v in t.scan(columns=[b"cf:v"]) if v.get(b"cf:v") == k]
+    got = [k for k in ROWS if t.row(k, columns=[b"cf:v"]).get(b"cf:v") == k]
+    assert scanned == got, (len(scanned), len(got))
+    return got
+
+
+def _row_in(region: dict[str, Any]) -> bytes:
+    start: bytes = region["start_key"]
+    return (start or b"0") + b"-row"
+
+
+def test_cluster_of_processes(cluster: LocalCluster) -> None:
+    c = cluster
+    t0 = time.monotonic()
+    c.up(servers=3, masters=2)
+    print(f"\n2 masters + 3 region servers up in {time.monotonic() - t0:.2f} s")
+    rs_addresses = {p.address for p in c.procs if p.role == "regionserver"}
+
+    conn = hedgerow.connect(c.url)
+    conn.create_table("t", {"cf": {}}, split_keys=SPLITS)
+    t1 = time.monotonic()
+    wait_until(
+        lambda: set(_locations(conn)) == rs_addresses,
+        timeout_s=20,
+        what="every region moved off the master onto the 3 region servers",
+    )
+    print(f"9 regions spread over the region servers {time.monotonic() - t1:.2f} s after create")
+    counts = collections.Counter(_locations(conn))
+    assert max(counts.values()) <= math.ceil(9 / 3) + 1, counts
+
+    # each server hosts exactly the regions meta names it for: none twice, none missing
+    meta = dict(zip([r["name"] for r in conn.table("t").regions()], _locations(conn), strict=True))
+    hosted: dict[bytes, str] = {}
+    direct = {a: hedgerow.connect(f"hedgerow://{a}") for a in rs_addresses}
+    try:
+        for a, dc in direct.items():
+            for r in dc.table("t").regions():
+                assert r["name"] not in hosted, f"{r['name']!r} open on two servers"
+                hosted[r["name"]] = a
+        assert hosted == meta
+
+        # through the cluster client: each row goes to its region's server
+        t = conn.table("t")
+        with t.batch() as b:
+            for k in ROWS:
+                b.put(k, {b"cf:v": k})
+        assert _read_all(conn) == ROWS
+        # and straight to the server holding the region
+        for dc in direct.values():
+            t = dc.table("t")
+            for r in t.regions():
+                t.put(_row_in(r), {b"cf:q": r["name"]})
+            for r in t.regions():
+                assert t.row(_row_in(r)) == {b"cf:q": r["name"]}
+
+        # SIGKILL the active master: the backup takes over after the session timeout
+        active = _active_master(c)
+        elected = hedgerow.connect(c.url)  # resolves the active master now
+        assert elected.table("t").regions()
+        victim = next(p for p in c.procs if p.address == active)
+        killed = time.monotonic()
+        os.kill(victim.pid, signal.SIGKILL)
+        new_conn: list[hedgerow.Connection] = []
+
+        def new_master_answers() -> bool:
+            try:
+                nc = hedgerow.connect(c.url)
+            except Exception:
+                return False
+            try:
+                if set(_locations(nc)) == rs_addresses:
+                    new_conn.append(nc)
+                    return True
+            except Exception:
+                pass
+            nc.close()
+            return False
+
+        wait_until(
+            new_master_answers,
+            timeout_s=SESSION_S + 15,
+            interval_s=0.05,
+            what="the backup master answers",
+        )
+        took = time.monotonic() - killed
+        assert _active_master(c) != active
+        print(
+            f"backup master took over and answered {took:.2f} s after SIGKILL "
+            f"(session timeout {SESSION_S} s)"
+        )
+        assert took < SESSION_S + 5
+        conn.close()
+        conn = new_conn[0]
+        # the regions stayed where they were: the data is still served by the same servers
+        assert (
+            dict(zip([r["name"] for r in conn.table("t").regions()], _locations(conn), strict=True))
+            == meta
+        )
+        for dc in direct.values():
+            t = dc.table("t")
+            for r in t.regions():
+                assert t.row(_row_in(r)) == {b"cf:q": r["name"]}
+
+        assert _read_all(conn) == ROWS
+        # a fourth region server joins: the balancer gives it regions
+        t2 = time.monotonic()
+        fourth = c.spawn("regionserver").address
+        c.write_state()
+        wait_until(
+            lambda: collections.Counter(_locations(conn))[fourth] >= 2,
+            timeout_s=20,
+            what="the new region server received regions",
+        )
+        counts = collections.Counter(_locations(conn))
+        print(
+            f"4th region server got {counts[fourth]} regions {time.monotonic() - t2:.2f} s "
+            f"after it started: {sorted(counts.values())}"
+        )
+        assert max(counts.values()) - min(counts.values()) <= 1
+        assert _read_all(conn) == ROWS  # regions moved: the client follows them
+        with hedgerow.connect(f"hedgerow://{fourth}") as dc4:
+            t = dc4.table("t")
+            for r in t.regions():
+                assert t.row(_row_in(r)) == {b"cf:q": r["name"]}
+
+        # table procedures on regions open in region servers: split, disable/enable,
+        # delete (the master pulls the table's regions home first, then spreads them)
+        all_rs = rs_addresses | {fourth}
+        t3 = time.monotonic()
+        conn.admin().split("t", b"4-010")
+        conn.disable_table("t")
+        conn.enable_table("t")
+        wait_until(
+            lambda: set(_locations(conn)) <= all_rs and len(_locations(conn)) == 10,
+            timeout_s=20,
+            what="10 regions back on the region servers",
+        )
+        print(f"split + disable + enable, regions spread again: {time.monotonic() - t3:.2f} s")
+        assert _read_all(conn) == ROWS
+        conn.delete_table("t", disable=True)
+        assert "t" not in [n.decode() if isinstance(n, bytes) else n for n in conn.tables()]
+    finally:
+        for dc in direct.values():
+            dc.close()
+        conn.close()
+
+
+def test_region_server_refuses_a_deposed_masters_epoch() -> None:
+    from hedgerow.errors import NotLeader
+    from hedgerow.server.cluster_regionserver import RegionServerProcess
+
+    p = RegionServerProcess("127.0.0.1:1/x", "/nonexistent")  # nothing is started
+    p.check_epoch(5)
+    p.check_epoch(5)
+    p.check_epoch(9)
+    with pytest.raises(NotLeader, match="epoch 5 is older than 9"):
+        p.check_epoch(5)
+
+
+def test_an_engine_is_not_driven_by_a_remote_master(tmp_path: Any) -> None:
+    from hedgerow.engine import Engine
+    from hedgerow.errors import InvalidArgument
+
+    engine = Engine(str(tmp_path / "db"))
+    try:
+        with pytest.raises(InvalidArgument, match="hedgerow regionserver"):
+            engine.region_server_report(1)
+    finally:
+        engine.close()
+
+
+def test_cluster_down_without_a_cluster_names_the_problem(tmp_path: Any) -> None:
+    from hedgerow.cli.main import main
+
+    assert main(["cluster", "down", "--dir", str(tmp_path)]) == 1
