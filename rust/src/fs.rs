@@ -368,18 +368,6 @@ impl PyFs {
     pub fn new(obj: Py<PyAny>) -> Self {
         PyFs { obj }
     }
-
-    fn call<A, T>(
-        &self,
-        name: &str,
-        args: A,
-        convert: impl for<'py> FnOnce(Bound<'py, PyAny>) -> PyResult<T>,
-    ) -> FsResult<T>
-    where
-        A: for<'py> pyo3::call::PyCallArgs<'py>,
-    {
-        call_method(&self.obj, name, args, convert)
-    }
 }
 
 /// Calls `obj.name(*args)` with the interpreter attached and converts the result; a
@@ -412,27 +400,13 @@ struct PyHandle {
     obj: Py<PyAny>,
 }
 
-impl PyHandle {
-    fn call<A, T>(
-        &self,
-        name: &str,
-        args: A,
-        convert: impl for<'py> FnOnce(Bound<'py, PyAny>) -> PyResult<T>,
-    ) -> FsResult<T>
-    where
-        A: for<'py> pyo3::call::PyCallArgs<'py>,
-    {
-        call_method(&self.obj, name, args, convert)
-    }
-}
-
 impl RandomAccess for PyHandle {
     fn pread(&self, n: usize, offset: u64) -> FsResult<Vec<u8>> {
-        self.call("pread", (n, offset), to_vec)
+        call_method(&self.obj, "pread", (n, offset), to_vec)
     }
 
     fn size(&self) -> FsResult<u64> {
-        self.call("size", (), |v| v.extract())
+        call_method(&self.obj, "size", (), |v| v.extract())
     }
 }
 
@@ -449,27 +423,27 @@ impl Writable for PyHandle {
     }
 
     fn sync(&mut self) -> FsResult<()> {
-        self.call("sync", (), |_| Ok(()))
+        call_method(&self.obj, "sync", (), |_| Ok(()))
     }
 
     fn tell(&self) -> u64 {
         // the protocol's tell cannot fail; a broken object reads as position 0 and its
         // next write reports the error
-        self.call("tell", (), |v| v.extract()).unwrap_or(0)
+        call_method(&self.obj, "tell", (), |v| v.extract()).unwrap_or(0)
     }
 
     fn truncate(&mut self, size: u64) -> FsResult<()> {
-        self.call("truncate", (size,), |_| Ok(()))
+        call_method(&self.obj, "truncate", (size,), |_| Ok(()))
     }
 
     fn close(&mut self) -> FsResult<()> {
-        self.call("close", (), |_| Ok(()))
+        call_method(&self.obj, "close", (), |_| Ok(()))
     }
 }
 
 impl Fs for PyFs {
     fn open_read(&self, path: &str) -> FsResult<Box<dyn RandomAccess>> {
-        let obj = self.call("open_read", (path,), |v| Ok(v.unbind()))?;
+        let obj = call_method(&self.obj, "open_read", (path,), |v| Ok(v.unbind()))?;
         Ok(Box::new(PyHandle { obj }))
     }
 
@@ -487,43 +461,43 @@ impl Fs for PyFs {
     }
 
     fn read_all(&self, path: &str) -> FsResult<Vec<u8>> {
-        self.call("read_all", (path,), to_vec)
+        call_method(&self.obj, "read_all", (path,), to_vec)
     }
 
     fn exists(&self, path: &str) -> FsResult<bool> {
-        self.call("exists", (path,), |v| v.is_truthy())
+        call_method(&self.obj, "exists", (path,), |v| v.is_truthy())
     }
 
     fn listdir(&self, path: &str) -> FsResult<Vec<String>> {
-        self.call("listdir", (path,), |v| v.extract())
+        call_method(&self.obj, "listdir", (path,), |v| v.extract())
     }
 
     fn makedirs(&self, path: &str) -> FsResult<()> {
-        self.call("makedirs", (path,), |_| Ok(()))
+        call_method(&self.obj, "makedirs", (path,), |_| Ok(()))
     }
 
     fn remove(&self, path: &str) -> FsResult<()> {
-        self.call("remove", (path,), |_| Ok(()))
+        call_method(&self.obj, "remove", (path,), |_| Ok(()))
     }
 
     fn rmtree(&self, path: &str) -> FsResult<()> {
-        self.call("rmtree", (path,), |_| Ok(()))
+        call_method(&self.obj, "rmtree", (path,), |_| Ok(()))
     }
 
     fn rename(&self, src: &str, dst: &str) -> FsResult<()> {
-        self.call("rename", (src, dst), |_| Ok(()))
+        call_method(&self.obj, "rename", (src, dst), |_| Ok(()))
     }
 
     fn link(&self, src: &str, dst: &str) -> FsResult<()> {
-        self.call("link", (src, dst), |_| Ok(()))
+        call_method(&self.obj, "link", (src, dst), |_| Ok(()))
     }
 
     fn file_size(&self, path: &str) -> FsResult<u64> {
-        self.call("file_size", (path,), |v| v.extract())
+        call_method(&self.obj, "file_size", (path,), |v| v.extract())
     }
 
     fn sync_dir(&self, path: &str) -> FsResult<()> {
-        self.call("sync_dir", (path,), |_| Ok(()))
+        call_method(&self.obj, "sync_dir", (path,), |_| Ok(()))
     }
 }
 

@@ -13,12 +13,12 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from hedgerow.cli.errors import UsageError
 from hedgerow.errors import InvalidArgument
 
-__all__ = ["add_common", "check_zk", "serve_until_signal"]
+__all__ = ["add_common", "add_process_parser", "check_zk", "run_process", "serve_until_signal"]
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -44,6 +44,36 @@ def add_common(p: argparse.ArgumentParser) -> None:
         help="ZooKeeper session timeout in seconds: how long a crashed process goes "
         "unnoticed (default 10)",
     )
+
+
+def add_process_parser(sub: Any, name: str, summary: str, description: str) -> None:
+    """The subcommand ``name`` with the common options (``add_common``)."""
+    p = sub.add_parser(
+        name,
+        help=summary,
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_common(p)
+
+
+class _Process(Protocol):
+    def start(self) -> str: ...
+
+    def stop(self) -> None: ...
+
+
+def run_process(factory: Callable[..., _Process], args: argparse.Namespace) -> int:
+    """Build the process from the common options and serve it until a signal."""
+    check_zk(args.zk)
+    proc = factory(
+        args.zk,
+        args.root,
+        host=args.bind,
+        port=args.port,
+        session_timeout_s=args.session_timeout,
+    )
+    return serve_until_signal(proc.start, proc.stop)
 
 
 def check_zk(text: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from hedgerow.cli._process import add_common, check_zk, serve_until_signal
+from hedgerow.cli._process import add_process_parser, run_process
 
 __all__ = ["add_parser", "run"]
 
@@ -27,24 +27,15 @@ examples:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser(
+    add_process_parser(
+        sub,
         "regionserver",
-        help="run a region server process of a cluster (ZooKeeper + shared root)",
-        description=_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "run a region server process of a cluster (ZooKeeper + shared root)",
+        _HELP,
     )
-    add_common(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from hedgerow.server.cluster_regionserver import RegionServerProcess
 
-    check_zk(args.zk)
-    proc = RegionServerProcess(
-        args.zk,
-        args.root,
-        host=args.bind,
-        port=args.port,
-        session_timeout_s=args.session_timeout,
-    )
-    return serve_until_signal(proc.start, proc.stop)
+    return run_process(RegionServerProcess, args)
