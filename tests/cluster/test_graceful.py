@@ -72,7 +72,7 @@ def wait_until(cond: Any, timeout_s: float, what: str, interval_s: float = 0.1) 
 def _layout(conn: hedgerow.Connection) -> dict[str, str]:
     """region name -> its server's address, from meta."""
     return {
-        r["name"].decode(): f"{r['server_name'].decode()}:{r['port']}"
+        r["name"].decode().rsplit(",", 1)[1]: f"{r['server_name'].decode()}:{r['port']}"
         for r in conn.table("t").regions()
     }
 
@@ -200,7 +200,9 @@ def test_graceful_operations_under_load(cluster: LocalCluster, tmp_path: Any) ->
             assert old.address not in _per_server(conn)
             new = c.spawn("regionserver")
             c.write_state()
-            wait_until(lambda n=new: _per_server(conn)[n.address] >= 1, 20, "new server has regions")
+            wait_until(
+                lambda n=new: _per_server(conn)[n.address] >= 1, 20, "new server has regions"
+            )
             timings[f"(d) {old.name} replaced by {new.name}"] = time.monotonic() - t0
             clients.wait_progress()
 
