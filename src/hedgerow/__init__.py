@@ -143,7 +143,7 @@ def _connect_cluster(
     from hedgerow.rpc import RpcBackend
     from hedgerow.rpc.failover import FailoverTransport
 
-    resolve = master_resolver(url, options)
+    resolve = _master_resolver(url, options)
     first = resolve()
     _remote_address(f"hedgerow://{first[0]}:{first[1]}", options)  # checks the options
     transport = FailoverTransport(resolve, first, **options)
@@ -152,7 +152,7 @@ def _connect_cluster(
     )
 
 
-def master_resolver(url: str, options: dict[str, Any]) -> Callable[[], tuple[str, int]]:
+def _master_resolver(url: str, options: dict[str, Any]) -> Callable[[], tuple[str, int]]:
     """A function that reads a ``hedgerow+zk://`` cluster's active master from ZooKeeper
     (one short session per call); the URL is checked now."""
     from hedgerow.cluster.quorum import parse_url

@@ -59,11 +59,11 @@ def connect(
 
     path = os.fspath(path)
     if path[:14].lower() == "hedgerow+zk://":
-        from hedgerow import _remote_address, master_resolver
+        from hedgerow import _remote_address, _master_resolver
         from hedgerow.rpc.aio_client import AsyncRpcBackend
         from hedgerow.rpc.failover import AsyncFailoverTransport
 
-        resolve = master_resolver(path, options)
+        resolve = _master_resolver(path, options)
         first = resolve()  # blocking: one short ZooKeeper session
         _remote_address(f"hedgerow://{first[0]}:{first[1]}", options)  # checks the options
         return AsyncConnection(
