@@ -59,7 +59,7 @@ def connect(
 
     path = os.fspath(path)
     if path[:14].lower() == "hedgerow+zk://":
-        from hedgerow import _remote_address, _master_resolver
+        from hedgerow import _master_resolver, _remote_address
         from hedgerow.rpc.aio_client import AsyncRpcBackend
         from hedgerow.rpc.failover import AsyncFailoverTransport
 
