@@ -15,6 +15,7 @@ The asyncio flavour, with the same methods as coroutines, is ``hedgerow.aio``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hedgerow.client import Admin, Batch, Connection, Table
@@ -90,7 +91,9 @@ def connect(
     the same directory gets ``DirectoryLocked``.
 
     ``"hedgerow+zk://ZK1:PORT,ZK2:PORT/ROOT"`` finds a cluster's active master in
-    ZooKeeper and connects to it as ``hedgerow://`` does.
+    ZooKeeper and connects to it as ``hedgerow://`` does; when that master goes away or
+    answers NOT_LEADER, admin and location calls look the active master up again and
+    are retried within their deadline (docs/design/cluster.md#the-client-path).
     ``"hedgerow://HOST:PORT"`` connects to a server instead (any other
     ``scheme://`` raises ``InvalidArgument`` and creates nothing); its options are
     ``timeout_s`` (a call's deadline, also enforced by the server),
@@ -104,8 +107,7 @@ def connect(
     from hedgerow.client.url import is_server_url
 
     if path[:14].lower() == "hedgerow+zk://":
-        host, port = _active_master(path, options)
-        path = f"hedgerow://{host}:{port}"
+        return _connect_cluster(path, table_prefix, table_prefix_separator, options)
     if is_server_url(path):  # InvalidArgument for another scheme: nothing is created
         return _connect_remote(path, table_prefix, table_prefix_separator, options)
     from hedgerow.engine import Engine, EngineConfig
@@ -131,6 +133,32 @@ def _connect_remote(
         table_prefix=table_prefix,
         table_prefix_separator=separator,
     )
+
+
+def _connect_cluster(
+    url: str, table_prefix: str | None, separator: str, options: dict[str, Any]
+) -> Connection:
+    """``hedgerow+zk://...`` -> a Connection whose admin and location calls follow the
+    active master through ZooKeeper (``rpc.failover.FailoverTransport``)."""
+    from hedgerow.rpc import RpcBackend
+    from hedgerow.rpc.failover import FailoverTransport
+
+    resolve = _master_resolver(url, options)
+    first = resolve()
+    _remote_address(f"hedgerow://{first[0]}:{first[1]}", options)  # checks the options
+    transport = FailoverTransport(resolve, first, **options)
+    return Connection(
+        RpcBackend(transport), table_prefix=table_prefix, table_prefix_separator=separator
+    )
+
+
+def _master_resolver(url: str, options: dict[str, Any]) -> Callable[[], tuple[str, int]]:
+    """A function that reads a ``hedgerow+zk://`` cluster's active master from ZooKeeper
+    (one short session per call); the URL is checked now."""
+    from hedgerow.cluster.quorum import parse_url
+
+    parse_url(url)
+    return lambda: _active_master(url, options)
 
 
 def _active_master(url: str, options: dict[str, Any]) -> tuple[str, int]:

@@ -48,7 +48,8 @@ def connect(
 ) -> AsyncConnection:
     """Open a Hedgerow store for asyncio; arguments as for ``hedgerow.connect``.
 
-    ``"hedgerow://HOST:PORT"`` connects to a server (no I/O until the first call;
+    ``"hedgerow+zk://ZK:PORT,.../ROOT"`` connects to a cluster's active master and
+    follows it when it fails over. ``"hedgerow://HOST:PORT"`` connects to a server (no I/O until the first call;
     options ``timeout_s``, ``connect_timeout_s``, ``max_frame_bytes``,
     ``max_answer_bytes``). A directory opens the embedded
     engine there, now (a blocking open: recovery replays the log), and runs its
@@ -57,6 +58,19 @@ def connect(
     from hedgerow.client.url import is_server_url
 
     path = os.fspath(path)
+    if path[:14].lower() == "hedgerow+zk://":
+        from hedgerow import _master_resolver, _remote_address
+        from hedgerow.rpc.aio_client import AsyncRpcBackend
+        from hedgerow.rpc.failover import AsyncFailoverTransport
+
+        resolve = _master_resolver(path, options)
+        first = resolve()  # blocking: one short ZooKeeper session
+        _remote_address(f"hedgerow://{first[0]}:{first[1]}", options)  # checks the options
+        return AsyncConnection(
+            AsyncRpcBackend(AsyncFailoverTransport(resolve, first, **options)),
+            table_prefix=table_prefix,
+            table_prefix_separator=table_prefix_separator,
+        )
     if is_server_url(path):  # InvalidArgument for another scheme: nothing is created
         from hedgerow import _remote_address
         from hedgerow.rpc import AsyncSocketTransport

@@ -46,15 +46,18 @@ def add_common(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_process_parser(sub: Any, name: str, summary: str, description: str) -> None:
+def add_process_parser(
+    sub: Any, name: str, summary: str, description: str
+) -> argparse.ArgumentParser:
     """The subcommand ``name`` with the common options (``add_common``)."""
-    p = sub.add_parser(
+    p: argparse.ArgumentParser = sub.add_parser(
         name,
         help=summary,
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_common(p)
+    return p
 
 
 class _Process(Protocol):
@@ -63,8 +66,9 @@ class _Process(Protocol):
     def stop(self) -> None: ...
 
 
-def run_process(factory: Callable[..., _Process], args: argparse.Namespace) -> int:
-    """Build the process from the common options and serve it until a signal."""
+def run_process(factory: Callable[..., _Process], args: argparse.Namespace, **extra: Any) -> int:
+    """Build the process from the common options (and ``extra`` keyword arguments) and
+    serve it until a signal."""
     check_zk(args.zk)
     proc = factory(
         args.zk,
@@ -72,6 +76,7 @@ def run_process(factory: Callable[..., _Process], args: argparse.Namespace) -> i
         host=args.bind,
         port=args.port,
         session_timeout_s=args.session_timeout,
+        **extra,
     )
     return serve_until_signal(proc.start, proc.stop)
 

@@ -17,8 +17,10 @@ _HELP = """\
 Run a region server of a Hedgerow cluster: it serves the regions the active master
 opens on it, writes its WAL under ROOT/WALs/<host,port,startcode>/, and registers in
 ZooKeeper once listening. It exits with status 1 if its ZooKeeper session is lost
-(the cluster has declared it dead); SIGTERM flushes and closes its regions and leaves
-the cluster cleanly.
+(the cluster has declared it dead). SIGTERM drains it first: the active master moves its
+regions to the other region servers while it keeps serving (at most --drain-timeout
+seconds; skipped when it is the last region server), then it flushes and closes what is
+left and leaves the cluster cleanly.
 
 examples:
   hedgerow regionserver --zk 127.0.0.1:2181/hedgerow --root /shared/hedgerow
@@ -27,15 +29,22 @@ examples:
 
 
 def add_parser(sub: Any) -> None:
-    add_process_parser(
+    p = add_process_parser(
         sub,
         "regionserver",
         "run a region server process of a cluster (ZooKeeper + shared root)",
         _HELP,
+    )
+    p.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=60.0,
+        help="on SIGTERM, wait at most this many seconds for the master to move this "
+        "server's regions away before closing them (default 60; 0: no drain)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from hedgerow.server.cluster_regionserver import RegionServerProcess
 
-    return run_process(RegionServerProcess, args)
+    return run_process(RegionServerProcess, args, drain_timeout_s=args.drain_timeout)

@@ -70,7 +70,9 @@ class ServerPool(Generic[T]):
             (str(host), int(port)) if host is not None and port is not None else None
         )
         if factory is None and self._home is not None:
-            factory = _same_settings(bootstrap)
+            # a bootstrap that is not a plain transport (rpc/failover.py) says how to
+            # open one to a region server
+            factory = getattr(b, "peer_factory", None) or _same_settings(bootstrap)
         self._factory = factory
         self._lock = threading.Lock()
         self._by_address: dict[tuple[str, int], T] = {}  # guarded by self._lock

@@ -11,6 +11,11 @@ Invariants: a master call carrying an epoch older than the newest one seen is re
 aborts the process (exit 1, nothing flushed: ZooKeeper has declared it dead and its
 regions may already be open elsewhere); SIGTERM (``stop``) stops serving, flushes and
 closes every region, and closes the session, so the master sees the leave at once.
+Before that, SIGTERM **drains** the server (``drain``, HBase's graceful_stop): it asks the
+active master to decommission it, which moves its regions to the other region servers
+one by one while it keeps serving, so clients see only a relocation; it is bounded by
+``drain_timeout_s`` and skipped when no other region server is live (the last one
+flushes and closes as before). docs/design/cluster.md#draining-a-region-server.
 Concurrency: RPC calls come from the RPC server's worker threads; opens and closes are
 serialised by ``_lock``; the region server's online map is switched atomically.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn, cast
 
@@ -29,7 +35,7 @@ from hedgerow.cluster.zookeeper import ZooKeeperCoordination
 from hedgerow.engine import EngineConfig
 from hedgerow.engine.catalog import RegionEntry
 from hedgerow.engine.regionserver import RegionServer
-from hedgerow.errors import InvalidArgument, NotLeader, NotServingRegion
+from hedgerow.errors import HedgerowError, InvalidArgument, NotLeader, NotServingRegion
 from hedgerow.model.cell import Cell
 from hedgerow.model.durability import Durability
 from hedgerow.model.mutation import RowMutation
@@ -61,6 +67,8 @@ class RegionServerProcess:
         session_timeout_s: float = 10.0,
         engine_options: dict[str, Any] | None = None,
         on_abort: Callable[[], None] | None = None,
+        drain_timeout_s: float = 60.0,
+        drain_linger_s: float = 0.5,
     ) -> None:
         self.quorum = parse_quorum(zk)
         self.root = os.path.abspath(root)
@@ -69,6 +77,8 @@ class RegionServerProcess:
         self.session_timeout_s = session_timeout_s
         self._options = dict(engine_options or {})
         self._on_abort = on_abort or (lambda: os._exit(1))
+        self.drain_timeout_s = drain_timeout_s
+        self.drain_linger_s = drain_linger_s
         self._lock = threading.Lock()
         self._epoch = 0
         self.rs: RegionServer | None = None
@@ -112,8 +122,14 @@ class RegionServerProcess:
                 log.error("stopping the RPC server: %r", e)
         self._on_abort()
 
-    def stop(self) -> None:
-        """Stop serving, flush and close every region and the WAL, close the session."""
+    def stop(self, *, drain: bool = True) -> None:
+        """Drain (``drain``), then stop serving, flush and close every region and the WAL,
+        close the session."""
+        if drain and self.drain_timeout_s > 0 and self._rpc is not None:
+            try:
+                self.drain()
+            except Exception as e:  # stopping anyway: the master reassigns what is left
+                log.error("drain failed: %r; closing the regions still here", e)
         if self._rpc is not None:
             self._rpc.stop()
             self._rpc = None
@@ -121,6 +137,55 @@ class RegionServerProcess:
             self.rs.close()
         if self.coord is not None:
             self.coord.close()
+
+    def drain(self) -> bool:
+        """Have the active master move every region off this server (decommission with
+        offload) while it keeps serving; True when none is left here. False at once when
+        no other region server is live (nowhere to move them) or the master refuses;
+        gives up after ``drain_timeout_s``. Afterwards the server lingers
+        ``drain_linger_s`` answering NOT_SERVING_REGION, so a client holding an old
+        location is sent on before the port closes."""
+        from hedgerow._internal.clock import SystemClock
+        from hedgerow.rpc import RpcBackend, SocketTransport
+        from hedgerow.rpc.operations import Operations
+
+        coord, me = self.coord, self.server
+        if coord is None or me is None or not self._rs().hosted():
+            return True
+        clock = SystemClock()
+        deadline = clock.monotonic_s() + self.drain_timeout_s
+        others = [r for r in coord.live_servers() if r.server.name != me.name]
+        if not others:
+            log.info("drain: the last region server; flushing and closing instead")
+            return False
+        started = clock.monotonic_s()
+        n = len(self._rs().hosted())
+        log.info("draining: asking the master to move %d regions elsewhere", n)
+        while self._rs().hosted():
+            left = deadline - clock.monotonic_s()
+            if left <= 0:
+                log.error("drain timed out with %d regions here", len(self._rs().hosted()))
+                return False
+            master = coord.active_master()
+            if master is None:
+                time.sleep(0.2)  # a master failover: wait for the next one
+                continue
+            backend = RpcBackend(
+                SocketTransport(master.server.host, master.server.port, timeout_s=left)
+            )
+            try:
+                backend.call(Operations.decommission_server, [me.address], True)
+            except InvalidArgument as e:  # e.g. every other server is decommissioned too
+                log.warning("drain refused by the master: %s", e)
+                return False
+            except HedgerowError as e:  # master moving, a move failed: try again
+                log.warning("drain: %r; retrying", e)
+                time.sleep(0.2)
+            finally:
+                backend.close()
+        log.info("drained %d regions in %.2f s", n, clock.monotonic_s() - started)
+        time.sleep(self.drain_linger_s)
+        return True
 
     # ---- the master's calls --------------------------------------------------------------
     def check_epoch(self, epoch: int) -> None:
