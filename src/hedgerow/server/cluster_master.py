@@ -42,7 +42,7 @@ from hedgerow.cluster.quorum import parse_quorum
 from hedgerow.cluster.znode_format import MasterRecord, MetaLocation, ServerName
 from hedgerow.cluster.zookeeper import ZooKeeperCoordination
 from hedgerow.engine import Engine, EngineConfig
-from hedgerow.engine.meta import OPEN
+from hedgerow.engine.remote_procedures import RemoteProcedures
 from hedgerow.errors import DirectoryLocked, InvalidArgument, NotLeader
 from hedgerow.rpc.operations import Handler
 from hedgerow.server.remote_rs import RemoteRegionServer
@@ -206,21 +206,6 @@ class MasterProcess:
         coord.watch_servers(lambda names: self._events.put([n.name for n in names]))
         log.info("active master %s: %d region servers, meta here", self.server.address, len(live))
 
-    def pull_home(self, table: str) -> None:
-        """Move the table's regions from the region servers to the master's own one (the
-        table procedures act on in-process servers only); the reconcile loop moves them
-        out again afterwards."""
-        engine = self.engine
-        assert engine is not None
-        master = engine.master
-        primary = master.rs.name
-        with master._ddl_lock:
-            master.server_manager.recommission(primary)
-            region_map, _ = master.meta.load()
-            for row in region_map.get(table, []):
-                if row.state == OPEN and row.server and row.server != primary:
-                    master.assignment.move(row.name, primary)
-
     def _loop(self) -> None:
         while not self._stopping.is_set():
             try:
@@ -292,16 +277,18 @@ class MasterProcess:
                 am.balance()
 
 
-#: table procedures written for in-process region servers: the table's regions are
-#: first moved back to the master's own server (``MasterProcess.pull_home``)
-_PULL_HOME = frozenset(
+#: table procedures that drive the region servers directly
+#: (engine/remote_procedures.py; docs/design/assignment.md)
+_REMOTE = frozenset(
     {
-        "delete_table",
+        "create_table",
+        "split_region",
+        "merge_regions",
+        "enable_table",
         "disable_table",
         "modify_table",
         "truncate_table",
-        "split_region",
-        "merge_regions",
+        "delete_table",
         "flush_table",
         "compact_table",
     }
@@ -322,14 +309,7 @@ class _MasterHandler:
                 raise NotLeader("this master is a backup: connect to the active master")
 
             return refuse
-        fn = getattr(engine, name)
-        if name not in _PULL_HOME:
-            return fn
-        master = engine.master
-
-        def at_home(table: str, *a: Any, **k: Any) -> Any:
-            with master._ddl_lock:  # the reconcile loop waits until the procedure is done
-                self._p.pull_home(table)
-                return fn(table, *a, **k)
-
-        return at_home
+        if name in _REMOTE:
+            engine.region_server.check_open()
+            return getattr(RemoteProcedures(engine.master), name)
+        return getattr(engine, name)

@@ -1,0 +1,226 @@
+"""The active master process dies in the middle of a move, a split and a create-table
+(issue 14, acceptance 4): real ZooKeeper, masters and 3 region servers as processes.
+
+Each master is started with one failpoint armed (``HEDGEROW_FAILPOINTS``): it stops at
+that step of its procedure, by SIGTERM (the process's stop path runs while the procedure
+never finishes) or by SIGKILL. A backup takes over within the session timeout plus a few
+seconds (measured and printed), rolls each procedure forward or back, and the tables
+are whole: every row once, the regions tile the key space, each region open on exactly
+one region server (each server's own report agrees with meta). A fresh backup is started
+before each kill, so there is always one to take over.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import hedgerow
+from hedgerow.cluster.zkserver import LocalZooKeeper
+from hedgerow.errors import HedgerowError
+from hedgerow.server.local_cluster import LocalCluster
+
+SESSION_S = 2.0
+SPLITS = [b"%d" % i for i in range(1, 9)]  # 9 regions
+ROWS = [b"%d-%03d" % (i, j) for i in range(10) for j in range(10)]
+
+#: per signal: the failpoint each master dies at (move, split, create)
+PLANS = {
+    # SIGTERM after the step that commits the direction: each is rolled forward
+    "sigterm": (
+        "engine.assignment.after_close",
+        "master.split.after_meta",
+        "master.create_table.after_catalog",
+    ),
+    # SIGKILL before: the move and the split are rolled back, the create never happened
+    "sigkill": (
+        "engine.assignment.after_closing",
+        "master.split.after_close",
+        "master.create_table.before_catalog",
+    ),
+}
+
+
+@pytest.fixture
+def cluster(zk_server: LocalZooKeeper, tmp_path: Any) -> Iterator[LocalCluster]:
+    c = LocalCluster(
+        str(tmp_path / "cluster"),
+        zk=f"{zk_server.hosts}/failover{os.getpid()}{time.monotonic_ns()}",
+        session_timeout_s=SESSION_S,
+    )
+    try:
+        yield c
+    finally:
+        c.down(timeout_s=10)
+
+
+def _wait(cond: Any, timeout_s: float, what: str) -> None:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        try:
+            if cond():
+                return
+        except Exception:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s} s waiting until {what}")
+
+
+def _locations(conn: hedgerow.Connection, table: str) -> dict[Any, str]:
+    return {
+        r["name"]: f"{r['server_name'].decode()}:{r['port']}" for r in conn.table(table).regions()
+    }
+
+
+def _spawn_master(c: LocalCluster, failpoint: str, sig: str) -> None:
+    c.spawn("master", env={"HEDGEROW_FAILPOINTS": f"{failpoint}={sig}"})
+    c.write_state()
+
+
+def _die_and_take_over(
+    c: LocalCluster, call: Any, rs: set[str], table: str, what: str
+) -> hedgerow.Connection:
+    """Run ``call`` (the master dies in it); return a connection to the new master once
+    it answers with every region of ``table`` on a region server; print the times."""
+    masters = [p for p in c.procs if p.role == "master" and p.alive()]
+    t0 = time.monotonic()
+    with pytest.raises((HedgerowError, OSError)):  # the master died under the call
+        call()
+    died = time.monotonic()
+    box: list[hedgerow.Connection] = []
+
+    def answers() -> bool:
+        nc = hedgerow.connect(c.url)
+        try:
+            nc.tables()
+        except Exception:
+            nc.close()
+            raise
+        box.append(nc)
+        return True
+
+    _wait(answers, SESSION_S + 15, "a backup master answers")
+    took = time.monotonic() - died
+    conn = box[-1]
+    _wait(
+        lambda: (not _has(conn, table)) or set(_locations(conn, table).values()) <= rs,
+        20,
+        f"every region of {table} open on a region server",
+    )
+    settled = time.monotonic() - died
+    gone = [p.name for p in masters if not p.alive()]
+    print(
+        f"\n{what}: call failed after {died - t0:.2f} s; the backup answered "
+        f"{took:.2f} s later, every region on a region server after {settled:.2f} s "
+        f"(session timeout {SESSION_S} s; dead: {gone})"
+    )
+    assert took < SESSION_S + 5
+    return conn
+
+
+def _has(conn: hedgerow.Connection, table: str) -> bool:
+    return table in [n.decode() if isinstance(n, bytes) else n for n in conn.tables()]
+
+
+def _check_whole(conn: hedgerow.Connection, table: str, rs: set[str], rows: list[bytes]) -> int:
+    """Every row once, the regions tile the key space, each region open on exactly one
+    server, and the servers' own reports agree with meta; returns the region count."""
+    regions = conn.table(table).regions()
+    assert regions[0]["start_key"] == b"" and regions[-1]["end_key"] == b""
+    for a, b in zip(regions, regions[1:], strict=False):
+        assert a["end_key"] == b["start_key"], (a, b)
+    meta = _locations(conn, table)
+    assert set(meta.values()) <= rs, meta
+    hosted: dict[Any, str] = {}
+    for address in sorted(rs):
+        with hedgerow.connect(f"hedgerow://{address}") as dc:
+            for r in dc.table(table).regions():
+                assert r["name"] not in hosted, f"{r['name']!r} open on two servers"
+                hosted[r["name"]] = address
+    assert hosted == meta
+    scanned = [k for k, _ in conn.table(table).scan()]
+    assert scanned == sorted(rows), (len(scanned), len(rows))
+    t = conn.table(table)
+    assert all(t.row(k) == {b"cf:v": k} for k in rows[::7])
+    return len(regions)
+
+
+def _write(conn: hedgerow.Connection, table: str) -> None:
+    with conn.table(table).batch() as b:
+        for k in ROWS:
+            b.put(k, {b"cf:v": k})
+
+
+@pytest.mark.parametrize("sig", ["sigterm", pytest.param("sigkill", marks=pytest.mark.slow)])
+def test_active_master_dies_mid_procedure(cluster: LocalCluster, sig: str) -> None:
+    c = cluster
+    move_fp, split_fp, create_fp = PLANS[sig]
+    _spawn_master(c, move_fp, sig)
+    _spawn_master(c, split_fp, sig)
+    for _ in range(3):
+        c.spawn("regionserver")
+    c.write_state()
+    rs = {p.address for p in c.procs if p.role == "regionserver"}
+
+    conn = hedgerow.connect(c.url)
+    t0 = time.monotonic()
+    conn.create_table("t", {"cf": {}}, split_keys=SPLITS)
+    before = _locations(conn, "t")
+    assert set(before.values()) == rs, before  # opened on the region servers directly
+    print(f"\n9-region table created on the region servers in {time.monotonic() - t0:.2f} s")
+    _write(conn, "t")
+    assert _check_whole(conn, "t", rs, ROWS) == 9
+
+    # 1. a move: the first master dies in it
+    region, src = next(iter(before.items()))
+    dest = sorted(rs - {src})[0]
+    conn = _die_and_take_over(
+        c,
+        lambda: conn.admin().move(region.decode() if isinstance(region, bytes) else region, dest),
+        rs,
+        "t",
+        f"move ({move_fp}={sig})",
+    )
+    assert _check_whole(conn, "t", rs, ROWS) == 9
+
+    # 2. a split: the second master dies in it; a third is the backup
+    _spawn_master(c, create_fp, sig)
+    conn = _die_and_take_over(
+        c, lambda: conn.admin().split("t", b"4-005"), rs, "t", f"split ({split_fp}={sig})"
+    )
+    n = _check_whole(conn, "t", rs, ROWS)
+    assert n == (10 if sig == "sigterm" else 9), n
+
+    # 3. a create-table: the third master dies in it; a fourth (unarmed) takes over
+    c.spawn("master")
+    c.write_state()
+    conn = _die_and_take_over(
+        c,
+        lambda: conn.create_table("u", {"cf": {}}, split_keys=SPLITS),
+        rs,
+        "u",
+        f"create ({create_fp}={sig})",
+    )
+    if sig == "sigterm":
+        assert _has(conn, "u")  # rolled forward: the catalog had committed it
+    else:
+        assert not _has(conn, "u")  # rolled back: nothing of it is left
+        conn.create_table("u", {"cf": {}}, split_keys=SPLITS)
+    _write(conn, "u")
+    assert _check_whole(conn, "u", rs, ROWS) == 9
+    assert _check_whole(conn, "t", rs, ROWS) == n
+
+    # and the surviving master still runs table procedures on the region servers
+    conn.admin().split("t", b"7-005")
+    conn.disable_table("t")
+    for address in sorted(rs):  # unassigned on the region servers themselves
+        with hedgerow.connect(f"hedgerow://{address}") as dc:
+            assert dc.table("t").regions() == []
+    conn.enable_table("t")
+    _wait(lambda: set(_locations(conn, "t").values()) <= rs, 20, "t open again")
+    assert _check_whole(conn, "t", rs, ROWS) == n + 1
+    conn.close()
