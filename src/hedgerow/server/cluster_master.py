@@ -66,6 +66,7 @@ class MasterProcess:
         port: int = 0,
         session_timeout_s: float = 10.0,
         reconcile_interval_s: float = 0.5,
+        stop_grace_s: float = 2.0,
         engine_options: dict[str, Any] | None = None,
         on_exit: Callable[[int], None] | None = None,
         clock: Clock | None = None,
@@ -77,6 +78,7 @@ class MasterProcess:
         self.port = port
         self.session_timeout_s = session_timeout_s
         self.reconcile_interval_s = reconcile_interval_s
+        self.stop_grace_s = stop_grace_s
         self._options = dict(engine_options or {})
         self._on_exit = on_exit or os._exit
         self._clock = clock or SystemClock()
@@ -106,9 +108,28 @@ class MasterProcess:
         return f"master {h}:{p} ({self.server.name}) root {self.root}: campaigning"
 
     def stop(self) -> None:
-        """Stop serving, close the engine (flush) and the session (a backup takes over)."""
+        """Stop serving, close the engine (flush) and the session (a backup takes over).
+
+        A procedure still running after ``stop_grace_s`` (it holds the DDL lock) is left
+        to the next master: the session is closed at once (a backup takes over now) and
+        the process exits without flushing; every step the procedure took is in meta,
+        whose edits are in the master's WAL, so the successor rolls it forward or back
+        (docs/design/assignment.md, "Table procedures across processes")."""
         self._stopping.set()
         self._events.put(None)
+        engine = self.engine
+        if engine is not None:
+            lock = engine.master._ddl_lock
+            if not lock.acquire(timeout=self.stop_grace_s):
+                log.warning(
+                    "a procedure is still running %.1f s after the stop request; leaving it "
+                    "to the next master",
+                    self.stop_grace_s,
+                )
+                if self.coord is not None:
+                    self.coord.close()
+                self._exit(0, "stopped in the middle of a procedure")
+            lock.release()  # no procedure runs now; the RPC server stops next
         if self._rpc is not None:
             self._rpc.stop()
             self._rpc = None
