@@ -13,6 +13,7 @@ before each kill, so there is always one to take over.
 from __future__ import annotations
 
 import os
+import pathlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -28,19 +29,20 @@ SESSION_S = 2.0
 SPLITS = [b"%d" % i for i in range(1, 9)]  # 9 regions
 ROWS = [b"%d-%03d" % (i, j) for i in range(10) for j in range(10)]
 
-#: per signal: the failpoint each master dies at (move, split, create)
+#: per signal: the failpoint each master dies at (move, split, create), and what its
+#: successor's log says it did
 PLANS = {
     # SIGTERM after the step that commits the direction: each is rolled forward
     "sigterm": (
-        "engine.assignment.after_close",
-        "master.split.after_meta",
-        "master.create_table.after_catalog",
+        ("engine.assignment.after_close", "rolling forward the move"),
+        ("master.split.after_meta", "rolling forward the split"),
+        ("master.create_table.after_catalog", "rolling forward the create"),
     ),
     # SIGKILL before: the move and the split are rolled back, the create never happened
     "sigkill": (
-        "engine.assignment.after_closing",
-        "master.split.after_close",
-        "master.create_table.before_catalog",
+        ("engine.assignment.after_closing", "rolling back the move"),
+        ("master.split.after_close", "rolling back the split"),
+        ("master.create_table.before_catalog", "meta rows of tables the catalog does not list"),
     ),
 }
 
@@ -82,10 +84,12 @@ def _spawn_master(c: LocalCluster, failpoint: str, sig: str) -> None:
 
 
 def _die_and_take_over(
-    c: LocalCluster, call: Any, rs: set[str], table: str, what: str
+    c: LocalCluster, call: Any, rs: set[str], table: str, plan: tuple[str, str], sig: str
 ) -> hedgerow.Connection:
-    """Run ``call`` (the master dies in it); return a connection to the new master once
-    it answers with every region of ``table`` on a region server; print the times."""
+    """Run ``call`` (the master dies in it at ``plan[0]``); return a connection to the
+    new master once it answers with every region of ``table`` on a region server and
+    its log says it did ``plan[1]``; print the times."""
+    what = f"{plan[0]}={sig}"
     masters = [p for p in c.procs if p.role == "master" and p.alive()]
     t0 = time.monotonic()
     with pytest.raises((HedgerowError, OSError)) as failed:  # the master died under it
@@ -121,6 +125,12 @@ def _die_and_take_over(
         f"(session timeout {SESSION_S} s; dead: {gone})"
     )
     assert took < SESSION_S + 5
+    successor = [p for p in masters if p.alive()]
+    _wait(
+        lambda: any(plan[1] in pathlib.Path(p.log).read_text("utf-8") for p in successor),
+        10,
+        f"a master's log says {plan[1]!r}",
+    )
     return conn
 
 
@@ -160,9 +170,9 @@ def _write(conn: hedgerow.Connection, table: str) -> None:
 @pytest.mark.parametrize("sig", ["sigterm", "sigkill"])
 def test_active_master_dies_mid_procedure(cluster: LocalCluster, sig: str) -> None:
     c = cluster
-    move_fp, split_fp, create_fp = PLANS[sig]
-    _spawn_master(c, move_fp, sig)
-    _spawn_master(c, split_fp, sig)
+    move_plan, split_plan, create_plan = PLANS[sig]
+    _spawn_master(c, move_plan[0], sig)
+    _spawn_master(c, split_plan[0], sig)
     for _ in range(3):
         c.spawn("regionserver")
     c.write_state()
@@ -185,14 +195,15 @@ def test_active_master_dies_mid_procedure(cluster: LocalCluster, sig: str) -> No
         lambda: conn.admin().move(region.decode().rsplit(",", 1)[1], dest),
         rs,
         "t",
-        f"move ({move_fp}={sig})",
+        move_plan,
+        sig,
     )
     assert _check_whole(conn, "t", rs, ROWS) == 9
 
     # 2. a split: the second master dies in it; a third is the backup
-    _spawn_master(c, create_fp, sig)
+    _spawn_master(c, create_plan[0], sig)
     conn = _die_and_take_over(
-        c, lambda: conn.admin().split("t", b"4-005"), rs, "t", f"split ({split_fp}={sig})"
+        c, lambda: conn.admin().split("t", b"4-005"), rs, "t", split_plan, sig
     )
     n = _check_whole(conn, "t", rs, ROWS)
     assert n == (10 if sig == "sigterm" else 9), n
@@ -205,7 +216,8 @@ def test_active_master_dies_mid_procedure(cluster: LocalCluster, sig: str) -> No
         lambda: conn.create_table("u", {"cf": {}}, split_keys=SPLITS),
         rs,
         "u",
-        f"create ({create_fp}={sig})",
+        create_plan,
+        sig,
     )
     if sig == "sigterm":
         assert _has(conn, "u")  # rolled forward: the catalog had committed it
@@ -231,9 +243,11 @@ def test_active_master_dies_mid_procedure(cluster: LocalCluster, sig: str) -> No
     assert _check_whole(conn, "t", rs, ROWS) == n
     conn.disable_table("t")
     for address in sorted(rs):  # unassigned on the region servers themselves
-        with hedgerow.connect(f"hedgerow://{address}") as dc:
-            with pytest.raises(NotServingRegion, match="no regions"):
-                dc.table("t").regions()
+        with (
+            hedgerow.connect(f"hedgerow://{address}") as dc,
+            pytest.raises(NotServingRegion, match="no regions"),
+        ):
+            dc.table("t").regions()
     conn.enable_table("t")
     assert _check_whole(conn, "t", rs, ROWS) == n
     conn.truncate_table("u")
