@@ -15,9 +15,12 @@ until it is elected. The active master:
    (``AssignmentManager.resume``);
 4. watches ``/rs``: a join registers the server and runs the balancer, a leave expires it
    (its regions are reassigned; splitting its WAL is issue 15). While any region server
-   is live, the master's own region server is decommissioned: regions that a DDL
-   procedure opened on it (create, truncate, enable, split and merge open on the master's
-   server) are moved to the region servers by the reconcile loop (``_reconcile``).
+   is live, the master's own region server is decommissioned: a region opened on it
+   (at a takeover) is moved to the region servers by the reconcile loop (``_reconcile``).
+
+The table procedures drive the region servers directly (engine/remote_procedures.py,
+``_REMOTE``). SIGTERM waits ``stop_grace_s`` for a running procedure; one still running
+then is left to the next master (the session is closed at once, nothing is flushed).
 
 It serves the admin, DDL and location operations (``region_locations`` answers each
 region's server address from meta). It exits (status 1, at once, nothing flushed) when
