@@ -22,7 +22,7 @@ import pytest
 
 import hedgerow
 from hedgerow.cluster.zkserver import LocalZooKeeper
-from hedgerow.errors import HedgerowError, NotServingRegion
+from hedgerow.errors import HedgerowError, InvalidArgument, NotServingRegion
 from hedgerow.server.local_cluster import LocalCluster
 
 SESSION_S = 2.0
@@ -208,9 +208,9 @@ def test_active_master_dies_mid_procedure(cluster: LocalCluster, sig: str) -> No
     n = _check_whole(conn, "t", rs, ROWS)
     assert n == (10 if sig == "sigterm" else 9), n
 
-    # 3. a create-table: the third master dies in it; a fourth (unarmed) takes over
-    c.spawn("master")
-    c.write_state()
+    # 3. a create-table: the third master dies in it; a fourth takes over (its splits
+    # fail before their commit: failpoint "raise")
+    _spawn_master(c, "master.split.before_meta", "raise")
     conn = _die_and_take_over(
         c,
         lambda: conn.create_table("u", {"cf": {}}, split_keys=SPLITS),
@@ -231,11 +231,19 @@ def test_active_master_dies_mid_procedure(cluster: LocalCluster, sig: str) -> No
     # and the surviving master runs every table procedure on the region servers
     # themselves (each region open on one region server after each: _check_whole)
     t1 = time.monotonic()
-    left, right = conn.admin().split("t", b"7-005")
-    assert _check_whole(conn, "t", rs, ROWS) == n + 1
+    with pytest.raises(HedgerowError, match="master.split.before_meta"):
+        conn.admin().split("t", b"7-005")
+    assert _check_whole(conn, "t", rs, ROWS) == n  # rolled back: the parent reopened
+    with pytest.raises(InvalidArgument, match="not inside region"):
+        conn.admin().split("t", b"5")  # a region's own start key: refused, nothing changed
+    assert _check_whole(conn, "t", rs, ROWS) == n
     conn.admin().flush("t")
-    conn.admin().major_compact("t")  # rewrites the daughters' files shared with parents
-    merged = conn.admin().merge("t", left, right)
+    conn.admin().major_compact("t")  # rewrites split daughters' files shared with parents
+    names = {
+        r["start_key"]: r["name"].decode().rsplit(",", 1)[1] for r in conn.table("t").regions()
+    }
+    merged = conn.admin().merge("t", names[b"1"], names[b"2"])
+    n -= 1
     assert _check_whole(conn, "t", rs, ROWS) == n
     assert merged in [r["name"].decode().rsplit(",", 1)[1] for r in conn.table("t").regions()]
     conn.alter_table("t", {"cf": {"max_versions": 3}, "cf2": {}})
@@ -255,7 +263,7 @@ def test_active_master_dies_mid_procedure(cluster: LocalCluster, sig: str) -> No
     conn.delete_table("u", disable=True)
     assert not _has(conn, "u")
     print(
-        f"split, flush, major compact, merge, alter, disable, enable, truncate, delete "
-        f"on the region servers: {time.monotonic() - t1:.2f} s"
+        f"failed split, flush, major compact, merge, alter, disable, enable, truncate, "
+        f"delete on the region servers: {time.monotonic() - t1:.2f} s"
     )
     conn.close()

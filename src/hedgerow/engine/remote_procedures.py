@@ -162,9 +162,15 @@ class RemoteProcedures:
         with m._ddl_lock:
             entry = m._enabled_entry(table)
             rows = self._remote_rows(table)
-            row = _pick(rows, region_name, split_row, m)
-            if row is None:  # the region is on the master's own server (or in transition)
-                return m.split_region(table, region_name, split_row)
+            local = self._local_regions(table)
+            row = None if local and not rows else _pick(rows, region_name, split_row, m)
+            if row is None:
+                if _holds(local, region_name, split_row):  # on the master's own server
+                    return m.split_region(table, region_name, split_row)
+                raise InvalidArgument(
+                    f"no open region of table {table!r} matches "
+                    f"{region_name or split_row!r}: it is in transition or does not exist"
+                )
             if split_row is not None:
                 _check_inside(row, split_row)
             src = row.server or ""
@@ -177,8 +183,8 @@ class RemoteProcedures:
             }
             row.state, row.server, row.target, row.proc = SPLITTING, src, src, proc
             m.meta.write(add=[row], next_region_id=m.catalog.next_region_id)
-            failpoints.hit("master.split.before_close")
             try:
+                failpoints.hit("master.split.before_close")
                 m.server_manager.get(src).close_region(table, row.name)
                 failpoints.hit("master.split.after_close")
                 split_row = self._lay_out_daughters(entry, row, split_row, left, right)
@@ -303,12 +309,22 @@ class RemoteProcedures:
         m = self.m
         refuse_reserved(desc.name, "alter")
         with m._ddl_lock:
-            m._entry(desc.name)
+            entry = m._entry(desc.name)
             moved = [(r.name, r.server or "") for r in self._remote_rows(desc.name)]
             for name, _server in moved:
                 m.assignment.unassign(name)
+            failpoints.hit("master.alter.after_unassign")
             try:
-                m.modify_table(desc)
+                if self._local_regions(desc.name):
+                    m.modify_table(desc)  # and the master's own regions
+                else:
+                    previous = entry.descriptor
+                    entry.descriptor = desc
+                    try:
+                        m._save_catalog()  # the commit point
+                    except BaseException:
+                        entry.descriptor = previous
+                        raise
             finally:
                 for name, server in moved:
                     ok = server in m.server_manager.candidates()
@@ -410,7 +426,14 @@ class RemoteProcedures:
             entry = m._enabled_entry(table)
             remote = {r.name: r for r in self._remote_rows(table) if r.proc is None}
             if region_a not in remote or region_b not in remote:
-                return m.merge_regions(table, region_a, region_b)
+                local = {r.info.name for r in self._local_regions(table)}
+                if {region_a, region_b} <= local:  # both on the master's own server
+                    return m.merge_regions(table, region_a, region_b)
+                raise InvalidArgument(
+                    f"regions {region_a} and {region_b} of table {table!r} are not both open "
+                    "on region servers (in transition, on different kinds of server, or "
+                    "not regions of the table)"
+                )
             names = [e.name for e in entry.regions]
             ia, ib = sorted((names.index(region_a), names.index(region_b)))
             if ib != ia + 1:
@@ -428,8 +451,8 @@ class RemoteProcedures:
             for r in (a, b):
                 r.state, r.target, r.proc = MERGING, r.server or "", proc
             m.meta.write(add=[a, b], next_region_id=m.catalog.next_region_id)
-            failpoints.hit("master.merge.before_close")
             try:
+                failpoints.hit("master.merge.before_close")
                 for r in (a, b):
                     m.server_manager.get(r.server or "").close_region(table, r.name)
                 self._lay_out_merged(entry, a, b, merged)
@@ -495,11 +518,11 @@ class RemoteProcedures:
         refuse_reserved(table, "truncate")
         with m._ddl_lock:
             entry = m._entry(table)
+            for row in self._remote_rows(table):
+                m.assignment.unassign(row.name)
             if self._local_regions(table) or not self._remote_candidates():
                 m.truncate_table(table, preserve_splits=preserve_splits)
                 return
-            for row in self._remote_rows(table):
-                m.assignment.unassign(row.name)
             keys = [e.start_key for e in entry.regions[1:]] if preserve_splits else []
             entries = m._new_entries(keys)
             check_tiling(table, entries)
@@ -538,6 +561,18 @@ def _check_inside(row: MetaRegion, split_row: bytes) -> None:
             f"split row {split_row!r} is not inside region {row.name} "
             f"[{row.start_key!r}, {row.end_key!r})"
         )
+
+
+def _holds(local: list[Region], region_name: str | None, split_row: bytes | None) -> bool:
+    """Whether the master's own server hosts the region a split names."""
+    if region_name is not None:
+        return any(r.info.name == region_name for r in local)
+    if split_row is not None:
+        return any(
+            r.info.start_key <= split_row and (not r.info.end_key or split_row < r.info.end_key)
+            for r in local
+        )
+    return bool(local)
 
 
 def _pick(
