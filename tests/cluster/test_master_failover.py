@@ -267,3 +267,71 @@ def test_active_master_dies_mid_procedure(cluster: LocalCluster, sig: str) -> No
         f"delete on the region servers: {time.monotonic() - t1:.2f} s"
     )
     conn.close()
+
+
+#: more steps to die at, one master death each (slow): failpoint, action, procedure,
+#: regions of the table afterwards (None: the table is absent), rows kept, and what the
+#: successor's log says
+MATRIX = [
+    ("master.split.before_close", "sigkill", "split", 9, True, "rolling back the split"),
+    ("master.split.before_meta", "sigterm", "split", 9, True, "rolling back the split"),
+    ("engine.assignment.after_opening", "sigkill", "move", 9, True, "rolling forward the move"),
+    ("master.merge.before_close", "sigkill", "merge", 9, True, "rolling back the merge"),
+    ("master.merge.before_meta", "sigkill", "merge", 9, True, "rolling back the merge"),
+    ("master.merge.after_meta", "sigterm", "merge", 8, True, "rolling forward the merge"),
+    ("master.truncate.after_meta", "sigkill", "truncate", 9, False, "rolling forward the trunc"),
+    ("master.disable.after_unassign", "sigkill", "disable", 9, True, "active master"),
+    ("master.compact.after_closing", "sigkill", "compact", 9, True, "rolling back the compact"),
+    ("master.create_table.before_meta", "sigterm", "create", None, False, "active master"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("failpoint", "sig", "proc", "regions", "keeps_rows", "says"),
+    MATRIX,
+    ids=[f"{m[0]}={m[1]}" for m in MATRIX],
+)
+def test_master_dies_at_each_step(
+    cluster: LocalCluster,
+    failpoint: str,
+    sig: str,
+    proc: str,
+    regions: int | None,
+    keeps_rows: bool,
+    says: str,
+) -> None:
+    c = cluster
+    _spawn_master(c, failpoint, sig)
+    c.spawn("master")
+    for _ in range(3):
+        c.spawn("regionserver")
+    c.write_state()
+    rs = {p.address for p in c.procs if p.role == "regionserver"}
+    conn = hedgerow.connect(c.url)
+    table = "u" if proc == "create" else "t"
+    if proc != "create":
+        conn.create_table("t", {"cf": {}}, split_keys=SPLITS)
+        _write(conn, "t")
+        assert _check_whole(conn, "t", rs, ROWS) == 9
+    names = {
+        r["start_key"]: r["name"].decode().rsplit(",", 1)[1] for r in conn.table("t").regions()
+    }
+    calls = {
+        "split": lambda: conn.admin().split("t", b"4-005"),
+        "move": lambda: conn.admin().move(
+            names[b"1"], sorted(rs - {_locations(conn, "t")[f"t,1,{names[b'1']}".encode()]})[0]
+        ),
+        "merge": lambda: conn.admin().merge("t", names[b"1"], names[b"2"]),
+        "truncate": lambda: conn.truncate_table("t"),
+        "disable": lambda: conn.disable_table("t"),
+        "compact": lambda: conn.admin().major_compact("t"),
+        "create": lambda: conn.create_table("u", {"cf": {}}, split_keys=SPLITS),
+    }
+    conn = _die_and_take_over(c, calls[proc], rs, table, (failpoint, says), sig)
+    if regions is None:
+        assert not _has(conn, table)
+    else:
+        assert conn.is_table_enabled(table)
+        assert _check_whole(conn, table, rs, ROWS if keeps_rows else []) == regions
+    conn.close()
