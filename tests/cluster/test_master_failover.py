@@ -333,3 +333,41 @@ def test_master_dies_at_each_step(
         assert conn.is_table_enabled(table)
         assert _check_whole(conn, table, rs, ROWS if keeps_rows else []) == regions
     conn.close()
+
+
+def test_failed_procedures_leave_the_table_as_it_was(cluster: LocalCluster) -> None:
+    """Procedures that fail before their commit (failpoints "raise" in the active
+    master) leave the table whole and serving, each region back on a region server."""
+    c = cluster
+    failing = [
+        "master.truncate.before_meta",
+        "master.disable.after_unassign",
+        "master.merge.before_meta",
+        "master.compact.after_closing",
+    ]
+    c.spawn("master", env={"HEDGEROW_FAILPOINTS": ",".join(f"{f}=raise" for f in failing)})
+    for _ in range(3):
+        c.spawn("regionserver")
+    c.write_state()
+    rs = {p.address for p in c.procs if p.role == "regionserver"}
+    with hedgerow.connect(c.url) as conn:
+        conn.create_table("t", {"cf": {}}, split_keys=SPLITS)
+        _write(conn, "t")
+        names = {
+            r["start_key"]: r["name"].decode().rsplit(",", 1)[1] for r in conn.table("t").regions()
+        }
+        before = _locations(conn, "t")
+        tables = os.path.join(c.root, "tables", "t")
+        dirs = sorted(os.listdir(tables))
+        for fp, call in [
+            ("truncate", lambda: conn.truncate_table("t")),
+            ("disable", lambda: conn.disable_table("t")),
+            ("merge", lambda: conn.admin().merge("t", names[b"1"], names[b"2"])),
+            ("compact", lambda: conn.admin().major_compact("t")),
+        ]:
+            with pytest.raises(HedgerowError, match=f"failpoint master.{fp}"):
+                call()
+            assert conn.is_table_enabled("t")
+            assert _check_whole(conn, "t", rs, ROWS) == 9, fp
+            assert _locations(conn, "t") == before, fp  # each region where it was
+            assert sorted(os.listdir(tables)) == dirs, fp  # no new directory left

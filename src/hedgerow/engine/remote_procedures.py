@@ -123,14 +123,19 @@ class RemoteProcedures:
             rows = m._meta_rows(desc.name, entries)
             for row, target in zip(rows, self._spread(len(rows)), strict=True):
                 row.server, row.state, row.target, row.proc = target, OPENING, target, proc
-            failpoints.hit("master.create_table.before_meta")
-            m.meta.write(add=rows, next_region_id=m.catalog.next_region_id)
-            failpoints.hit("master.create_table.before_catalog")
-            m.catalog.tables[desc.name] = TableEntry(desc, True, entries)
             try:
-                m._save_catalog()
-            except BaseException:
-                del m.catalog.tables[desc.name]
+                failpoints.hit("master.create_table.before_meta")
+                m.meta.write(add=rows, next_region_id=m.catalog.next_region_id)
+                failpoints.hit("master.create_table.before_catalog")
+                m.catalog.tables[desc.name] = TableEntry(desc, True, entries)
+                try:
+                    m._save_catalog()
+                except BaseException:
+                    del m.catalog.tables[desc.name]
+                    raise
+            except BaseException:  # not created: its rows and directories go now
+                self._quietly(lambda: m.meta.write(remove=rows), "removing the new meta rows")
+                self._quietly(m._remove_orphans, "removing the new directories")
                 raise
             failpoints.hit("master.create_table.after_catalog")
             for row in rows:
@@ -275,10 +280,16 @@ class RemoteProcedures:
         with m._ddl_lock:
             if not m._entry(table).enabled:
                 raise TableDisabled(f"table {table!r} is already disabled")
-            for row in self._remote_rows(table):
-                m.assignment.unassign(row.name)
-            failpoints.hit("master.disable.after_unassign")
-            m.disable_table(table)
+            done: list[tuple[str, str]] = []
+            try:
+                for row in self._remote_rows(table):
+                    m.assignment.unassign(row.name)
+                    done.append((row.name, row.server or ""))
+                failpoints.hit("master.disable.after_unassign")
+                m.disable_table(table)  # the master's own regions, and the commit
+            except BaseException:  # still enabled: serve what was closed again
+                self._reassign(done)
+                raise
 
     def enable_table(self, table: str) -> None:
         """Commit the enabled state (catalog write), then assign each region to a region
@@ -395,14 +406,37 @@ class RemoteProcedures:
         src = row.server or ""
         proc = m.assignment._proc(kind)
         m.meta.transition(row, CLOSING, src, src, proc)
-        failpoints.hit(f"master.{kind}.after_closing")
-        m.server_manager.get(src).close_region(row.table, row.name)
+        try:
+            failpoints.hit(f"master.{kind}.after_closing")
+            m.server_manager.get(src).close_region(row.table, row.name)
+        except BaseException:  # still open there (a failed close keeps serving)
+            m.meta.transition(row, OPEN, src)
+            raise
         try:
             if act is not None:
                 act(row)
         finally:
             m.meta.transition(row, OPENING, src, src, proc)
             m.assignment._open_step(row, proc)
+
+    def _reassign(self, done: list[tuple[str, str]]) -> None:
+        """Open again, each on the server it was on (or the least-loaded candidate),
+        regions a failed procedure had unassigned; errors are logged (the first error
+        is already on its way)."""
+        m = self.m
+        for name, server in done:
+            dest = server if server in m.server_manager.candidates() else None
+            try:
+                m.assignment.assign(name, dest)
+            except Exception as e:
+                log.error("reopening region %s failed: %r", name, e)
+
+    @staticmethod
+    def _quietly(fn: Callable[[], object], what: str) -> None:
+        try:
+            fn()
+        except Exception as e:
+            log.error("%s failed: %r", what, e)
 
     def _local_regions(self, table: str) -> list[Region]:
         return [r for s in self.m.region_servers for r in s.hosted() if r.info.table == table]
@@ -518,30 +552,38 @@ class RemoteProcedures:
         refuse_reserved(table, "truncate")
         with m._ddl_lock:
             entry = m._entry(table)
-            for row in self._remote_rows(table):
-                m.assignment.unassign(row.name)
-            if self._local_regions(table) or not self._remote_candidates():
-                m.truncate_table(table, preserve_splits=preserve_splits)
-                return
-            keys = [e.start_key for e in entry.regions[1:]] if preserve_splits else []
-            entries = m._new_entries(keys)
-            check_tiling(table, entries)
-            for e in entries:
-                m.rs.close_region(m.rs.open_region(entry.descriptor, e, create=True), flush=False)
-            proc = m.assignment._proc("truncate")
-            rows = m._meta_rows(table, entries)
-            for row, target in zip(rows, self._spread(len(rows)), strict=True):
-                if entry.enabled:
-                    row.server, row.state, row.target, row.proc = target, OPENING, target, proc
-                else:
-                    row.server, row.state = "", CLOSED
-            failpoints.hit("master.truncate.before_meta")
-            old = entry.regions
-            m.meta.write(
-                add=rows,
-                remove=m._meta_rows(table, old),
-                next_region_id=m.catalog.next_region_id,
-            )
+            done: list[tuple[str, str]] = []
+            try:
+                for row in self._remote_rows(table):
+                    m.assignment.unassign(row.name)
+                    done.append((row.name, row.server or ""))
+                if self._local_regions(table) or not self._remote_candidates():
+                    m.truncate_table(table, preserve_splits=preserve_splits)
+                    return
+                keys = [e.start_key for e in entry.regions[1:]] if preserve_splits else []
+                entries = m._new_entries(keys)
+                check_tiling(table, entries)
+                for e in entries:
+                    r = m.rs.open_region(entry.descriptor, e, create=True)
+                    m.rs.close_region(r, flush=False)
+                proc = m.assignment._proc("truncate")
+                rows = m._meta_rows(table, entries)
+                for row, target in zip(rows, self._spread(len(rows)), strict=True):
+                    if entry.enabled:
+                        row.server, row.state, row.target, row.proc = target, OPENING, target, proc
+                    else:
+                        row.server, row.state = "", CLOSED
+                failpoints.hit("master.truncate.before_meta")
+                old = entry.regions
+                m.meta.write(
+                    add=rows,
+                    remove=m._meta_rows(table, old),
+                    next_region_id=m.catalog.next_region_id,
+                )
+            except BaseException:  # before the commit: the old regions serve again
+                self._quietly(m._remove_orphans, "removing the new directories")
+                self._reassign(done)
+                raise
             failpoints.hit("master.truncate.after_meta")
             entry.regions = entries
             if entry.enabled:
