@@ -15,3 +15,14 @@ from hedgerow._internal import failpoints  # noqa: E402
 def _disarm_failpoints() -> object:
     yield
     failpoints.disarm_all()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` are not in the default run (pyproject's marker says so):
+    they are skipped unless a ``-m`` expression is given (e.g. ``-m slow``)."""
+    if config.getoption("markexpr", ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with -m slow")
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)

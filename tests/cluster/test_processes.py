@@ -201,7 +201,7 @@ def test_cluster_of_processes(cluster: LocalCluster) -> None:
                 assert t.row(_row_in(r)) == {b"cf:q": r["name"]}
 
         # table procedures on regions open in region servers: split, disable/enable,
-        # delete (the master pulls the table's regions home first, then spreads them)
+        # delete, driven on the region servers themselves (engine/remote_procedures.py)
         all_rs = rs_addresses | {fourth}
         t3 = time.monotonic()
         conn.admin().split("t", b"4-010")

@@ -2,7 +2,10 @@
 
 Names are ``layer.component.event`` (e.g. ``storage.wal.after_write``).
 Tests arm one with an action: raise an exception, or kill the process
-(``"exit"`` calls ``os._exit(137)``, simulating a crash at that exact step).
+(``"exit"`` calls ``os._exit(137)``, simulating a crash at that exact step;
+``"sigkill"`` sends the process SIGKILL; ``"sigterm"`` sends it SIGTERM and then holds
+the calling thread, so the process stops through its signal handler while the step
+never completes: an operator's stop in the middle of a procedure).
 Arming from the environment: ``HEDGEROW_FAILPOINTS="name=exit,other=raise"``.
 
 Concurrency: arming is done before the code under test runs; ``hit`` only reads.
@@ -11,6 +14,8 @@ Concurrency: arming is done before the code under test runs; ``hit`` only reads.
 from __future__ import annotations
 
 import os
+import signal
+import time
 from collections.abc import Callable
 
 __all__ = ["FailpointError", "arm", "disarm", "disarm_all", "hit"]
@@ -34,12 +39,26 @@ def _exit() -> None:
     os._exit(137)
 
 
+def _sigkill() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _sigterm() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(3600)  # the procedure never goes on; the process stops meanwhile
+
+
 def arm(name: str, action: str | Callable[[], None] = "raise") -> None:
-    """Arm failpoint ``name`` with ``"raise"``, ``"exit"`` or a callable."""
+    """Arm failpoint ``name`` with ``"raise"``, ``"exit"``, ``"sigkill"``, ``"sigterm"``
+    or a callable."""
     if action == "raise":
         _armed[name] = _raise(name)
     elif action == "exit":
         _armed[name] = _exit
+    elif action == "sigkill":
+        _armed[name] = _sigkill
+    elif action == "sigterm":
+        _armed[name] = _sigterm
     elif callable(action):
         _armed[name] = action
     else:

@@ -43,7 +43,16 @@ from typing import Any
 
 from hedgerow._internal import failpoints
 from hedgerow.engine.catalog import RegionEntry, TableEntry
-from hedgerow.engine.meta import CLOSED, CLOSING, OPEN, OPENING, MetaRegion, MetaTable
+from hedgerow.engine.meta import (
+    CLOSED,
+    CLOSING,
+    MERGING,
+    OPEN,
+    OPENING,
+    SPLITTING,
+    MetaRegion,
+    MetaTable,
+)
 from hedgerow.engine.server_manager import ServerManager
 from hedgerow.errors import InvalidArgument, NotServingRegion, StorageError
 
@@ -234,8 +243,9 @@ class AssignmentManager:
                 elif row.state == CLOSING:
                     log.warning("rolling forward the %s of region %s", proc.get("kind"), row.name)
                     self._close_step(row, proc)
-                else:  # OPENING (or any other state with a procedure): roll forward
-                    log.warning("rolling forward the %s of region %s", proc.get("kind"), row.name)
+                else:  # OPENING: roll forward; SPLITTING/MERGING (no commit): reopen
+                    verb = "back" if row.state in (SPLITTING, MERGING) else "forward"
+                    log.warning("rolling %s the %s of region %s", verb, proc.get("kind"), row.name)
                     if row.target not in self.servers.candidates():
                         target = self.least_loaded()
                         self._meta().transition(row, OPENING, target, target, proc)

@@ -152,6 +152,16 @@ class Master(RegionProcedures):
         # regions a region server in another process has open stay there (a new active
         # master takes over a running cluster: server/cluster_master.py)
         remote = self._remote_hosted()
+        # and a procedure in flight between region servers in other processes (its row's
+        # server and target both live there) is left to AssignmentManager.resume, which
+        # opens the region on one of them: nothing of it is in this master's WAL
+        live_remote = {c.name for c in self.server_manager.clients()} - {
+            s.name for s in self.region_servers
+        }
+        for t in self.catalog.tables:
+            for row in region_map.get(t, []):
+                if row.proc is not None and {row.server, row.target} <= live_remote:
+                    remote.setdefault(row.name, row.target)
         # every region is opened so that the old logs replay into it, even a disabled
         # table's (its regions are closed again, flushed, below)
         opened: dict[str, list[Region]] = {}

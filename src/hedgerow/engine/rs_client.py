@@ -4,9 +4,9 @@ Role: the master's assignment code (engine/assignment.py) talks to region server
 through this protocol: open a region, close a region, report what it hosts with sizes
 and load, and request a split or merge (HBase's AdminService RPCs OpenRegion,
 CloseRegion, GetOnlineRegion/GetRegionLoad, and the master-side split/merge a server
-asks for). Today every server runs in the master's process
-(``InProcessRegionServer`` over a ``RegionServer``); an RPC client implementing the same
-methods can later carry them to another process.
+asks for). ``InProcessRegionServer`` implements it over a ``RegionServer`` in the
+master's process, ``server/remote_rs.RemoteRegionServer`` over RPC for a region server
+process (the table procedures of engine/remote_procedures.py drive that one).
 In-process routing: requests enter through the primary region server (the one hosting
 ``hbase:meta``), whose online map routes each row to its ``Region`` object; a region
 opened by another in-process server logs its edits in *that* server's WAL and runs its

@@ -15,9 +15,12 @@ until it is elected. The active master:
    (``AssignmentManager.resume``);
 4. watches ``/rs``: a join registers the server and runs the balancer, a leave expires it
    (its regions are reassigned; splitting its WAL is issue 15). While any region server
-   is live, the master's own region server is decommissioned: regions that a DDL
-   procedure opened on it (create, truncate, enable, split and merge open on the master's
-   server) are moved to the region servers by the reconcile loop (``_reconcile``).
+   is live, the master's own region server is decommissioned: a region opened on it
+   (at a takeover) is moved to the region servers by the reconcile loop (``_reconcile``).
+
+The table procedures drive the region servers directly (engine/remote_procedures.py,
+``_REMOTE``). SIGTERM waits ``stop_grace_s`` for a running procedure; one still running
+then is left to the next master (the session is closed at once, nothing is flushed).
 
 It serves the admin, DDL and location operations (``region_locations`` answers each
 region's server address from meta). It exits (status 1, at once, nothing flushed) when
@@ -42,7 +45,7 @@ from hedgerow.cluster.quorum import parse_quorum
 from hedgerow.cluster.znode_format import MasterRecord, MetaLocation, ServerName
 from hedgerow.cluster.zookeeper import ZooKeeperCoordination
 from hedgerow.engine import Engine, EngineConfig
-from hedgerow.engine.meta import OPEN
+from hedgerow.engine.remote_procedures import RemoteProcedures
 from hedgerow.errors import DirectoryLocked, InvalidArgument, NotLeader
 from hedgerow.rpc.operations import Handler
 from hedgerow.server.remote_rs import RemoteRegionServer
@@ -66,6 +69,7 @@ class MasterProcess:
         port: int = 0,
         session_timeout_s: float = 10.0,
         reconcile_interval_s: float = 0.5,
+        stop_grace_s: float = 2.0,
         engine_options: dict[str, Any] | None = None,
         on_exit: Callable[[int], None] | None = None,
         clock: Clock | None = None,
@@ -77,6 +81,7 @@ class MasterProcess:
         self.port = port
         self.session_timeout_s = session_timeout_s
         self.reconcile_interval_s = reconcile_interval_s
+        self.stop_grace_s = stop_grace_s
         self._options = dict(engine_options or {})
         self._on_exit = on_exit or os._exit
         self._clock = clock or SystemClock()
@@ -106,9 +111,28 @@ class MasterProcess:
         return f"master {h}:{p} ({self.server.name}) root {self.root}: campaigning"
 
     def stop(self) -> None:
-        """Stop serving, close the engine (flush) and the session (a backup takes over)."""
+        """Stop serving, close the engine (flush) and the session (a backup takes over).
+
+        A procedure still running after ``stop_grace_s`` (it holds the DDL lock) is left
+        to the next master: the session is closed at once (a backup takes over now) and
+        the process exits without flushing; every step the procedure took is in meta,
+        whose edits are in the master's WAL, so the successor rolls it forward or back
+        (docs/design/assignment.md, "Table procedures across processes")."""
         self._stopping.set()
         self._events.put(None)
+        engine = self.engine
+        if engine is not None:
+            lock = engine.master._ddl_lock
+            if not lock.acquire(timeout=self.stop_grace_s):
+                log.warning(
+                    "a procedure is still running %.1f s after the stop request; leaving it "
+                    "to the next master",
+                    self.stop_grace_s,
+                )
+                if self.coord is not None:
+                    self.coord.close()
+                self._exit(0, "stopped in the middle of a procedure")
+            lock.release()  # no procedure runs now; the RPC server stops next
         if self._rpc is not None:
             self._rpc.stop()
             self._rpc = None
@@ -206,21 +230,6 @@ class MasterProcess:
         coord.watch_servers(lambda names: self._events.put([n.name for n in names]))
         log.info("active master %s: %d region servers, meta here", self.server.address, len(live))
 
-    def pull_home(self, table: str) -> None:
-        """Move the table's regions from the region servers to the master's own one (the
-        table procedures act on in-process servers only); the reconcile loop moves them
-        out again afterwards."""
-        engine = self.engine
-        assert engine is not None
-        master = engine.master
-        primary = master.rs.name
-        with master._ddl_lock:
-            master.server_manager.recommission(primary)
-            region_map, _ = master.meta.load()
-            for row in region_map.get(table, []):
-                if row.state == OPEN and row.server and row.server != primary:
-                    master.assignment.move(row.name, primary)
-
     def _loop(self) -> None:
         while not self._stopping.is_set():
             try:
@@ -292,16 +301,18 @@ class MasterProcess:
                 am.balance()
 
 
-#: table procedures written for in-process region servers: the table's regions are
-#: first moved back to the master's own server (``MasterProcess.pull_home``)
-_PULL_HOME = frozenset(
+#: table procedures that drive the region servers directly
+#: (engine/remote_procedures.py; docs/design/assignment.md)
+_REMOTE = frozenset(
     {
-        "delete_table",
+        "create_table",
+        "split_region",
+        "merge_regions",
+        "enable_table",
         "disable_table",
         "modify_table",
         "truncate_table",
-        "split_region",
-        "merge_regions",
+        "delete_table",
         "flush_table",
         "compact_table",
     }
@@ -322,14 +333,7 @@ class _MasterHandler:
                 raise NotLeader("this master is a backup: connect to the active master")
 
             return refuse
-        fn = getattr(engine, name)
-        if name not in _PULL_HOME:
-            return fn
-        master = engine.master
-
-        def at_home(table: str, *a: Any, **k: Any) -> Any:
-            with master._ddl_lock:  # the reconcile loop waits until the procedure is done
-                self._p.pull_home(table)
-                return fn(table, *a, **k)
-
-        return at_home
+        if name in _REMOTE:
+            engine.region_server.check_open()
+            return getattr(RemoteProcedures(engine.master), name)
+        return getattr(engine, name)

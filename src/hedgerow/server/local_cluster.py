@@ -84,22 +84,23 @@ class LocalCluster:
             str(self.session_timeout_s),
         ]
 
-    def spawn(self, role: str, timeout_s: float = 30.0) -> Proc:
-        """Start one ``master`` or ``regionserver`` and wait until it prints "ready"."""
+    def spawn(self, role: str, timeout_s: float = 30.0, env: dict[str, str] | None = None) -> Proc:
+        """Start one ``master`` or ``regionserver`` and wait until it prints "ready"
+        (``env``: extra environment, e.g. ``HEDGEROW_FAILPOINTS`` for crash tests)."""
         n = self._counter.get(role, 0)
         self._counter[role] = n + 1
         name = f"{role}{n}"
         logs = os.path.join(self.dir, "logs")
         os.makedirs(logs, exist_ok=True)
         path = os.path.join(logs, f"{name}.log")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         with open(path, "ab") as out:
             popen = subprocess.Popen(
                 self._cmd(role),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=env,
+                env=full_env,
                 start_new_session=True,  # a Ctrl-C in the caller's terminal is not theirs
             )
         proc = Proc(name, role, popen, popen.pid, path)
