@@ -17,4 +17,5 @@ pub mod compression;
 pub mod format;
 pub mod py;
 pub mod py_store;
+pub mod reader;
 pub mod writer;

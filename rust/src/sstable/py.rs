@@ -270,7 +270,7 @@ fn decompress<'py>(py: Python<'py>, codec_id: u8, stored: &[u8]) -> PyResult<Bou
     Ok(PyBytes::new(py, &out.map_err(format_error)?))
 }
 
-fn raise(py: Python<'_>, class: &str, msg: String, path: &str, offset: u64) -> PyErr {
+pub(crate) fn raise(py: Python<'_>, class: &str, msg: String, path: &str, offset: u64) -> PyErr {
     let made = py
         .import("hedgerow.errors")
         .and_then(|m| m.getattr(class))

@@ -338,5 +338,6 @@ impl PyStoreFileWriter {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyBlockCache>()?;
     m.add_class::<PyStoreFileWriter>()?;
+    m.add_class::<super::reader::PyStoreFileReader>()?;
     Ok(())
 }
