@@ -272,7 +272,10 @@ impl<V: Clone> LruCache<V> {
                 ));
             }
             if s.used > s.capacity {
-                return Err(format!("shard {i} over budget: {} > {}", s.used, s.capacity));
+                return Err(format!(
+                    "shard {i} over budget: {} > {}",
+                    s.used, s.capacity
+                ));
             }
             let indexed: HashSet<CacheKey> = s
                 .by_file
@@ -282,7 +285,9 @@ impl<V: Clone> LruCache<V> {
             let cached: HashSet<CacheKey> =
                 s.entries.keys().chain(s.memory.keys()).copied().collect();
             if indexed != cached || cached.len() != s.entries.len() + s.memory.len() {
-                return Err(format!("shard {i}: file index does not match the cached keys"));
+                return Err(format!(
+                    "shard {i}: file index does not match the cached keys"
+                ));
             }
         }
         Ok(())
@@ -303,8 +308,14 @@ mod tests {
         c.put((1, 2), 3, 40, false);
         assert_eq!(c.get((1, 1)), None);
         let s = c.stats();
-        assert_eq!((s.used_bytes, s.entries, s.hits, s.misses, s.evictions), (80, 2, 1, 1, 1));
-        assert!(c.put((1, 3), 4, 101, false).len() == 1, "oversized values are refused");
+        assert_eq!(
+            (s.used_bytes, s.entries, s.hits, s.misses, s.evictions),
+            (80, 2, 1, 1, 1)
+        );
+        assert!(
+            c.put((1, 3), 4, 101, false).len() == 1,
+            "oversized values are refused"
+        );
         c.check().expect("invariants");
     }
 

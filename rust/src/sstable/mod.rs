@@ -11,8 +11,8 @@
 //! targets in rust/fuzz).
 
 pub mod block;
-pub mod cache;
 pub mod bloom;
+pub mod cache;
 pub mod compression;
 pub mod format;
 pub mod py;

@@ -339,5 +339,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyBlockCache>()?;
     m.add_class::<PyStoreFileWriter>()?;
     m.add_class::<super::reader::PyStoreFileReader>()?;
+    m.add_class::<super::reader::PyStoreFileScan>()?;
     Ok(())
 }

@@ -20,10 +20,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList};
 
 use super::block::Block;
 use super::format::{self, BlockType, TRAILER_SIZE};
@@ -35,6 +35,7 @@ enum ReadError {
     Corrupt(String, u64),
     Fs(FsError, u64),
     Closed,
+    Py(PyErr),
 }
 
 struct Index {
@@ -70,6 +71,7 @@ impl PyStoreFileReader {
         match e {
             ReadError::Corrupt(m, off) => raise(py, "CorruptionError", m, &self.path, off),
             ReadError::Closed => raise_closed(py, &self.path),
+            ReadError::Py(e) => e,
             ReadError::Fs(e, off) => {
                 let what = format!("reading store file {} at offset {off}", self.path);
                 match e {
@@ -94,12 +96,11 @@ impl PyStoreFileReader {
         self.file.read().clone().ok_or(ReadError::Closed)
     }
 
-    fn read_raw(
-        file: &dyn RandomAccess,
-        (offset, size): (u64, u32),
-    ) -> Result<Vec<u8>, ReadError> {
+    fn read_raw(file: &dyn RandomAccess, (offset, size): (u64, u32)) -> Result<Vec<u8>, ReadError> {
         let want = size as usize + TRAILER_SIZE;
-        let raw = file.pread(want, offset).map_err(|e| ReadError::Fs(e, offset))?;
+        let raw = file
+            .pread(want, offset)
+            .map_err(|e| ReadError::Fs(e, offset))?;
         if raw.len() != want {
             return Err(ReadError::Corrupt(
                 format!(
@@ -112,11 +113,7 @@ impl PyStoreFileReader {
         Ok(raw)
     }
 
-    fn decode(
-        raw: &[u8],
-        expected: BlockType,
-        offset: u64,
-    ) -> Result<Block, ReadError> {
+    fn decode(raw: &[u8], expected: BlockType, offset: u64) -> Result<Block, ReadError> {
         let payload = format::open(raw, expected).map_err(|m| ReadError::Corrupt(m, offset))?;
         Block::decode(payload.into_owned()).map_err(|e| {
             ReadError::Corrupt(format!("malformed {} block: {e}", expected.name()), offset)
@@ -253,48 +250,23 @@ impl PyStoreFileReader {
         Ok(true)
     }
 
+    /// `(key, value)` of entries `i .. j` as a new list (one exact-size allocation).
     fn entries<'py>(
         py: Python<'py>,
         b: &Block,
         i: usize,
         j: usize,
-        out: &Bound<'py, PyList>,
-    ) -> PyResult<()> {
-        for x in i..j.min(b.len()) {
-            let k = b.key(x).unwrap_or_default();
-            let v = b.value(x).unwrap_or_default();
-            out.append(PyTuple::new(py, [PyBytes::new(py, k), PyBytes::new(py, v)])?)?;
-        }
-        Ok(())
-    }
-
-    /// Up to `max` entries from `start` (exclusive when `after`) below `stop`, never
-    /// crossing past the end of the data block the first one is in; and whether the
-    /// range is exhausted.
-    fn scan<'py>(
-        &self,
-        py: Python<'py>,
-        start: &[u8],
-        after: bool,
-        stop: Option<&[u8]>,
-        max: usize,
-    ) -> Result<Result<(Bound<'py, PyList>, bool), PyErr>, ReadError> {
-        let idx = self.index()?;
-        let out = PyList::empty(py);
-        let Some(c) = self.seek(py, &idx, start, after)? else {
-            return Ok(Ok((out, true)));
-        };
-        let end = match stop {
-            Some(s) => c.data.seek_from(c.i, s),
-            None => c.data.len(),
-        };
-        let j = end.min(c.i.saturating_add(max));
-        let done = stop.is_some() && end < c.data.len() && j == end;
-        let last_block = c.path.iter().all(|(b, i)| i + 1 == b.len());
-        if let Err(e) = Self::entries(py, &c.data, c.i, j, &out) {
-            return Ok(Err(e));
-        }
-        Ok(Ok((out, done || (last_block && j == c.data.len()))))
+    ) -> PyResult<Bound<'py, PyList>> {
+        let j = j.min(b.len());
+        // x < len, so key and value exist; the defaults only keep this panic-free
+        PyList::new(
+            py,
+            (i.min(j)..j).map(|x| {
+                let k = b.key(x).unwrap_or_default();
+                let v = b.value(x).unwrap_or_default();
+                (PyBytes::new(py, k), PyBytes::new(py, v))
+            }),
+        )
     }
 }
 
@@ -412,10 +384,7 @@ impl PyStoreFileReader {
         entries: u64,
     ) -> PyResult<()> {
         if depth == 0 {
-            return Err(self.err(
-                py,
-                ReadError::Corrupt("index depth 0".to_owned(), root.0),
-            ));
+            return Err(self.err(py, ReadError::Corrupt("index depth 0".to_owned(), root.0)));
         }
         let f = self.handle_file().map_err(|e| self.err(py, e))?;
         let block = py
@@ -452,39 +421,45 @@ impl PyStoreFileReader {
     ) -> PyResult<Bound<'py, PyList>> {
         let idx = self.index().map_err(|e| self.err(py, e))?;
         let out = PyList::empty(py);
-        if idx.entries == 0 || row_prefix > idx.last_key.as_slice() || row_end <= idx.first_key.as_slice() {
+        if idx.entries == 0
+            || row_prefix > idx.last_key.as_slice()
+            || row_end <= idx.first_key.as_slice()
+        {
             return Ok(out);
         }
-        let mut cur = self
+        let Some(mut c) = self
             .seek(py, &idx, row_prefix, false)
-            .map_err(|e| self.err(py, e))?;
-        while let Some(c) = cur.as_mut() {
+            .map_err(|e| self.err(py, e))?
+        else {
+            return Ok(PyList::empty(py));
+        };
+        // fast path: the row ends inside the first block
+        let j = c.data.seek_from(c.i, row_end);
+        let out = Self::entries(py, &c.data, c.i, j)?;
+        if j < c.data.len() {
+            return Ok(out);
+        }
+        // slow path: the row spans blocks
+        while self.next_block(py, &mut c).map_err(|e| self.err(py, e))? {
             let j = c.data.seek_from(c.i, row_end);
-            Self::entries(py, &c.data, c.i, j, &out)?;
-            if j < c.data.len() {
-                break;
+            for item in Self::entries(py, &c.data, c.i, j)?.iter() {
+                out.append(item)?;
             }
-            if !self.next_block(py, c).map_err(|e| self.err(py, e))? {
+            if j < c.data.len() {
                 break;
             }
         }
         Ok(out)
     }
 
-    /// Up to `max` entries with `start <= key` (`start < key` when `after`) and
-    /// `key < stop` (no bound when None), from one data block; and whether the range is
-    /// exhausted. `iter_from` calls this once per block (or per `max` entries).
-    #[pyo3(signature = (start, after, stop, max))]
-    fn scan_batch<'py>(
-        &self,
-        py: Python<'py>,
-        start: &[u8],
-        after: bool,
-        stop: Option<&[u8]>,
-        max: usize,
-    ) -> PyResult<(Bound<'py, PyList>, bool)> {
-        self.scan(py, start, after, stop, max.max(1))
-            .map_err(|e| self.err(py, e))?
+    /// A lazy scan of the entries with `start <= key < stop` (no bound when None).
+    #[pyo3(signature = (start, stop = None))]
+    fn scan(slf: Bound<'_, Self>, start: Vec<u8>, stop: Option<Vec<u8>>) -> PyStoreFileScan {
+        PyStoreFileScan {
+            reader: slf.unbind(),
+            stop,
+            state: Mutex::new(ScanState::Start(start)),
+        }
     }
 
     /// The greatest key `< key` in the file, or None.
@@ -527,5 +502,78 @@ impl PyStoreFileReader {
     /// Drop the file handle; later reads raise ClosedError. Cached blocks stay cached.
     fn close(&self) {
         self.file.write().take();
+    }
+}
+
+enum ScanState {
+    Start(Vec<u8>),
+    At(Cursor),
+    Done,
+}
+
+/// One lazy range scan of a store file: `next_batch(max)` returns the next entries, never
+/// more than the rest of the current data block, and an empty list at the end. The
+/// position (index path and data block) is kept between calls, so each block is read
+/// (or found in the cache) once.
+#[pyclass(frozen, name = "StoreFileScan", module = "hedgerow._core")]
+pub struct PyStoreFileScan {
+    reader: Py<PyStoreFileReader>,
+    stop: Option<Vec<u8>>,
+    state: Mutex<ScanState>,
+}
+
+impl PyStoreFileScan {
+    fn step<'py>(
+        &self,
+        py: Python<'py>,
+        r: &PyStoreFileReader,
+        max: usize,
+        out: &mut Bound<'py, PyList>,
+    ) -> Result<ScanState, ReadError> {
+        // the state is taken out, so no lock is held across reads
+        let st = std::mem::replace(&mut *self.state.lock(), ScanState::Done);
+        let mut c = match st {
+            ScanState::Done => return Ok(ScanState::Done),
+            ScanState::At(c) => c,
+            ScanState::Start(start) => {
+                let idx = r.index()?;
+                match r.seek(py, &idx, &start, false)? {
+                    Some(c) => c,
+                    None => return Ok(ScanState::Done),
+                }
+            }
+        };
+        if c.i >= c.data.len() && !r.next_block(py, &mut c)? {
+            return Ok(ScanState::Done);
+        }
+        let end = match &self.stop {
+            Some(s) => c.data.seek_from(c.i, s),
+            None => c.data.len(),
+        };
+        let j = end.min(c.i.saturating_add(max));
+        *out = PyStoreFileReader::entries(py, &c.data, c.i, j).map_err(ReadError::Py)?;
+        c.i = j;
+        if j == end && end < c.data.len() {
+            return Ok(ScanState::Done); // reached `stop`
+        }
+        Ok(ScanState::At(c))
+    }
+}
+
+#[pymethods]
+impl PyStoreFileScan {
+    /// Up to `max` next entries (from one data block); `[]` when the scan is over.
+    fn next_batch<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Bound<'py, PyList>> {
+        let mut out = PyList::empty(py);
+        let r = self.reader.get();
+        let max = max.max(1);
+        loop {
+            let next = self.step(py, r, max, &mut out).map_err(|e| r.err(py, e))?;
+            let done = matches!(next, ScanState::Done);
+            *self.state.lock() = next;
+            if done || !out.is_empty() {
+                return Ok(out);
+            }
+        }
     }
 }

@@ -292,9 +292,9 @@ impl StoreWriter {
             }
             keys = upper_keys;
             handles = upper_handles;
-            depth = depth.checked_add(1).ok_or_else(|| {
-                WriteError::Invalid("index deeper than 255 levels".to_owned())
-            })?;
+            depth = depth
+                .checked_add(1)
+                .ok_or_else(|| WriteError::Invalid("index deeper than 255 levels".to_owned()))?;
         }
         let root = self.write_entries(&keys, &handles, BlockType::Index)?;
         Ok((root, depth))
@@ -337,9 +337,9 @@ impl StoreWriter {
     /// Write the meta block and the footer and flush every buffered byte (no sync);
     /// the file's size.
     pub fn finish(&mut self, meta_payload: &[u8]) -> Result<u64, WriteError> {
-        let (index, depth) = self.index.ok_or_else(|| {
-            WriteError::Invalid("finish before finish_blocks".to_owned())
-        })?;
+        let (index, depth) = self
+            .index
+            .ok_or_else(|| WriteError::Invalid("finish before finish_blocks".to_owned()))?;
         let meta = self.write_block(meta_payload, BlockType::Meta)?;
         let footer = format::encode_footer(&Footer {
             meta,
@@ -398,8 +398,11 @@ mod tests {
         for i in 0..n {
             let row = format!("row{i:06}");
             let ty = if i % 10 == 0 { 8 } else { TYPE_PUT };
-            w.add(key(row.as_bytes(), 100 + i as u64, ty, i as u64 + 1), vec![b'v'; 20])
-                .expect("add");
+            w.add(
+                key(row.as_bytes(), 100 + i as u64, ty, i as u64 + 1),
+                vec![b'v'; 20],
+            )
+            .expect("add");
         }
         let stats = w.finish_blocks().expect("blocks");
         let size = w.finish(b"\x80").expect("finish");
@@ -422,8 +425,12 @@ mod tests {
         assert_eq!(f.index_depth, s.index_depth);
         let (off, sz) = f.index;
         let raw = &bytes[off as usize..off as usize + sz as usize + format::TRAILER_SIZE];
-        let root = Block::decode(format::open(raw, BlockType::Index).expect("open").into_owned())
-            .expect("root");
+        let root = Block::decode(
+            format::open(raw, BlockType::Index)
+                .expect("open")
+                .into_owned(),
+        )
+        .expect("root");
         assert_eq!(root.key(root.len() - 1), Some(s.last_key.as_slice()));
     }
 
@@ -440,14 +447,27 @@ mod tests {
             }
         }
         assert_eq!(w.entries(), 1);
-        assert!(StoreWriter::new(&path, NativeFs.open_write(&path, false).expect("f"), 0, Codec::None, BloomType::None).is_err());
+        assert!(StoreWriter::new(
+            &path,
+            NativeFs.open_write(&path, false).expect("f"),
+            0,
+            Codec::None,
+            BloomType::None
+        )
+        .is_err());
     }
 
     #[test]
     fn empty_file_has_zero_bounds() {
         let path = tmp("empty");
         let (s, size) = write(&path, 0, 4096);
-        assert_eq!(s, FileStats { index_depth: 1, ..FileStats::default() });
+        assert_eq!(
+            s,
+            FileStats {
+                index_depth: 1,
+                ..FileStats::default()
+            }
+        );
         assert!(size > 56);
     }
 }

@@ -24,7 +24,7 @@ Invariants: the reader never changes after ``open`` (until ``close``).
 Concurrency: thread-safe: reads are ``pread`` calls on a RandomAccessFile and
 the block cache has its own lock.
 Hot path: ``get_row`` (point reads: one core call); ``iter_from`` (scans: one core
-call per data block); see docs/formats/sstable.md#performance.
+call per data block or ``_BATCH`` entries); see docs/formats/sstable.md#performance.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from hedgerow.storage.sstable_format import (
 __all__ = ["Footer", "SSTableReader"]
 
 #: Most entries per core call when iterating (see ``_iter``).
-_BATCH = 256
+_BATCH = 128
 
 
 class Footer:
@@ -250,14 +250,11 @@ class SSTableReader:
         return self._iter(start_key, stop_key)
 
     def _iter(self, start_key: bytes, stop_key: bytes | None) -> Iterator[tuple[bytes, bytes]]:
-        scan = self._core.scan_batch
-        key, after = start_key, False
-        while True:
-            batch, done = scan(key, after, stop_key, _BATCH)
+        # entries come out of the core in batches (never past one data block), so a short
+        # scan (a seek that reads a few rows) does not build a whole block's tuples
+        next_batch = self._core.scan(start_key, stop_key).next_batch
+        while batch := next_batch(_BATCH):
             yield from batch
-            if done or not batch:
-                return
-            key, after = batch[-1][0], True
 
     def get_row(self, row_prefix: bytes, row_end: bytes) -> list[tuple[bytes, bytes]]:
         """All entries with ``row_prefix <= key < row_end`` (one row: keys.row_prefix/row_end).
