@@ -12,11 +12,15 @@ from typing_extensions import disjoint_base
 __version__: str
 __all__ = [
     "Block",
+    "BlockCache",
     "BlockFormatError",
     "BloomBuilder",
     "BloomFilter",
     "MemStore",
     "ProbeRowIter",
+    "StoreFileReader",
+    "StoreFileScan",
+    "StoreFileWriter",
     "__version__",
     "_fs_script",
     "_panic",
@@ -272,10 +276,11 @@ class BloomFilter:
 
 # ---- store files, file level (rust/src/sstable/py_store.rs; RFC 0002 phase 2) ----
 
+@final
 class BlockCache:
     """Sharded LRU ``(file_id, offset) -> block`` bounded by bytes (rust/src/sstable/cache.rs)."""
 
-    def __init__(self, capacity_bytes: int, *, in_memory_fraction: float = 0.25) -> None: ...
+    def __new__(cls, capacity_bytes: int, *, in_memory_fraction: float = 0.25) -> BlockCache: ...
     def get(self, key: tuple[int, int]) -> object | None: ...
     def put(
         self, key: tuple[int, int], value: object, charge_bytes: int, *, in_memory: bool = False
@@ -298,15 +303,16 @@ class BlockCache:
     def used_bytes(self) -> int: ...
     def __len__(self) -> int: ...
     def stats(self) -> dict[str, int]: ...
-    def keys(self) -> list[tuple[int, int]]: ...
+    def cached_keys(self) -> list[tuple[int, int]]: ...
     def check(self) -> None: ...
 
+@final
 class StoreFileWriter:
     """``add_batch* finish_blocks finish(meta_payload) sync_close`` or ``abandon``."""
 
-    def __init__(
-        self, fs: object, path: str, block_size: int, codec: int, bloom_type: int
-    ) -> None: ...
+    def __new__(
+        cls, fs: object, path: str, block_size: int, codec: int, bloom_type: int
+    ) -> StoreFileWriter: ...
     @property
     def path(self) -> str: ...
     @property
@@ -317,19 +323,20 @@ class StoreFileWriter:
     def sync_close(self) -> None: ...
     def abandon(self) -> None: ...
 
+@final
 class StoreFileReader:
     """The read path of one store file (rust/src/sstable/reader.rs)."""
 
     in_memory: bool
-    def __init__(
-        self,
+    def __new__(
+        cls,
         fs: object,
         path: str,
         file_id: int,
         cache: BlockCache | None,
         cache_blocks: bool,
         file: object | None = None,
-    ) -> None: ...
+    ) -> StoreFileReader: ...
     def size(self) -> int: ...
     def pread(self, n: int, offset: int) -> bytes: ...
     def read_block(self, handle: tuple[int, int], expected: int) -> bytes: ...
@@ -344,6 +351,7 @@ class StoreFileReader:
     def last_key_before(self, key: bytes) -> bytes | None: ...
     def close(self) -> None: ...
 
+@final
 class StoreFileScan:
     """A lazy range scan; ``next_batch(max)`` is ``[]`` at the end."""
 

@@ -162,7 +162,7 @@ impl PyBlockCache {
     }
 
     /// Every cached key `(file_id, offset)` (for tests and tools; O(entries)).
-    fn keys(&self) -> Vec<CacheKey> {
+    fn cached_keys(&self) -> Vec<CacheKey> {
         self.inner.keys()
     }
 

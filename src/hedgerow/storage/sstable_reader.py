@@ -30,7 +30,6 @@ call per data block or ``_BATCH`` entries); see docs/formats/sstable.md#performa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import cast
 
 from hedgerow._core import Block, BlockFormatError, BloomFilter, StoreFileReader
 from hedgerow._core import parse_footer as _parse_footer

@@ -26,7 +26,11 @@ def entries(n: int) -> list[tuple[bytes, bytes]]:
 
 def writer(fs, path: str, block_size: int = 256) -> SSTableWriter:
     return SSTableWriter(
-        fs, path, family=b"cf", block_size_bytes=block_size, compression="lz4",
+        fs,
+        path,
+        family=b"cf",
+        block_size_bytes=block_size,
+        compression="lz4",
         bloom_filter_type="ROW",
     )
 
@@ -102,10 +106,10 @@ def test_core_reader_fills_the_shared_cache_with_blocks(tmp_path):
     misses = cache.misses
     assert list(r.iter_from()) == es
     assert cache.misses == misses  # the second pass is all hits
-    key = cache.keys()[0]
+    key = cache.cached_keys()[0]
     assert key[0] == 5 and isinstance(cache.get(key), Block)
     cache.check()
-    n = len(cache.keys())
+    n = len(cache.cached_keys())
     assert cache.evict_file(5) == n and len(cache) == 0
     r.close()
 
