@@ -501,6 +501,12 @@ impl Fs for PyFs {
     }
 }
 
+/// A Python `RandomAccessFile`-like object (`pread(n, offset)`, `size()`) as a
+/// `RandomAccess`; each call attaches to the interpreter.
+pub fn random_access_from_python(obj: Py<PyAny>) -> Box<dyn RandomAccess> {
+    Box::new(PyHandle { obj })
+}
+
 /// The `Fs` for a Python `fs` argument: `NativeFs` for `None` or a stock `LocalFS`
 /// (exactly that class: a subclass may override a method), else a `PyFs` around it.
 pub fn from_python(fs: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Fs>> {

@@ -51,5 +51,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     wal_record::register(m)?;
     bench_probe::register(m)?;
     sstable::py::register(m)?;
+    sstable::py_store::register(m)?;
     Ok(())
 }

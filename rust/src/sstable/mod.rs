@@ -1,7 +1,7 @@
 //! Store files ("sstables"): block encoding and decoding, bloom filters, block codecs,
-//! and the block trailer and footer. The file-level writer and reader (I/O, the index
-//! walk, the block cache) stay in `hedgerow.storage.sstable_writer` / `sstable_reader`,
-//! which call into this module once per block.
+//! the block trailer and footer, the file writer (`writer`, through the core's `Fs`) and
+//! the process's block cache (`cache`). The reader's index walk stays in
+//! `hedgerow.storage.sstable_reader`, which calls into this module once per block.
 //!
 //! Format: docs/formats/sstable.md (authoritative; version 1, unchanged by the move to
 //! Rust: the golden files in tests/golden/sstable pin the bytes).
@@ -12,6 +12,10 @@
 
 pub mod block;
 pub mod bloom;
+pub mod cache;
 pub mod compression;
 pub mod format;
 pub mod py;
+pub mod py_store;
+pub mod reader;
+pub mod writer;

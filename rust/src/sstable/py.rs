@@ -8,6 +8,8 @@
 //! compressed.
 
 use pyo3::exceptions::{PyIndexError, PyValueError};
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
@@ -53,12 +55,17 @@ fn extract_bytes<'py>(list: &Bound<'py, PyList>, what: &str) -> PyResult<Vec<Bou
 /// One decoded data or index block (immutable; shared through the block cache).
 #[pyclass(frozen, name = "Block", module = "hedgerow._core")]
 pub struct PyBlock {
-    inner: Block,
+    pub(crate) inner: Arc<Block>,
 }
 
 /// Rough per-entry memory of a decoded block beyond its payload (the offsets, plus what a
 /// caller's Python objects for it cost), for the block cache's budget.
 const PER_ENTRY_CHARGE: usize = 16;
+
+/// Approximate bytes of memory a decoded block holds (the block cache's charge).
+pub(crate) fn block_charge(b: &Block) -> usize {
+    b.payload_len() + PER_ENTRY_CHARGE * b.len() + 200
+}
 
 impl PyBlock {
     fn entries<'py>(&self, py: Python<'py>, i: usize, j: usize) -> PyResult<Bound<'py, PyList>> {
@@ -81,7 +88,9 @@ impl PyBlock {
         let inner = py
             .detach(|| Block::decode(payload.to_vec()))
             .map_err(format_error)?;
-        Ok(PyBlock { inner })
+        Ok(PyBlock {
+            inner: Arc::new(inner),
+        })
     }
 
     fn __len__(&self) -> usize {
@@ -91,7 +100,7 @@ impl PyBlock {
     /// Approximate bytes of memory the block holds (the block cache's charge).
     #[getter]
     fn charge(&self) -> usize {
-        self.inner.payload_len() + PER_ENTRY_CHARGE * self.inner.len() + 200
+        block_charge(&self.inner)
     }
 
     /// Index of the first entry at or after `lo` whose key is `>= key` (`len` if none).
@@ -177,7 +186,9 @@ fn decode_block(py: Python<'_>, raw: &[u8], expected: u8) -> PyResult<PyBlock> {
                 .map_err(|e| format!("malformed {} block: {e}", expected.name()))
         })
         .map_err(format_error)?;
-    Ok(PyBlock { inner })
+    Ok(PyBlock {
+        inner: Arc::new(inner),
+    })
 }
 
 /// Verify a block read back (stored bytes + trailer) and return its decompressed payload.
@@ -259,7 +270,7 @@ fn decompress<'py>(py: Python<'py>, codec_id: u8, stored: &[u8]) -> PyResult<Bou
     Ok(PyBytes::new(py, &out.map_err(format_error)?))
 }
 
-fn raise(py: Python<'_>, class: &str, msg: String, path: &str, offset: u64) -> PyErr {
+pub(crate) fn raise(py: Python<'_>, class: &str, msg: String, path: &str, offset: u64) -> PyErr {
     let made = py
         .import("hedgerow.errors")
         .and_then(|m| m.getattr(class))

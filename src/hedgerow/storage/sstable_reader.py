@@ -10,33 +10,33 @@ Format: docs/formats/sstable.md (authoritative). Summary::
 
 Open reads the footer, the root index block, the bloom block and the meta
 block; lower index levels and data blocks are read on demand through the
-block cache, keyed ``(file_id, offset)``. File I/O and the index walk are
-here; the footer, block trailers, decompression, block decoding and seeks,
-and the bloom filter are the Rust core's (``hedgerow._core``, rust/src/sstable/),
-one call per block read.
+block cache, keyed ``(file_id, offset)``. The read path is the Rust core's
+``StoreFileReader`` (rust/src/sstable/reader.rs, RFC 0002 phase 2): block reads
+through the core's file seam (the local file system natively, with the GIL released
+on a cache miss, or the given Python file object), the block cache
+(``_core.BlockCache``), the index descent, ``get_row`` and ``last_key_before`` in one
+call each and ``iter_from`` one call per data block. This module keeps the open
+sequence (footer, meta block properties, bloom filter) and the dump helpers.
 Corruption: a bad magic, a footer checksum mismatch or a truncated file fails
 ``open`` with CorruptionError; an unknown version with FormatVersionError; a bad
 block checksum fails the read that touches that block, naming path and offset.
 Invariants: the reader never changes after ``open`` (until ``close``).
 Concurrency: thread-safe: reads are ``pread`` calls on a RandomAccessFile and
 the block cache has its own lock.
-Hot path: ``get_row`` (point reads: index descent with ``Block.child`` + one
-cached block's ``Block.range``); ``iter_from`` (scans); see
-docs/formats/sstable.md#performance.
+Hot path: ``get_row`` (point reads: one core call); ``iter_from`` (scans: one core
+call per data block or ``_BATCH`` entries); see docs/formats/sstable.md#performance.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import cast
 
-from hedgerow._core import Block, BlockFormatError, BloomFilter, decode_block, open_block
+from hedgerow._core import Block, BlockFormatError, BloomFilter, StoreFileReader
 from hedgerow._core import parse_footer as _parse_footer
-from hedgerow.errors import ClosedError, CorruptionError, storage_error
+from hedgerow.errors import CorruptionError
 from hedgerow.storage.block_cache import BlockCache
 from hedgerow.storage.fs import FileSystem, RandomAccessFile
 from hedgerow.storage.sstable_format import (
-    BLOCK_TRAILER,
     FOOTER_SIZE,
     NULL_HANDLE,
     BlockType,
@@ -46,9 +46,8 @@ from hedgerow.storage.sstable_format import (
 
 __all__ = ["Footer", "SSTableReader"]
 
-_TRAILER_SIZE = BLOCK_TRAILER.size
-#: Entries per ``Block.items`` call when iterating (see ``_iter``).
-_BATCH = 64
+#: Most entries per core call when iterating (see ``_iter``).
+_BATCH = 128
 
 
 class Footer:
@@ -77,7 +76,7 @@ class Footer:
         )
 
 
-def read_footer(file: RandomAccessFile, path: str) -> tuple[Footer, int]:
+def read_footer(file: RandomAccessFile | StoreFileReader, path: str) -> tuple[Footer, int]:
     """Read and validate the footer; return it and the file size. Raises CorruptionError."""
     size = file.size()
     if size < FOOTER_SIZE:
@@ -101,7 +100,7 @@ class SSTableReader:
     ``may_contain_rowcol(row, qualifier)``.
     Scanning: ``iter_from(start_key, stop_key)`` (lazy, in key order).
     Admin: ``open`` (classmethod), ``close``, ``properties``, ``footer``, ``path``,
-    ``file_id``; ``index_blocks``/``read_block`` for the dump tool.
+    ``file_id``, ``in_memory``; ``index_entries``/``read_block`` for the dump tool.
 
     >>> import tempfile, os
     >>> from hedgerow.storage.fs import LocalFS
@@ -120,11 +119,10 @@ class SSTableReader:
 
     def __init__(
         self,
-        file: RandomAccessFile,
+        core: StoreFileReader,
+        file: RandomAccessFile | None,
         path: str,
         file_id: int,
-        cache: BlockCache | None,
-        cache_blocks: bool,
         footer: Footer,
         file_size: int,
     ) -> None:
@@ -132,15 +130,12 @@ class SSTableReader:
         self.path = path
         self.file_id = file_id
         self.footer = footer
+        self._core = core
         self._file = file
-        self._cache = cache
-        self._cache_blocks = cache_blocks
-        #: blocks go to the cache's in-memory list (the family's IN_MEMORY option)
-        self.in_memory = False
         self._depth = footer.index_depth
-        self._closed = False
-        self._root = self._decode(footer.index, BlockType.INDEX)
         self.properties: SSTableProperties = self._read_properties(file_size)
+        props = self.properties
+        core.set_index(footer.index, self._depth, props.first_key, props.last_key, props.entries)
         self._bloom: BloomFilter | None = None
         if footer.bloom != NULL_HANDLE:
             payload = self.read_block(footer.bloom, BlockType.BLOOM)
@@ -166,23 +161,34 @@ class SSTableReader:
         blocks up in the cache but inserts only index blocks, never data blocks.
         ``file``: read through this file instead of opening ``path`` (a store passes a
         ``table_cache.CachedFile``, whose OS handle the region server's TableCache may
-        close while idle); the reader closes it.
+        close while idle); the reader closes it. Without it the core opens ``path`` on
+        ``fs`` (natively for the local file system).
         Raises CorruptionError (bad magic, footer crc, truncation, bad root/meta/bloom
         block) or FormatVersionError (unknown version).
         """
-        if file is None:
-            file = fs.open_read(path)
         try:
-            footer, size = read_footer(file, path)
-            return cls(file, path, file_id, cache, cache_blocks, footer, size)
+            core = StoreFileReader(fs, path, file_id, cache, cache_blocks, file)
+            footer, size = read_footer(core, path)
+            return cls(core, file, path, file_id, footer, size)
         except BaseException:
-            file.close()
+            if file is not None:
+                file.close()
             raise
+
+    @property
+    def in_memory(self) -> bool:
+        """Blocks go to the cache's in-memory list (the family's IN_MEMORY option)."""
+        return self._core.in_memory
+
+    @in_memory.setter
+    def in_memory(self, value: bool) -> None:
+        self._core.in_memory = value
 
     def close(self) -> None:
         """Close the file. Cached blocks stay cached (``BlockCache.evict_file`` drops them)."""
-        self._closed = True
-        self._file.close()
+        self._core.close()
+        if self._file is not None:
+            self._file.close()
 
     def _read_properties(self, file_size: int) -> SSTableProperties:
         payload = self.read_block(self.footer.meta, BlockType.META)
@@ -201,70 +207,17 @@ class SSTableReader:
     # -- block access ------------------------------------------------------------
     def read_block(self, handle: tuple[int, int], expected: BlockType) -> bytes:
         """Read, verify and decompress one block's payload (1 pread; no cache)."""
-        raw = self._read_raw(handle)
-        try:
-            return open_block(raw, expected)
-        except BlockFormatError as e:  # crc, type, codec
-            raise CorruptionError(str(e), self.path, handle[0]) from None
-
-    def _read_raw(self, handle: tuple[int, int]) -> bytes:
-        """The stored bytes and trailer of one block (1 pread), length checked."""
-        if self._closed:
-            raise ClosedError(f"store file {self.path} is closed")
-        offset, size = handle
-        try:
-            raw = self._file.pread(size + _TRAILER_SIZE, offset)
-        except OSError as e:  # a failing disk: StorageError naming file and offset
-            raise storage_error(e, f"reading store file {self.path} at offset {offset}") from e
-        if len(raw) != size + _TRAILER_SIZE:
-            raise CorruptionError(
-                f"short read: wanted {size + _TRAILER_SIZE} bytes, got {len(raw)} (truncated?)",
-                self.path,
-                offset,
-            )
-        return raw
-
-    def _decode(self, handle: tuple[int, int], expected: BlockType) -> Block:
-        """Read, verify, decompress and decode one block in a single core call."""
-        raw = self._read_raw(handle)
-        try:
-            return decode_block(raw, expected)
-        except BlockFormatError as e:  # crc, type, codec, malformed offsets
-            raise CorruptionError(str(e), self.path, handle[0]) from None
+        return self._core.read_block(handle, expected)
 
     def _block(self, handle: tuple[int, int], expected: BlockType) -> Block:
         """A decoded block via the cache: 0 reads on a hit, 1 pread on a miss."""
-        cache = self._cache
-        if cache is None:
-            return self._decode(handle, expected)
-        key = (self.file_id, handle[0])
-        cached = cache.get(key)
-        if cached is not None:  # fast path: cached
-            return cast(Block, cached)
-        # slow path: read, verify, decode, insert (index blocks always, data if enabled)
-        block = self._decode(handle, expected)
-        if self._cache_blocks or expected is not BlockType.DATA:
-            cache.put(key, block, block.charge, in_memory=self.in_memory)
-        return block
+        return self._core.block_at(handle, expected)
 
     def _handle(self, block: Block, i: int) -> tuple[int, int]:
         try:
             return block.handle(i)
         except BlockFormatError as e:
             raise CorruptionError(str(e), self.path) from None
-
-    def _data_handles(
-        self, block: Block, level: int, start_key: bytes
-    ) -> Iterator[tuple[bytes, tuple[int, int]]]:
-        """(last key, handle) of every data block that may hold keys >= ``start_key``, in order."""
-        first = block.seek(start_key)
-        for i in range(first, len(block)):
-            handle = self._handle(block, i)
-            if level == 1:
-                yield block.key(i), handle
-            else:
-                child = self._block(handle, BlockType.INDEX)
-                yield from self._data_handles(child, level - 1, start_key if i == first else b"")
 
     # -- bloom -------------------------------------------------------------------
     def may_contain_row(self, row: bytes) -> bool:
@@ -283,8 +236,8 @@ class SSTableReader:
     ) -> Iterator[tuple[bytes, bytes]]:
         """Every (key, value) with ``start_key <= key < stop_key`` in key order, lazily.
 
-        Cost: reads (or finds cached) one block at a time; one binary search to position
-        in the first block and one to cut the last. ``stop_key=None`` means no bound.
+        Cost: reads (or finds cached) one block at a time: one core call per data block
+        (or per ``_BATCH`` entries). ``stop_key=None`` means no bound.
         """
         props = self.properties
         if (
@@ -296,76 +249,27 @@ class SSTableReader:
         return self._iter(start_key, stop_key)
 
     def _iter(self, start_key: bytes, stop_key: bytes | None) -> Iterator[tuple[bytes, bytes]]:
-        first = True
-        for last_key, handle in self._data_handles(self._root, self._depth, start_key):
-            block = self._block(handle, BlockType.DATA)
-            i = block.seek(start_key) if first else 0
-            first = False
-            last = stop_key is not None and last_key >= stop_key
-            j = block.seek(stop_key, i) if last and stop_key is not None else len(block)
-            # entries come out of the core in batches: one call per _BATCH, and a short
-            # scan (a seek that reads a few rows) does not build a whole block's tuples
-            for s in range(i, j, _BATCH):
-                yield from block.items(s, min(s + _BATCH, j))
-            if last:
-                return
+        # entries come out of the core in batches (never past one data block), so a short
+        # scan (a seek that reads a few rows) does not build a whole block's tuples
+        next_batch = self._core.scan(start_key, stop_key).next_batch
+        while batch := next_batch(_BATCH):
+            yield from batch
 
     def get_row(self, row_prefix: bytes, row_end: bytes) -> list[tuple[bytes, bytes]]:
         """All entries with ``row_prefix <= key < row_end`` (one row: keys.row_prefix/row_end).
 
-        Cost: index descent (depth-1 cached index blocks) + one data block + two
-        binary searches; falls back to ``iter_from`` when the row spans blocks.
+        Cost: one core call: index descent (cached index blocks) + one data block (more
+        when the row spans blocks) + two binary searches.
         Does not consult the bloom filter; call ``may_contain_row`` first.
         """
-        props = self.properties
-        if not props.entries or row_prefix > props.last_key or row_end <= props.first_key:
-            return []
-        # hot path: one core call per level (child) and one for the data block (range)
-        block = self._root
-        for _ in range(self._depth - 1):
-            handle = self._child(block, row_prefix)
-            if handle is None:
-                return []
-            block = self._block(handle, BlockType.INDEX)
-        handle = self._child(block, row_prefix)
-        if handle is None:
-            return []
-        entries, ended = self._block(handle, BlockType.DATA).range(row_prefix, row_end)
-        if ended:  # fast path: the row ends inside this block
-            return entries
-        return list(self.iter_from(row_prefix, row_end))  # slow path: row spans blocks
-
-    def _child(self, block: Block, key: bytes) -> tuple[int, int] | None:
-        try:
-            return block.child(key)
-        except BlockFormatError as e:
-            raise CorruptionError(str(e), self.path) from None
+        return self._core.get_row(row_prefix, row_end)
 
     def last_key_before(self, key: bytes) -> bytes | None:
         """The greatest key ``< key`` in the file, or None (reverse scans step back with this).
 
-        Cost: like ``get_row``: index descent + one data block + one binary search. Index
-        separators are exact last keys, so the entry left of the descent path at each
-        level is the last key of the preceding subtree.
+        Cost: like ``get_row``: index descent + one data block + one binary search.
         """
-        props = self.properties
-        if not props.entries or key <= props.first_key:
-            return None
-        if key > props.last_key:
-            return props.last_key
-        best: bytes | None = None
-        block = self._root
-        for _ in range(self._depth - 1):
-            i = block.seek(key)  # < len(block): key <= last_key
-            if i:
-                best = block.key(i - 1)
-            block = self._block(self._handle(block, i), BlockType.INDEX)
-        i = block.seek(key)
-        if i:
-            best = block.key(i - 1)
-        data = self._block(self._handle(block, i), BlockType.DATA)
-        j = data.seek(key)
-        return data.key(j - 1) if j else best
+        return self._core.last_key_before(key)
 
     # -- dump support ------------------------------------------------------------
     def index_entries(self, level: int | None = None) -> Iterator[tuple[int, bytes, int, int]]:
@@ -378,6 +282,6 @@ class SSTableReader:
                 if lvl > 1:
                     yield from walk(self._block((off, size), BlockType.INDEX), lvl - 1)
 
-        for entry in walk(self._root, self._depth):
+        for entry in walk(self._core.root, self._depth):
             if level is None or entry[0] == level:
                 yield entry

@@ -519,12 +519,20 @@ def write_store_file(
     )
     n = 0
     try:
-        add = writer.add
+        # one core call per 512 entries (the core encodes and writes with the GIL released)
+        keys: list[bytes] = []
+        values: list[bytes] = []
         for key, value in entries:
-            add(key, value)
-            n += 1
-            if not n & 511:
+            keys.append(key)
+            values.append(value)
+            if len(keys) == 512:
+                writer.add_batch(keys, values)
+                n += 512
+                keys, values = [], []
                 yield_gil()  # background work: let request threads in (_internal/gil.py)
+        if keys:
+            writer.add_batch(keys, values)
+            n += len(keys)
         if n == 0:
             writer.abandon()
             return None

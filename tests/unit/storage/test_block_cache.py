@@ -78,7 +78,7 @@ def test_evict_file_drops_only_that_file():
     assert all(c.get((1, off * 100)) is None for off in range(5))
     assert all(c.get((2, off * 100)) == (2, off) for off in range(5))
     assert c.evictions == 0
-    c._check()
+    c.check()
 
 
 def test_clear():
@@ -124,8 +124,7 @@ def test_concurrent_access_from_threads():
     stats = c.stats()
     assert stats["hits"] + stats["misses"] == 8 * 5000
     assert c.used_bytes <= c.capacity_bytes
-    with c._lock:
-        c._check()
+    c.check()
 
 
 def test_in_memory_blocks_outlive_ordinary_ones():

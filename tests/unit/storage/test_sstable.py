@@ -218,14 +218,14 @@ def test_cache_hits_and_cache_blocks_false(tmp_path):
     misses = cache.misses
     assert r.get_row(row_prefix(row), row_end(row)) == first
     assert cache.misses == misses and cache.hits >= 1
-    assert all(k[0] == 7 for k in cache._entries)
+    assert all(k[0] == 7 for k in cache.cached_keys())
     r.close()
 
     nocache = BlockCache(1 << 22)
     r2 = open_reader(tmp_path / "c.sst", cache=nocache, cache_blocks=False)
     assert list(r2.iter_from()) == entries
     data_offsets = {off for _, _, off, _ in r2.index_entries(level=1)}
-    cached_offsets = {off for _, off in nocache._entries}
+    cached_offsets = {off for _, off in nocache.cached_keys()}
     assert data_offsets and not data_offsets & cached_offsets  # index blocks only
     r2.close()
 
