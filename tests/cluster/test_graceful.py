@@ -10,7 +10,7 @@ and the slowest one. Meanwhile, in order:
 (b) one region server is decommissioned: its regions move off; then recommissioned;
 (c) a region is moved by ``move``;
 (d) rolling restart: each region server in turn gets SIGTERM (it drains: the master
-    moves its regions away while it serves) and a new one is started;
+    moves its regions away while it serves) and is started again on its own port;
 (e) the active master gets SIGTERM: the test's own connections (blocking and asyncio),
     opened before, follow the backup for their next admin call.
 
@@ -198,7 +198,9 @@ def test_graceful_operations_under_load(cluster: LocalCluster, tmp_path: Any) ->
             timings[f"(d) SIGTERM {old.name} until exit"] = took
             assert old.popen is not None and old.popen.returncode == 0
             assert old.address not in _per_server(conn)
-            new = c.spawn("regionserver")
+            # it comes back on its own port (a new start code: a new server to ZooKeeper)
+            new = c.spawn("regionserver", port=int(old.address.rsplit(":", 1)[1]))
+            assert new.address == old.address
             c.write_state()
             wait_until(
                 lambda n=new: _per_server(conn)[n.address] >= 1, 20, "new server has regions"

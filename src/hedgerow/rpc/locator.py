@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from hedgerow._internal.clock import SystemClock
-from hedgerow.errors import NotServingRegion, WriteOutcomeUnknown
+from hedgerow.errors import NotServingRegion, RegionClosed, WriteOutcomeUnknown
 from hedgerow.rpc.codes import ConnectionLost, ServerUnreachable
 
 __all__ = [
@@ -50,7 +50,8 @@ def resend_or_error(e: BaseException, repeatable: bool) -> BaseException | None:
     """None when a call that failed with ``e`` may be sent again after a fresh lookup;
     else the error its caller gets.
 
-    Sent again: NotServingRegion (the region moved, split or closed) and
+    Sent again: RegionClosed and its NotServingRegion (the region moved, split, closed or
+    is being opened: the server refused before applying anything) and
     ServerUnreachable (no connection: nothing was sent), for any call. A connection lost
     after the request went out is sent again only if the call is ``repeatable`` (a read,
     or a write whose every cell has an explicit timestamp: applying it twice leaves what
@@ -59,7 +60,7 @@ def resend_or_error(e: BaseException, repeatable: bool) -> BaseException | None:
     Increment/Append a nonce the server deduplicates (HBASE-3787); Hedgerow has no nonces
     yet, so it does not guess.
     """
-    if isinstance(e, (NotServingRegion, ServerUnreachable)):
+    if isinstance(e, (RegionClosed, ServerUnreachable)):
         return None
     if isinstance(e, ConnectionLost):
         if repeatable:

@@ -70,7 +70,7 @@ class LocalCluster:
     def url(self) -> str:
         return f"hedgerow+zk://{self.zk}"
 
-    def _cmd(self, role: str) -> list[str]:
+    def _cmd(self, role: str, port: int = 0) -> list[str]:
         return [
             sys.executable,
             "-m",
@@ -82,11 +82,20 @@ class LocalCluster:
             self.root,
             "--session-timeout",
             str(self.session_timeout_s),
+            "--port",
+            str(port),
         ]
 
-    def spawn(self, role: str, timeout_s: float = 30.0, env: dict[str, str] | None = None) -> Proc:
+    def spawn(
+        self,
+        role: str,
+        timeout_s: float = 30.0,
+        env: dict[str, str] | None = None,
+        port: int = 0,
+    ) -> Proc:
         """Start one ``master`` or ``regionserver`` and wait until it prints "ready"
-        (``env``: extra environment, e.g. ``HEDGEROW_FAILPOINTS`` for crash tests)."""
+        (``env``: extra environment, e.g. ``HEDGEROW_FAILPOINTS`` for crash tests;
+        ``port``: its RPC port, 0 for any free one, an old server's to restart it)."""
         n = self._counter.get(role, 0)
         self._counter[role] = n + 1
         name = f"{role}{n}"
@@ -96,7 +105,7 @@ class LocalCluster:
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         with open(path, "ab") as out:
             popen = subprocess.Popen(
-                self._cmd(role),
+                self._cmd(role, port),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
