@@ -16,6 +16,9 @@ import collections
 import math
 import os
 import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -86,6 +89,53 @@ def _row_in(region: dict[str, Any]) -> bytes:
     return (start or b"0") + b"-row"
 
 
+def _shell_and_thrift_take_the_cluster_url(url: str) -> None:
+    """`hedgerow shell` and the Thrift gateway (`hedgerow thrift --connect`) accept the
+    same hedgerow+zk:// address as hedgerow.connect."""
+    cli = [sys.executable, "-m", "hedgerow.cli.main"]
+    out = subprocess.run(
+        [*cli, "shell", url, "-e", "list", "-e", "count 't'"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "t\n" in out.stdout and f"{len(ROWS)} row(s)" in out.stdout, out.stdout
+    port = _free_port()
+    gateway = subprocess.Popen(
+        [*cli, "thrift", "--connect", url, "--port", str(port)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        import happybase
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                hb = happybase.Connection("127.0.0.1", port, timeout=5000)
+                break
+            except Exception:
+                if time.monotonic() > deadline or gateway.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        try:
+            assert dict(hb.table("t").row(ROWS[0])) == {b"cf:v": ROWS[0]}
+        finally:
+            hb.close()
+    finally:
+        gateway.terminate()
+        gateway.communicate(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def test_cluster_of_processes(cluster: LocalCluster) -> None:
     c = cluster
     t0 = time.monotonic()
@@ -122,6 +172,7 @@ def test_cluster_of_processes(cluster: LocalCluster) -> None:
             for k in ROWS:
                 b.put(k, {b"cf:v": k})
         assert _read_all(conn) == ROWS
+        _shell_and_thrift_take_the_cluster_url(c.url)
         # and straight to the server holding the region
         for dc in direct.values():
             t = dc.table("t")

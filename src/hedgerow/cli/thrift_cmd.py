@@ -137,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
     from hedgerow.gateways.thrift import ThriftServer
 
     if args.connect is not None and not is_server_target(args.connect, "--connect"):
-        raise UsageError(f"--connect expects hedgerow://HOST:PORT, got {args.connect!r}")
+        raise UsageError(
+            f"--connect expects hedgerow://HOST:PORT or hedgerow+zk://ZK:PORT/ROOT, got {args.connect!r}"
+        )
     if args.data is not None and is_server_target(args.data, "--data"):
         raise UsageError(f"--data expects a directory; for a server use --connect {args.data}")
     conn = hedgerow.connect(args.connect or args.data)
