@@ -227,8 +227,7 @@ mod tests {
         let d = tmpdir("create");
         let p = format!("{d}/000000000001.log");
         let rec = crate::wal_record::frame(1, b"payload").expect("frame");
-        let mut f =
-            create_log_file(&NativeFs, &p, &d, b"\x89HRWAL\r\n", 1, &rec).expect("create");
+        let mut f = create_log_file(&NativeFs, &p, &d, b"\x89HRWAL\r\n", 1, &rec).expect("create");
         let syncer = f.syncer().expect("native files have a syncer");
         f.write(&rec).expect("write");
         syncer.sync().expect("sync through the second descriptor");

@@ -36,6 +36,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
+from hedgerow._core import WalWriter, frame_record
 from hedgerow._internal import failpoints
 from hedgerow._internal.clock import Clock, SystemClock
 from hedgerow.errors import (
@@ -56,7 +57,6 @@ from hedgerow.storage.wal_reader import (
     read_wal_file,
     wal_file_numbers,
 )
-from hedgerow._core import WalWriter, frame_record
 
 # Durability (model/durability.py), read_wal_dir and RecoveryReport are re-exported so that
 # callers of the log need one import.
@@ -402,7 +402,7 @@ class WriteAheadLog:
             writer.write(batch)
             _hit("storage.wal.after_write")
         except Exception as e:
-            error = storage_error(e, f"writing the write-ahead log {self._writer.path}")
+            error = storage_error(e, f"writing the write-ahead log {writer.path}")
             try:
                 writer.truncate(offset)  # no record of the batch may be replayed
             except Exception as e2:
