@@ -10,10 +10,14 @@
 //! on stable storage with its directory entry; a failed `create` leaves no file behind
 //! (best effort). Bytes are written only where the caller asks (`write` appends,
 //! `truncate` cuts back and moves the write position).
-//! Concurrency: the RFC 0002 GIL rule. The file sits behind a `Mutex`. With the native
-//! file system its holder never needs the GIL, so a small write takes the lock with the
-//! GIL held; a write of more than `DETACH_WRITE_BYTES` and every fdatasync run detached.
-//! The fdatasync goes through a `Syncer` (a second descriptor of the same file), never the
+//! Concurrency: the RFC 0002 GIL rule. The file sits behind a `Mutex`. Every write and
+//! fdatasync runs detached, small writes too: RFC 0002 planned to keep the GIL for a
+//! write under 64 KiB, but with 8 clients doing FSYNC_WAL puts (`bench/server.py`) that
+//! lost about 10% against the Python writer (whose `os.write` releases the GIL), while
+//! detaching won about 20% (docs/benchmarks.md, "The WAL's file I/O in the core"): a
+//! write leader holding the GIL stalls every thread that is parsing or appending the next
+//! batch. With the native file system the mutex holder never needs the GIL, so `size`
+//! takes it with the GIL held. The fdatasync goes through a `Syncer` (a second descriptor of the same file), never the
 //! mutex, so the sync leader's fdatasync runs beside the write leader's next write, as
 //! group commit needs. With a Python file system (MemFS, FaultFS) every call detaches
 //! before taking the mutex and re-attaches inside each file call, so a thread waiting for
@@ -27,10 +31,6 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
 
 use crate::fs::{self, Fs, FsResult, Syncer, Writable};
-
-/// Writes above this size release the GIL (RFC 0002, "GIL released": a detach costs more
-/// than a small `write(2)` saves).
-pub const DETACH_WRITE_BYTES: usize = 64 * 1024;
 
 /// The file header: magic then version (docs/formats/wal.md#field-grammar).
 pub fn file_header(magic: &[u8; 8], version: u32) -> [u8; 12] {
@@ -154,12 +154,12 @@ impl WalWriter {
     fn write(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
         if let Ok(b) = data.cast::<PyBytes>() {
             let bytes = b.as_bytes();
-            return self.with_file(py, bytes.len() > DETACH_WRITE_BYTES, |f| f.write(bytes));
+            return self.with_file(py, true, |f| f.write(bytes));
         }
         if let Ok(b) = data.cast::<PyByteArray>() {
             // a bytearray may change while detached: copy it (one memcpy per batch)
             let owned = b.to_vec();
-            return self.with_file(py, owned.len() > DETACH_WRITE_BYTES, |f| f.write(&owned));
+            return self.with_file(py, true, |f| f.write(&owned));
         }
         Err(PyTypeError::new_err(format!(
             "WalWriter.write takes bytes or bytearray, not {}",

@@ -56,7 +56,7 @@ def test_create_write_truncate_sync_leave_the_expected_bytes(kind: str, tmp_path
 
 
 def test_a_large_write_and_concurrent_syncs_on_the_native_fs(tmp_path: Path) -> None:
-    # a write over 64 KiB runs without the GIL, and fdatasyncs from other threads run
+    # writes run without the GIL, and fdatasyncs from other threads run
     # beside it through their own descriptor
     path = str(tmp_path / "x.log")
     w = WalWriter.create(LocalFS(), path, str(tmp_path), WAL_MAGIC, WAL_VERSION)
