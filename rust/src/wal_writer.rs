@@ -173,11 +173,10 @@ impl WalWriter {
         if self.native {
             let syncer = lock(&self.syncer).clone();
             let Some(syncer) = syncer else {
-                return Err(crate::fs::FsError::Py(PyValueError::new_err(format!(
+                return Err(PyValueError::new_err(format!(
                     "the write-ahead log file {} is closed",
                     self.path
-                )))
-                .into_pyerr(py));
+                )));
             };
             return py.detach(|| syncer.sync()).map_err(|e| e.into_pyerr(py));
         }
