@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import random
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,10 @@ import pytest
 from hedgerow._core import WalWriter, frame_record
 from hedgerow.errors import StorageError, StorageFull
 from hedgerow.storage.faultfs import FaultFS
-from hedgerow.storage.fs import FileSystem, LocalFS
+from hedgerow.storage.fs import FileSystem, LocalFS, WritableFile
 from hedgerow.storage.memfs import MemFS
+from hedgerow.storage.wal import Durability, WriteAheadLog, read_wal_dir
+from hedgerow.storage.wal_edit import WalEdit
 from hedgerow.storage.wal_format import FILE_HEADER, WAL_MAGIC, WAL_VERSION
 
 
@@ -100,3 +103,62 @@ def test_native_errors_name_the_operation(tmp_path: Path) -> None:
     assert not isinstance(info.value, StorageFull)
     with pytest.raises(ValueError, match="8 bytes"):
         WalWriter.create(LocalFS(), str(tmp_path / "1.log"), str(tmp_path), b"short", 1)
+
+
+class _SlowFile:
+    """A MemFS file whose write and sync sleep (releasing the GIL) inside the call."""
+
+    def __init__(self, inner: WritableFile) -> None:
+        self._inner = inner
+        self.path = inner.path
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        time.sleep(0.0005)
+        self._inner.write(data)
+
+    def sync(self) -> None:
+        time.sleep(0.001)
+        self._inner.sync()
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
+    def truncate(self, size: int) -> None:
+        self._inner.truncate(size)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _SlowFS(MemFS):
+    def open_write(self, path: str, *, append: bool = False) -> _SlowFile:  # type: ignore[override]
+        return _SlowFile(super().open_write(path, append=append))
+
+
+def test_the_gil_rule_with_a_python_fs_that_releases_the_gil() -> None:
+    """RFC 0002's GIL rule: the sync leader holds the file while inside a Python sync that
+    sleeps (the GIL released); the write leader must wait for the file detached, or the
+    two deadlock (the sleeper needs the GIL back, the waiter holds it)."""
+    fs = _SlowFS()
+    wal = WriteAheadLog(fs, "/wal")
+    errors: list[BaseException] = []
+
+    def writer(t: int) -> None:
+        try:
+            for i in range(30):
+                e = WalEdit(f"r{t}", i, [(b"row", [(b"cf", b"q", 1, 4, b"v")])])
+                wal.sync(wal.append(e), Durability.FSYNC_WAL)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    ts = [threading.Thread(target=writer, args=(t,), daemon=True) for t in range(6)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in ts), "deadlock: writers still blocked"
+    assert not errors
+    assert wal.syncs > 0 and wal.writes > 0
+    wal.close()
+    edits = [e for _, _, e in read_wal_dir(fs, "/wal")]
+    assert len(edits) == 6 * 30
