@@ -207,7 +207,7 @@ class WriteAheadLog:
         try:
             self._writer = self._create_file(number, b"")
             self._file_bytes = self._writer.size()
-        except Exception as e:  # an OSError from a Python FS, StorageError from the core
+        except (OSError, StorageError) as e:  # a Python FS's OSError, or the core's
             self._number = number - 1
             self._set_broken(storage_error(e, f"creating a write-ahead log file in {wal_dir}"))
         self._waiters = 0  # threads in self._cond.wait()
