@@ -41,9 +41,12 @@ pub fn file_header(magic: &[u8; 8], version: u32) -> [u8; 12] {
 }
 
 /// Creates (truncates) `path`, writes the header and `records`, fdatasyncs the file and
-/// syncs `dir` (its directory). On failure closes and removes the file (best effort: a
-/// stray copy of records that are also in an older file is harmless) and returns the
-/// first error.
+/// syncs `dir` (its directory). On failure closes the file and returns the first error;
+/// a file whose header was written is also removed (best effort: a stray copy of records
+/// that are also in an older file is harmless). The file calls are exactly the ones the
+/// Python writer made, in the same order, so seeded fault runs (FaultFS draws a random
+/// number per matching call) replay as before; a file cut off inside its header is read
+/// as an empty torn file (docs/formats/wal.md) and numbered below the next one.
 pub fn create_log_file(
     fs: &dyn Fs,
     path: &str,
@@ -53,8 +56,11 @@ pub fn create_log_file(
     records: &[u8],
 ) -> FsResult<Box<dyn Writable>> {
     let mut file = fs.open_write(path, false)?;
+    if let Err(e) = file.write(&file_header(magic, version)) {
+        let _ = file.close();
+        return Err(e);
+    }
     let filled = (|| {
-        file.write(&file_header(magic, version))?;
         if !records.is_empty() {
             file.write(records)?;
         }
