@@ -107,6 +107,29 @@ pub trait Writable: Send {
     /// Cuts the file to `size` bytes and moves the write position there.
     fn truncate(&mut self, size: u64) -> FsResult<()>;
     fn close(&mut self) -> FsResult<()>;
+    /// A second handle that fdatasyncs this file while its owner goes on writing (the
+    /// WAL's sync leader runs beside its write leader); None for a file that cannot be
+    /// shared that way (a Python file: its calls are serialized by the owner instead).
+    fn syncer(&self) -> Option<Syncer> {
+        None
+    }
+}
+
+/// Syncs one native file from any thread, independently of its `Writable`.
+#[derive(Debug)]
+pub struct Syncer {
+    file: File,
+    path: String,
+}
+
+impl Syncer {
+    /// fdatasync: everything written to the file (through any handle) is on stable
+    /// storage when this returns.
+    pub fn sync(&self) -> FsResult<()> {
+        self.file
+            .sync_data()
+            .map_err(|e| FsError::io(format!("sync {}", self.path), e))
+    }
 }
 
 /// The operations the core needs; `storage/fs.py`'s `FileSystem` minus the lock.
@@ -219,6 +242,15 @@ impl Writable for NativeWrite {
     fn close(&mut self) -> FsResult<()> {
         self.file = None; // dropping closes; close(2) errors are not reported by std
         Ok(())
+    }
+
+    fn syncer(&self) -> Option<Syncer> {
+        // a dup(2) of the descriptor: same open file, so its fdatasync covers our writes
+        let file = self.file.as_ref()?.try_clone().ok()?;
+        Some(Syncer {
+            file,
+            path: self.path.clone(),
+        })
     }
 }
 

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod memstore;
 pub mod sstable;
 pub mod wal_record;
+pub mod wal_writer;
 
 /// The version of the compiled core; `hedgerow._core.__version__`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -49,6 +50,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     keys::register(m)?;
     m.add_class::<memstore::MemStore>()?;
     wal_record::register(m)?;
+    wal_writer::register(m)?;
     bench_probe::register(m)?;
     sstable::py::register(m)?;
     sstable::py_store::register(m)?;

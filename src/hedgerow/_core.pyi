@@ -21,6 +21,7 @@ __all__ = [
     "StoreFileReader",
     "StoreFileScan",
     "StoreFileWriter",
+    "WalWriter",
     "__version__",
     "_fs_script",
     "_panic",
@@ -136,6 +137,39 @@ def scan_log(
     """Walk records from ``pos``: ``(offset, type, end)`` each, then where it stopped:
     None (clean end), ``("torn", pos, reason, why, eof)`` or
     ``("corrupt", pos, detail, "", resume)``."""
+
+# ---- the WAL's current file (rust/src/wal_writer.rs) -------------------------------------
+
+@final
+class WalWriter:
+    """One open write-ahead log file, written through the core's Fs (native or a Python
+    FileSystem). I/O runs without the GIL where the RFC 0002 GIL rule asks."""
+
+    @staticmethod
+    def create(
+        fs: object,
+        path: str,
+        dir: str,
+        magic: bytes,
+        version: int,
+        records: bytes | None = None,
+    ) -> WalWriter:
+        """A new durable file: header + ``records``, fdatasynced, ``dir`` synced; on
+        failure no file is left and the file system's error is raised."""
+    @property
+    def path(self) -> str: ...
+    @property
+    def native(self) -> bool:
+        """True when I/O goes through the native file system (GIL released)."""
+    def write(self, data: bytes | bytearray) -> None:
+        """Append whole framed records (in the OS on return)."""
+    def sync(self) -> None:
+        """fdatasync everything written; runs beside a concurrent write when native."""
+    def truncate(self, size: int) -> None:
+        """Cut the file to ``size`` bytes; the write position moves there."""
+    def size(self) -> int:
+        """Bytes in the file, header included."""
+    def close(self) -> None: ...
 
 # ---- boundary probes (rust/src/bench_probe.rs; bench/boundary.py, RFC 0002) -------------
 

@@ -106,7 +106,10 @@ def test_thrift_port_in_use(tmp_path: Path, busy_port: int) -> None:
     ("args", "expected"),
     [
         (["--connect", "hbase://127.0.0.1:16000"], "ERROR: --connect: unknown scheme 'hbase'"),
-        (["--connect", "./d"], "ERROR: --connect expects hedgerow://HOST:PORT or hedgerow+zk://ZK:PORT/ROOT, got './d'"),
+        (
+            ["--connect", "./d"],
+            "ERROR: --connect expects hedgerow://HOST:PORT or hedgerow+zk://ZK:PORT/ROOT, got './d'",
+        ),
         (["--data", "hedgerow://127.0.0.1:1"], "for a server use --connect"),
         (["--data", "./d", "--workers", "x"], "argument --workers: invalid int value: 'x'"),
     ],

@@ -7,7 +7,9 @@ edits of the files a previous process left behind.
 Stays whole: the group commit (write leader, sync leader, roll and repair of a
 broken file, failed ranges) is one state machine over ``self._lock`` whose
 transitions must be read together; the file format, reader, writer and edit
-encoding already live in wal_format.py, wal_reader.py, wal_writer.py and wal_edit.py.
+encoding already live in wal_format.py, wal_reader.py, wal_writer.py and wal_edit.py,
+and the current file's I/O in the compiled core's ``WalWriter`` (rust/src/wal_writer.rs:
+through the core's Fs, without the GIL for the native file system).
 Format: docs/formats/wal.md (authoritative). Files are ``<data>/wal/<n:012d>.log``,
 each ``header record*`` (wal_format.py); this module never writes a partial
 record except when the process dies mid-``os.write``.
@@ -34,6 +36,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
+from hedgerow._core import WalWriter, frame_record
 from hedgerow._internal import failpoints
 from hedgerow._internal.clock import Clock, SystemClock
 from hedgerow.errors import (
@@ -54,7 +57,6 @@ from hedgerow.storage.wal_reader import (
     read_wal_file,
     wal_file_numbers,
 )
-from hedgerow.storage.wal_writer import LogWriter, frame_record
 
 # Durability (model/durability.py), read_wal_dir and RecoveryReport are re-exported so that
 # callers of the log need one import.
@@ -200,12 +202,12 @@ class WriteAheadLog:
         # the current file's number; while there is none (``_writer`` None) the last
         # number used, and the next file is numbered one above it
         self._number = number
-        self._writer: LogWriter | None = None
+        self._writer: WalWriter | None = None
         self._file_bytes = 0  # bytes in the current file
         try:
             self._writer = self._create_file(number, b"")
             self._file_bytes = self._writer.size()
-        except OSError as e:
+        except (OSError, StorageError) as e:  # a Python FS's OSError, or the core's
             self._number = number - 1
             self._set_broken(storage_error(e, f"creating a write-ahead log file in {wal_dir}"))
         self._waiters = 0  # threads in self._cond.wait()
@@ -392,17 +394,17 @@ class WriteAheadLog:
     def _write_batch(self, batch: bytearray) -> StorageError | None:
         """Write one batch to the current file (write leader, lock NOT held); on failure
         cut what was written of it off again and return the error for its writers."""
-        assert self._writer is not None
-        file = self._writer.file
+        writer = self._writer
+        assert writer is not None
         offset = self._file_bytes
         try:
             _hit("storage.wal.before_write")
-            file.write(batch)
+            writer.write(batch)
             _hit("storage.wal.after_write")
         except Exception as e:
-            error = storage_error(e, f"writing the write-ahead log {self._writer.path}")
+            error = storage_error(e, f"writing the write-ahead log {writer.path}")
             try:
-                file.truncate(offset)  # no record of the batch may be replayed
+                writer.truncate(offset)  # no record of the batch may be replayed
             except Exception as e2:
                 with self._lock:
                     self._fail(e2)
@@ -410,7 +412,7 @@ class WriteAheadLog:
             _log.warning(
                 "write-ahead log %s: a write failed (%r); its %d bytes were cut off, "
                 "the writes in it reported failed",
-                self._writer.path,
+                writer.path,
                 e,
                 len(batch),
             )
@@ -546,24 +548,13 @@ class WriteAheadLog:
 
     # ------------------------------------------------------------------ files
 
-    def _create_file(self, number: int, records: bytes) -> LogWriter:
+    def _create_file(self, number: int, records: bytes) -> WalWriter:
         """A new, durable log file holding ``records`` (a copy of unsynced ones, or none);
-        on failure nothing is left behind (best effort) and the OSError propagates."""
+        on failure nothing is left behind (best effort; a stray copy of records that are
+        also in the old file would be harmless) and the error propagates (the Python
+        file system's own, or the core's StorageError)."""
         path = filenames.wal_file_name(self._dir, number)
-        writer = LogWriter.create(self._fs, path, WAL_MAGIC, WAL_VERSION)
-        try:
-            if records:
-                writer.write(records)
-            writer.sync()
-            self._fs.sync_dir(self._dir)
-        except BaseException:
-            writer.close()
-            try:
-                self._fs.remove(path)
-            except OSError:
-                pass  # a stray copy of records that are also in the old file: harmless
-            raise
-        return writer
+        return WalWriter.create(self._fs, path, self._dir, WAL_MAGIC, WAL_VERSION, records)
 
     def _switch_file(self) -> list[str]:
         # REQUIRES: caller is the write leader, self._lock NOT held.

@@ -1,8 +1,10 @@
 """Log-file writer: frames records (crc, length, type) and appends them to a file.
 
 Role: ``frame_record`` is called by the WAL manager (wal.py) on every append and
-by the manifest (manifest.py) on every edit; ``LogWriter`` creates a log file
-(header first) and appends already-framed bytes to it.
+by the manifest (manifest.py) on every edit; ``LogWriter`` creates a manifest log file
+(header first) and appends already-framed bytes to it. (The WAL's own files are written
+by the compiled core's ``WalWriter``, rust/src/wal_writer.rs; the manifest moves there
+in RFC 0002 phase 5.)
 Format: docs/formats/wal.md#field-grammar (authoritative). Summary::
 
     header := magic:8 bytes  version:u32le

@@ -602,7 +602,11 @@ def test_a_log_that_cannot_make_a_file_fails_fast_then_recovers(wal_dir: str) ->
 def test_a_failed_write_that_cannot_be_cut_off_is_outcome_unknown(
     wal_dir: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    wal = WriteAheadLog(FS, wal_dir)
+    class PyLocalFS(LocalFS):
+        """A LocalFS subclass: the core calls it through Python (rust/src/fs.rs, PyFs),
+        so the patched file method below is the one that runs."""
+
+    wal = WriteAheadLog(PyLocalFS(), wal_dir)
     failpoints.arm("storage.wal.after_write", raise_once(OSError(5, "Input/output error")))
 
     def broken_truncate(self: object, size: int) -> None:
