@@ -301,3 +301,30 @@ def test_cluster_down_without_a_cluster_names_the_problem(tmp_path: Any) -> None
     from hedgerow.cli.main import main
 
     assert main(["cluster", "down", "--dir", str(tmp_path)]) == 1
+
+
+def test_a_region_server_asks_the_master_to_split_a_region_that_outgrew_its_size(
+    cluster: LocalCluster,
+) -> None:
+    """A region past ``region_split_bytes`` on a region-server process is split by the
+    active master on the server's request (before, the request was refused: regions of a
+    cluster never split by themselves)."""
+    c = cluster
+    c.spawn("master")
+    small = ["--set", "flush_size_bytes=65536", "--set", "region_split_bytes=262144"]
+    for _ in range(2):
+        c.spawn("regionserver", args=small)
+    c.write_state()
+    conn = hedgerow.connect(c.url)
+    conn.create_table("grow", {"cf": {}})
+    t = conn.table("grow")
+    rows = [b"row%06d" % i for i in range(2000)]
+    with t.batch(batch_size=200) as b:
+        for k in rows:
+            b.put(k, {b"cf:v": k * 40})  # about 1 MiB in all
+    t0 = time.monotonic()
+    wait_until(lambda: len(t.regions()) > 1, 60, "the region was split on its server's request")
+    print(f"\nsplit {time.monotonic() - t0:.2f} s after the writes: {len(t.regions())} regions")
+    got = [k for k, _ in t.scan()]
+    assert got == rows
+    assert t.row(rows[1234]) == {b"cf:v": rows[1234] * 40}

@@ -42,9 +42,23 @@ def add_parser(sub: Any) -> None:
         help="on SIGTERM, wait at most this many seconds for the master to move this "
         "server's regions away before closing them (default 60; 0: no drain)",
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="an engine option, e.g. --set region_split_bytes=1073741824 (repeatable; "
+        "hedgerow standalone --help lists the usual ones)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from hedgerow.cli.standalone_cmd import _engine_options
     from hedgerow.server.cluster_regionserver import RegionServerProcess
 
-    return run_process(RegionServerProcess, args, drain_timeout_s=args.drain_timeout)
+    return run_process(
+        RegionServerProcess,
+        args,
+        drain_timeout_s=args.drain_timeout,
+        engine_options=_engine_options(args.set),
+    )

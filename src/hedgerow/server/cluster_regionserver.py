@@ -85,6 +85,7 @@ class RegionServerProcess:
         self.coord: ZooKeeperCoordination | None = None
         self._rpc: Any = None
         self.server: ServerName | None = None
+        self._splits_asked: set[str] = set()  # regions whose split request is under way
 
     # ---- lifecycle -----------------------------------------------------------------------
     def start(self) -> str:
@@ -102,6 +103,7 @@ class RegionServerProcess:
 
         rs = RegionServer(self.root, config, SystemClock(), fs, name="starting", sid="starting")
         rs.table_missing = _not_here
+        rs.request_split = self._request_split
         self.rs = rs
         self._rpc = RpcServer(cast(Handler, _Handler(self)), host=self.host, port=self.port)
         h, p = self._rpc.start_in_thread()
@@ -186,6 +188,49 @@ class RegionServerProcess:
         log.info("drained %d regions in %.2f s", n, clock.monotonic_s() - started)
         time.sleep(self.drain_linger_s)
         return True
+
+    def _request_split(self, table: str, region_name: str) -> object:
+        """A region outgrew ``region_split_bytes`` (engine/background.py): ask the active
+        master to split it, as HBase's region server requests a split of the master. The
+        master's split procedure closes the region here, so the request goes from a thread
+        of its own (the caller is a compaction thread, which the close may wait for); one
+        request per region at a time."""
+        with self._lock:
+            if region_name in self._splits_asked:
+                return None
+            self._splits_asked.add(region_name)
+        threading.Thread(
+            target=self._ask_master_to_split,
+            args=(table, region_name),
+            name=f"split-request-{region_name}",
+            daemon=True,
+        ).start()
+        return None
+
+    def _ask_master_to_split(self, table: str, region_name: str) -> None:
+        from hedgerow.rpc import RpcBackend, SocketTransport
+        from hedgerow.rpc.operations import Operations
+
+        try:
+            master = self.coord.active_master() if self.coord is not None else None
+            if master is None:
+                log.info("split of %s not requested: no active master now", region_name)
+                return
+            backend = RpcBackend(
+                SocketTransport(master.server.host, master.server.port, timeout_s=60.0)
+            )
+            try:
+                a, b = backend.call(Operations.split_region, table, region_name, None)
+                log.info("region %s split by the master into %s and %s", region_name, a, b)
+            finally:
+                backend.close()
+        except HedgerowError as e:  # the table changed, a daughter still has references...
+            log.info("split of %s not done: %s", region_name, e)
+        except OSError as e:
+            log.warning("split of %s not requested: %r", region_name, e)
+        finally:
+            with self._lock:
+                self._splits_asked.discard(region_name)
 
     # ---- the master's calls --------------------------------------------------------------
     def check_epoch(self, epoch: int) -> None:

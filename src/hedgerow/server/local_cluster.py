@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +71,7 @@ class LocalCluster:
     def url(self) -> str:
         return f"hedgerow+zk://{self.zk}"
 
-    def _cmd(self, role: str, port: int = 0) -> list[str]:
+    def _cmd(self, role: str, port: int = 0, extra: Sequence[str] = ()) -> list[str]:
         return [
             sys.executable,
             "-m",
@@ -84,6 +85,7 @@ class LocalCluster:
             str(self.session_timeout_s),
             "--port",
             str(port),
+            *extra,
         ]
 
     def spawn(
@@ -92,10 +94,12 @@ class LocalCluster:
         timeout_s: float = 30.0,
         env: dict[str, str] | None = None,
         port: int = 0,
+        args: Sequence[str] = (),
     ) -> Proc:
         """Start one ``master`` or ``regionserver`` and wait until it prints "ready"
         (``env``: extra environment, e.g. ``HEDGEROW_FAILPOINTS`` for crash tests;
-        ``port``: its RPC port, 0 for any free one, an old server's to restart it)."""
+        ``port``: its RPC port, 0 for any free one, an old server's to restart it;
+        ``args``: more command-line arguments, e.g. ``["--set", "region_split_bytes=..."]``)."""
         n = self._counter.get(role, 0)
         self._counter[role] = n + 1
         name = f"{role}{n}"
@@ -105,7 +109,7 @@ class LocalCluster:
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         with open(path, "ab") as out:
             popen = subprocess.Popen(
-                self._cmd(role, port),
+                self._cmd(role, port, args),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

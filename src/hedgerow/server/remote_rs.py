@@ -74,10 +74,17 @@ class RemoteRegionServer:
         return ServerReport(self._name, r.start_code, loads)
 
     def request_split(self, table: str, region_name: str) -> object:
-        raise InvalidArgument("split requests from a region server process are not supported yet")
+        raise InvalidArgument(
+            "a region server process asks the active master to split by itself "
+            "(cluster_regionserver.RegionServerProcess._request_split), not through "
+            "the master's handle on it"
+        )
 
     def request_merge(self, table: str, region_a: str, region_b: str) -> object:
-        raise InvalidArgument("merge requests from a region server process are not supported yet")
+        raise InvalidArgument(
+            "merges are asked of the master by an operator (Admin.merge); region server "
+            "processes do not request them (HBase's region normalizer is not built)"
+        )
 
     def close(self) -> None:
         self._backend.close()
