@@ -328,3 +328,15 @@ def test_a_region_server_asks_the_master_to_split_a_region_that_outgrew_its_size
     got = [k for k, _ in t.scan()]
     assert got == rows
     assert t.row(rows[1234]) == {b"cf:v": rows[1234] * 40}
+
+    # status lists the region-server processes, from their reports
+    st = conn.admin().status()
+    rs = {p.address for p in c.procs if p.role == "regionserver"}
+    listed = {s["name"]: s for s in st["servers"]}
+    assert rs <= set(listed), listed
+    grow = [r for r in st["regions"] if r["table"] == "grow"]
+    names = sorted(r["name"].decode().rsplit(",", 1)[-1] for r in t.regions())
+    assert sorted(r["name"] for r in grow) == names
+    assert sum(listed[a]["regions"] for a in rs) == len(names)
+    assert sum(listed[a]["read_requests"] for a in rs) >= 1  # the scan and get above
+    assert {r["server"] for r in grow} <= rs

@@ -62,6 +62,7 @@ from hedgerow.engine.wal_layout import dead_wal_dirs
 from hedgerow.errors import (
     ClosedError,
     CorruptionError,
+    HedgerowError,
     StorageError,
     TableDisabled,
     TableEnabled,
@@ -521,16 +522,75 @@ class Master(RegionProcedures):
             self._server_of(r).compact_region(r, major=major)
 
     def status(self) -> dict[str, Any]:
-        """Cluster status: servers (with request counts), tables, regions, cache."""
+        """Cluster status: servers (with request counts), tables, regions, cache. Region
+        servers in other processes are listed from a fresh report each (one
+        REGION_SERVER_REPORT call; an unreachable one is listed with ``unreachable``)."""
+        servers = [
+            {**s.status(), "decommissioned": s.name in self.server_manager.decommissioned()}
+            for s in self.region_servers
+        ]
+        regions = [m for s in self.region_servers for m in s.region_metrics()]
+        local = {s.name for s in self.region_servers}
+        ranges = {
+            e.name: (e.start_key, e.end_key)
+            for t in self.catalog.tables.values()
+            for e in t.regions
+        }
+        for name in self.server_manager.live():
+            if name in local:
+                continue
+            servers.append(self._remote_status(name, ranges, regions))
         return {
             "master": {"path": self.root, "tables": len(self.catalog.tables)},
-            "servers": [
-                {**s.status(), "decommissioned": s.name in self.server_manager.decommissioned()}
-                for s in self.region_servers
-            ],
+            "servers": servers,
             "tables": len(self.catalog.tables),
             "disabled_tables": sorted(t for t, e in self.catalog.tables.items() if not e.enabled),
-            "regions": [m for s in self.region_servers for m in s.region_metrics()],
+            "regions": regions,
             "block_cache": self.rs.cache.stats(),
             "table_cache": self.rs.table_cache.stats(),
+        }
+
+    def _remote_status(
+        self, name: str, ranges: dict[str, tuple[bytes, bytes]], regions: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """One remote region server's status entry, its regions appended to ``regions``."""
+        entry: dict[str, Any] = {
+            "name": name,
+            "start_code": 0,
+            "path": self.root,
+            "regions": 0,
+            "read_requests": 0,
+            "write_requests": 0,
+            "memstore_bytes": 0,
+            "store_file_bytes": 0,
+            "decommissioned": name in self.server_manager.decommissioned(),
+        }
+        try:
+            report = self.server_manager.get(name).report()
+        except (HedgerowError, OSError) as e:
+            return {**entry, "unreachable": str(e)}
+        loads = list(report.regions.values())
+        for r in loads:
+            start, end = ranges.get(r.name, (b"", b""))
+            regions.append(
+                {
+                    "table": r.table,
+                    "name": r.name,
+                    "start_key": start,
+                    "end_key": end,
+                    "server": name,
+                    "memstore_bytes": r.memstore_bytes,
+                    "store_file_bytes": r.store_file_bytes,
+                    "read_requests": r.read_requests,
+                    "write_requests": r.write_requests,
+                }
+            )
+        return {
+            **entry,
+            "start_code": report.start_code,
+            "regions": len(loads),
+            "read_requests": sum(r.read_requests for r in loads),
+            "write_requests": sum(r.write_requests for r in loads),
+            "memstore_bytes": sum(r.memstore_bytes for r in loads),
+            "store_file_bytes": sum(r.store_file_bytes for r in loads),
         }

@@ -41,7 +41,12 @@ class RegionLoad:
     name: str
     store_file_bytes: int
     memstore_bytes: int
-    requests: int
+    read_requests: int
+    write_requests: int
+
+    @property
+    def requests(self) -> int:
+        return self.read_requests + self.write_requests
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,8 @@ class InProcessRegionServer:
                 r.info.name,
                 r.size_bytes(),
                 r.memstore_size(),
-                r.read_requests + r.write_requests,
+                r.read_requests,
+                r.write_requests,
             )
             for r in self.server.hosted()
         }

@@ -174,7 +174,24 @@ class ReadPath(RegionCore):
     def scan(
         self, rng: ScanRange, spec: ReadSpec, *, read_point: int | None = None
     ) -> Iterator[tuple[bytes, list[Cell]]]:
-        """Rows in ``rng`` within this region, in order (reverse when ``rng.reverse``)."""
+        """Rows in ``rng`` within this region, in order (reverse when ``rng.reverse``).
+
+        RegionClosed when the region is closed, or closed while the scan ran (a split,
+        merge, move or alter): its stores may have been released under the scan, so the
+        rows given may stop short of what it held; the caller goes on after the last row
+        it got, on whatever region serves the rest. (Ending quietly instead lost rows: a
+        scan racing a split in a cluster returned 659 of 2,000.)"""
+        if self.closed:
+            raise RegionClosed(f"region {self.info.name} of table {self.table.name!r} is closed")
+        yield from self._scan_open(rng, spec, read_point)
+        if self.closed:
+            raise RegionClosed(
+                f"region {self.info.name} of table {self.table.name!r} closed during the scan"
+            )
+
+    def _scan_open(
+        self, rng: ScanRange, spec: ReadSpec, read_point: int | None
+    ) -> Iterator[tuple[bytes, list[Cell]]]:
         rp = self.mvcc.read_point if read_point is None else read_point
         now = self._clock.now_ms()
         if rng.reverse:

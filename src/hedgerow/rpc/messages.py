@@ -373,11 +373,12 @@ class EpochRequest:
 @dataclass(frozen=True, slots=True)
 class ServerReportResponse:
     """REGION_SERVER_REPORT answer: the server's name, start code and one
-    ``[table, region, store_file_bytes, memstore_bytes, requests]`` per hosted region."""
+    ``[table, region, store_file_bytes, memstore_bytes, read_requests, write_requests]``
+    per hosted region."""
 
     name: str
     start_code: int
-    regions: tuple[tuple[str, str, int, int, int], ...]
+    regions: tuple[tuple[str, str, int, int, int, int], ...]
 
     def to_wire(self) -> Any:
         return [self.name, self.start_code, [list(r) for r in self.regions]]
@@ -387,14 +388,15 @@ class ServerReportResponse:
         f = _fields(v, 3, "region server report")
         regions = []
         for r in _list(f[2], "regions"):
-            g = _fields(r, 5, "region load")
+            g = _fields(r, 6, "region load")
             regions.append(
                 (
                     _str(g[0], "table"),
                     _str(g[1], "region"),
                     _int(g[2], "store_file_bytes"),
                     _int(g[3], "memstore_bytes"),
-                    _int(g[4], "requests"),
+                    _int(g[4], "read_requests"),
+                    _int(g[5], "write_requests"),
                 )
             )
         return cls(_str(f[0], "name"), _int(f[1], "start_code"), tuple(regions))

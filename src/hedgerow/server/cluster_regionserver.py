@@ -299,7 +299,8 @@ class RegionServerProcess:
                     r.info.name,
                     r.size_bytes(),
                     r.memstore_size(),
-                    r.read_requests + r.write_requests,
+                    r.read_requests,
+                    r.write_requests,
                 )
                 for r in rs.hosted()
             ),

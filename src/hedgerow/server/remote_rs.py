@@ -68,8 +68,8 @@ class RemoteRegionServer:
     def report(self) -> ServerReport:
         r = self._backend.call(Operations.region_server_report, self._epoch())
         loads = {
-            name: RegionLoad(table, name, files, mem, requests)
-            for table, name, files, mem, requests in r.regions
+            name: RegionLoad(table, name, files, mem, reads, writes)
+            for table, name, files, mem, reads, writes in r.regions
         }
         return ServerReport(self._name, r.start_code, loads)
 
