@@ -340,3 +340,34 @@ def test_a_region_server_asks_the_master_to_split_a_region_that_outgrew_its_size
     assert sum(listed[a]["regions"] for a in rs) == len(names)
     assert sum(listed[a]["read_requests"] for a in rs) >= 1  # the scan and get above
     assert {r["server"] for r in grow} <= rs
+
+
+def test_a_decommission_survives_a_master_failover(cluster: LocalCluster) -> None:
+    """The decommissioned servers are kept in ZooKeeper (master-state/decommissioned, as
+    HBase's draining znodes): the next master keeps the server empty; recommissioning
+    lets it take regions again."""
+    c = cluster
+    c.up(servers=2, masters=2)
+    conn = hedgerow.connect(c.url)
+    conn.create_table("t", {"cf": {}}, split_keys=SPLITS)
+    rs = sorted(p.address for p in c.procs if p.role == "regionserver")
+    wait_until(lambda: set(_locations(conn)) == set(rs), 20, "regions on both servers")
+    conn.admin().decommission_region_servers([rs[0]])
+    assert rs[0] not in _locations(conn)
+
+    active = _active_master(c)
+    victim = next(p for p in c.procs if p.address == active)
+    os.kill(victim.pid, signal.SIGTERM)
+    wait_until(lambda: _active_master(c) != active, 20, "the backup master took over")
+    after = hedgerow.connect(c.url)
+
+    def flagged() -> bool:
+        servers = {s["name"]: s for s in after.admin().status()["servers"]}
+        return bool(servers.get(rs[0], {}).get("decommissioned"))
+
+    wait_until(flagged, 20, "the new master knows the server is decommissioned")
+    after.admin().balance()
+    assert rs[0] not in _locations(after)
+    after.admin().recommission_region_server(rs[0])
+    after.admin().balance()
+    wait_until(lambda: rs[0] in _locations(after), 20, "the recommissioned server has regions")

@@ -29,6 +29,7 @@ class ServerManager:
         self._reports: dict[str, ServerReport] = {}
         self._decommissioned: set[str] = set()
         self._dead_hooks: list[Callable[[str], None]] = []
+        self._decommission_hooks: list[Callable[[list[str]], None]] = []
 
     # ---- membership ---------------------------------------------------------------------
     def register(self, client: RegionServerClient) -> None:
@@ -81,11 +82,25 @@ class ServerManager:
     # ---- decommission -------------------------------------------------------------------
     def decommission(self, name: str) -> None:
         self.get(name)
-        self._decommissioned.add(name)
+        if name not in self._decommissioned:
+            self._decommissioned.add(name)
+            self._decommission_changed()
 
     def recommission(self, name: str) -> None:
         self.get(name)
-        self._decommissioned.discard(name)
+        if name in self._decommissioned:
+            self._decommissioned.discard(name)
+            self._decommission_changed()
+
+    def on_decommission_change(self, hook: Callable[[list[str]], None]) -> None:
+        """Call ``hook(decommissioned)`` after each change of the set (a cluster master
+        persists it in ZooKeeper, as HBase keeps its draining servers there)."""
+        self._decommission_hooks.append(hook)
+
+    def _decommission_changed(self) -> None:
+        now = self.decommissioned()
+        for hook in self._decommission_hooks:
+            hook(now)
 
     def decommissioned(self) -> list[str]:
         return sorted(self._decommissioned)

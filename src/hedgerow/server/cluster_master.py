@@ -32,6 +32,7 @@ reconcile thread under the master's DDL lock; RPC calls run on the RPC server's 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import queue
@@ -93,6 +94,7 @@ class MasterProcess:
         self._rpc: Any = None
         self._events: queue.Queue[list[str] | None] = queue.Queue()
         self._remote: dict[str, RemoteRegionServer] = {}  # zk name -> client
+        self._draining: set[str] = set()  # decommissioned servers by ZooKeeper name
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -224,11 +226,38 @@ class MasterProcess:
                 time.sleep(0.2)
         self.engine.set_server_name(self.server.address)
         coord.publish_meta_location(MetaLocation(self.server))
+        self._restore_decommissioned()
         done = self.engine.master.assignment.resume()
         if done:
             log.warning("resumed %d region procedures", len(done))
         coord.watch_servers(lambda names: self._events.put([n.name for n in names]))
         log.info("active master %s: %d region servers, meta here", self.server.address, len(live))
+
+    # ---- decommissioned servers, kept in ZooKeeper ------------------------------------------
+    def _restore_decommissioned(self) -> None:
+        """Decommission again the servers the previous master had decommissioned (by
+        ZooKeeper name, host,port,startcode: a restarted server is a new one and takes
+        regions, as HBase's draining list), and persist every later change."""
+        coord, engine = self.coord, self.engine
+        assert coord is not None and engine is not None
+        raw = coord.state_get(_DRAINING_KEY)
+        kept = set(_decode_draining(raw)) if raw is not None else set()
+        self._draining = kept & set(self._remote)  # gone incarnations are forgotten
+        sm = engine.master.server_manager
+        for n, client in self._remote.items():
+            if n in self._draining and sm.is_live(client.name):
+                sm.decommission(client.name)
+        sm.on_decommission_change(self._save_decommissioned)
+        if self._draining:
+            log.info("decommissioned (from ZooKeeper): %s", ", ".join(sorted(self._draining)))
+
+    def _save_decommissioned(self, names: list[str]) -> None:
+        coord = self.coord
+        assert coord is not None
+        by_address = {c.name: n for n, c in self._remote.items()}
+        self._draining = {by_address[a] for a in names if a in by_address}
+        body = {"format": _DRAINING_FORMAT, "servers": sorted(self._draining)}
+        coord.state_put(_DRAINING_KEY, json.dumps(body).encode())
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -276,6 +305,8 @@ class MasterProcess:
                     if sm.is_live(client.name):  # the same address, an older incarnation
                         sm.expire(client.name)
                     sm.register(client)
+                    if n in self._draining:  # the same incarnation came back into view
+                        sm.decommission(client.name)
                     joined = True
                     log.info("region server %s joined", client.name)
                 gone = sorted(set(self._remote) - now)
@@ -299,6 +330,33 @@ class MasterProcess:
                     am.decommission([primary], offload=True)
             if joined:
                 am.balance()
+
+
+#: the master-state key of the decommissioned servers (docs/formats/zookeeper.md)
+_DRAINING_KEY = "decommissioned"
+_DRAINING_FORMAT = 1
+
+
+def _decode_draining(raw: bytes) -> list[str]:
+    """The server names of a ``decommissioned`` record; FormatVersionError or
+    CorruptionError (naming the key) for another version or a malformed record."""
+    from hedgerow.errors import CorruptionError, FormatVersionError
+
+    try:
+        body = json.loads(raw)
+    except ValueError as e:
+        raise CorruptionError(f"master-state/{_DRAINING_KEY} is not JSON: {e}") from None
+    if not isinstance(body, dict) or "format" not in body:
+        raise CorruptionError(f"master-state/{_DRAINING_KEY}: not a record: {raw[:100]!r}")
+    if body["format"] != _DRAINING_FORMAT:
+        raise FormatVersionError(
+            f"master-state/{_DRAINING_KEY} has format {body['format']!r}; "
+            f"this version reads {_DRAINING_FORMAT}"
+        )
+    servers = body.get("servers")
+    if not isinstance(servers, list) or not all(isinstance(x, str) for x in servers):
+        raise CorruptionError(f"master-state/{_DRAINING_KEY}: servers is not a list of names")
+    return servers
 
 
 #: table procedures that drive the region servers directly
