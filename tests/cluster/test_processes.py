@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,7 +38,7 @@ SPLITS = [b"%d" % i for i in range(1, 9)]  # 9 regions
 def cluster(zk_server: LocalZooKeeper, tmp_path: Any) -> Iterator[LocalCluster]:
     c = LocalCluster(
         str(tmp_path / "cluster"),
-        zk=f"{zk_server.hosts}/procs{os.getpid()}",
+        zk=f"{zk_server.hosts}/procs{os.getpid()}_{uuid.uuid4().hex[:8]}",  # a root per test
         session_timeout_s=SESSION_S,
     )
     try:

@@ -26,7 +26,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from typing import Any, NoReturn, cast
 
 from hedgerow.cluster.quorum import parse_quorum
@@ -36,10 +36,6 @@ from hedgerow.engine import EngineConfig
 from hedgerow.engine.catalog import RegionEntry
 from hedgerow.engine.regionserver import RegionServer
 from hedgerow.errors import HedgerowError, InvalidArgument, NotLeader, NotServingRegion
-from hedgerow.model.cell import Cell
-from hedgerow.model.durability import Durability
-from hedgerow.model.mutation import RowMutation
-from hedgerow.model.read_spec import ReadSpec, ScanRange
 from hedgerow.model.schema import TableDescriptor
 from hedgerow.region.region import Region, RegionInfo
 from hedgerow.rpc.messages import ServerReportResponse
@@ -307,6 +303,22 @@ class RegionServerProcess:
         )
 
 
+#: data operations the region server role answers with the same signatures
+#: (rpc/operations.py declares them; engine/regionserver.py implements them)
+_DATA_OPERATIONS = frozenset(
+    {
+        "check_region",
+        "get",
+        "get_many",
+        "scan",
+        "mutate",
+        "increment",
+        "append",
+        "check_and_mutate",
+    }
+)
+
+
 class _Handler:
     """What the RPC server calls: data operations on the hosted regions, the master's
     operations, and a description of this server's own regions; everything else (DDL,
@@ -316,6 +328,9 @@ class _Handler:
         self._p = proc
 
     def __getattr__(self, name: str) -> Any:
+        if name in _DATA_OPERATIONS:  # served by the region server itself, as declared
+            return getattr(self._p._rs(), name)
+
         def refuse(*_a: Any, **_k: Any) -> NoReturn:
             raise InvalidArgument(
                 f"{name} is served by the active master, not by a region server "
@@ -361,61 +376,6 @@ class _Handler:
 
     def status(self) -> dict[str, object]:
         return self._p._rs().status()
-
-    # data
-    def check_region(self, table: str, region: str, rows: Sequence[bytes]) -> None:
-        self._p._rs().check_region(table, region, rows)
-
-    def get(self, table: str, row: bytes, spec: ReadSpec) -> list[Cell]:
-        return self._p._rs().get(table, row, spec)
-
-    def get_many(self, table: str, rows: Sequence[bytes], spec: ReadSpec) -> list[list[Cell]]:
-        return self._p._rs().get_many(table, rows, spec)
-
-    def scan(
-        self, table: str, rng: ScanRange, spec: ReadSpec
-    ) -> Iterator[tuple[bytes, list[Cell]]]:
-        return self._p._rs().scan(table, rng, spec)
-
-    def mutate(
-        self,
-        table: str,
-        mutations: Sequence[RowMutation],
-        durability: Durability = Durability.SYNC_WAL,
-    ) -> None:
-        self._p._rs().mutate(table, mutations, durability)
-
-    def increment(
-        self,
-        table: str,
-        row: bytes,
-        amounts: dict[tuple[bytes, bytes], int],
-        durability: Durability = Durability.SYNC_WAL,
-    ) -> dict[tuple[bytes, bytes], int]:
-        return self._p._rs().increment(table, row, amounts, durability)
-
-    def append(
-        self,
-        table: str,
-        row: bytes,
-        suffixes: dict[tuple[bytes, bytes], bytes],
-        durability: Durability = Durability.SYNC_WAL,
-    ) -> dict[tuple[bytes, bytes], bytes]:
-        return self._p._rs().append(table, row, suffixes, durability)
-
-    def check_and_mutate(
-        self,
-        table: str,
-        row: bytes,
-        family: bytes,
-        qualifier: bytes,
-        compare: Callable[[bytes | None], bool],
-        mutation: RowMutation,
-        durability: Durability = Durability.SYNC_WAL,
-    ) -> bool:
-        return self._p._rs().check_and_mutate(
-            table, row, family, qualifier, compare, mutation, durability
-        )
 
 
 def _version() -> str:
