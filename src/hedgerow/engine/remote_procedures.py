@@ -1,9 +1,10 @@
 """Table procedures that drive region servers in other processes (issue 14).
 
 Role: the active master of a cluster of processes (server/cluster_master.py) runs
-create, split, disable, alter and delete through ``RegionServerClient`` on whichever
-server hosts each region, instead of first moving the table's regions to its own
-region server. Every step is persisted in the region's meta row before it is carried
+create, split, disable, alter, delete, flush and compact through ``RegionServerClient`` on
+whichever server hosts each region, instead of first moving the table's regions to its own
+region server. Every step (none for flush and compact, which the hosting server runs
+while the region serves) is persisted in the region's meta row before it is carried
 out (``info:state``, ``info:server``, ``info:target``, ``info:proc``; as
 engine/assignment.py does for a move), so a master that dies mid-way is succeeded by one
 that rolls the same procedure forward or back (``Master.start``, then
@@ -194,9 +195,10 @@ class RemoteProcedures(RemoteSplitMerge):
     def _each_region(self, table: str, major: bool | None) -> None:
         """No meta step is written: the regions stay OPEN where they are, so a master
         that dies mid-way leaves some regions flushed or compacted and nothing to
-        resume (failpoint ``master.flush.before_region`` / ``master.compact.before_region``
-        before each remote region). A region that moved or closed since meta was read answers
-        NOT_SERVING_REGION, which is reported (the caller may run it again)."""
+        resume (failpoint ``master.flush.before_region`` or
+        ``master.compact.before_region`` before each remote region). A region that
+        moved or closed since meta was read answers NOT_SERVING_REGION, which is
+        reported (the caller may run it again)."""
         m = self.m
         with m._ddl_lock:
             if table == META_TABLE:
