@@ -391,3 +391,29 @@ def test_split_merge_record_their_state(engine: Engine, kind: str, point: str) -
     assert seen == want
     _check_one_host(engine)  # all OPEN again, on one server each
     assert _read(engine) == {r: b"v1:" + r for r in ROWS}
+
+
+def test_flush_and_compact_region_in_place_on_an_in_process_server(engine: Engine) -> None:
+    """``RegionServerClient.flush_region``/``compact_region`` (what FLUSH_REGION and
+    COMPACT_REGION do on a region-server process) act on the hosted region, which stays
+    open; a region not hosted there is NOT_SERVING_REGION."""
+    from hedgerow.errors import NotServingRegion
+
+    hosts = _check_one_host(engine)
+    name, host = next(iter(hosts.items()))
+    server = engine.master.server_manager.get(host)
+    region = next(
+        r for s in engine.master.region_servers for r in s.hosted() if r.info.name == name
+    )
+    files = lambda: sum(s.file_count() for s in region.stores.values())  # noqa: E731
+    server.flush_region("t", name)
+    _write(engine, b"v2:")
+    server.flush_region("t", name)
+    assert files() >= 2
+    server.compact_region("t", name, major=True)
+    assert files() == 1 and not region.closed
+    assert _check_one_host(engine) == hosts
+    assert _read(engine) == {r: b"v2:" + r for r in ROWS}
+    other = next(s.name for s in engine.master.region_servers if s.name != host)
+    with pytest.raises(NotServingRegion):
+        engine.master.server_manager.get(other).flush_region("t", name)

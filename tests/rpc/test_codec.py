@@ -281,6 +281,8 @@ def test_every_message_type_round_trips() -> None:
         m.OpenRegionRequest(7, desc, "0000000001", b"", b"k"),
         m.CloseRegionRequest(7, "t", "0000000001"),
         m.EpochRequest(0),
+        m.FlushRegionRequest(7, "t", "0000000001"),
+        m.CompactRegionRequest(7, "t", "0000000001", True),
         m.ServerReportResponse("127.0.0.1:1", 5, (("t", "0000000001", 10, 2, 3, 4),)),
         m.ServerRequest("a:1"),
     ]

@@ -292,6 +292,12 @@ class Engine:
     def region_server_report(self, epoch: int) -> ServerReportResponse:
         raise InvalidArgument(_NOT_DRIVEN.format("region_server_report"))
 
+    def flush_region(self, epoch: int, table: str, region: str) -> None:
+        raise InvalidArgument(_NOT_DRIVEN.format("flush_region"))
+
+    def compact_region(self, epoch: int, table: str, region: str, major: bool) -> None:
+        raise InvalidArgument(_NOT_DRIVEN.format("compact_region"))
+
     def decommissioned_servers(self) -> list[str]:
         self.region_server.check_open()
         return self.master.server_manager.decommissioned()

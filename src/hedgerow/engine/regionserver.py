@@ -240,6 +240,7 @@ class RegionServer(RequestRouting):
             "write_requests": sum(r["write_requests"] for r in regions),
             "memstore_bytes": sum(r["memstore_bytes"] for r in regions),
             "store_file_bytes": sum(r["store_file_bytes"] for r in regions),
+            "not_serving_answers": self.not_serving_answers,
         }
 
     # ---- shutdown ------------------------------------------------------------------------

@@ -112,6 +112,9 @@ class RegionServerCore:
         # _failed_flushes) while its flushes fail
         self._flush_failures: dict[str, tuple[float, StorageError, int]] = {}
         self._failed_flushes = 0  # failed flushes so far (any region)
+        #: NOT_SERVING_REGION answers given so far (a region-addressed request for a
+        #: region not open here): each is a client's retry elsewhere (status reports it)
+        self.not_serving_answers = 0
 
 
 def table_dir(table: str) -> str:

@@ -1,9 +1,10 @@
 """Table procedures that drive region servers in other processes (issue 14).
 
 Role: the active master of a cluster of processes (server/cluster_master.py) runs
-create, split, disable, alter and delete through ``RegionServerClient`` on whichever
-server hosts each region, instead of first moving the table's regions to its own
-region server. Every step is persisted in the region's meta row before it is carried
+create, split, disable, alter, delete, flush and compact through ``RegionServerClient`` on
+whichever server hosts each region, instead of first moving the table's regions to its own
+region server. Every step (none for flush and compact, which the hosting server runs
+while the region serves) is persisted in the region's meta row before it is carried
 out (``info:state``, ``info:server``, ``info:target``, ``info:proc``; as
 engine/assignment.py does for a move), so a master that dies mid-way is succeeded by one
 that rolls the same procedure forward or back (``Master.start``, then
@@ -20,21 +21,17 @@ Concurrency: every procedure holds the master's DDL lock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hedgerow._internal import failpoints
 from hedgerow.engine.catalog import TableEntry
 from hedgerow.engine.meta import (
     CLOSED,
-    CLOSING,
     META_TABLE,
-    OPEN,
     OPENING,
-    MetaRegion,
     refuse_reserved,
 )
-from hedgerow.engine.remote_core import entry_of as _entry
 from hedgerow.engine.remote_split_merge import RemoteSplitMerge
 from hedgerow.engine.tiling import check_tiling
 from hedgerow.errors import TableDisabled, TableEnabled, TableExists
@@ -184,19 +181,24 @@ class RemoteProcedures(RemoteSplitMerge):
                 log.warning("regions %s of disabled table %s were not CLOSED", stray, table)
             m.delete_table(table)
 
-    # ---- flush, compact: close -> act on the shared filesystem -> open ----------------------
+    # ---- flush, compact: on the hosting server, the region serving all along --------------
     def flush_table(self, table: str) -> None:
-        """Flush every region: a remote region by closing it on its server (a close
-        flushes) and opening it there again (``_offline``); the master's own directly."""
-        self._each_region(table, "flush", None)
+        """Flush every region: a remote one on its server (FLUSH_REGION; it keeps
+        serving), the master's own directly."""
+        self._each_region(table, None)
 
     def compact_table(self, table: str, *, major: bool = False) -> None:
-        """Compact every region: a remote one is closed on its server (flushed), the
-        master compacts its files on the shared filesystem, and it opens on the same
-        server again (``_offline``); the master's own regions in place."""
-        self._each_region(table, "compact", major)
+        """Flush and compact every region: a remote one on its server with that server's
+        compaction (COMPACT_REGION; it keeps serving), the master's own in place."""
+        self._each_region(table, major)
 
-    def _each_region(self, table: str, kind: str, major: bool | None) -> None:
+    def _each_region(self, table: str, major: bool | None) -> None:
+        """No meta step is written: the regions stay OPEN where they are, so a master
+        that dies mid-way leaves some regions flushed or compacted and nothing to
+        resume (failpoint ``master.flush.before_region`` or
+        ``master.compact.before_region`` before each remote region). A region that
+        moved or closed since meta was read answers NOT_SERVING_REGION, which is
+        reported (the caller may run it again)."""
         m = self.m
         with m._ddl_lock:
             if table == META_TABLE:
@@ -205,51 +207,19 @@ class RemoteProcedures(RemoteSplitMerge):
                 else:
                     m.compact_table(table, major=major)
                 return
-            entry = m._entry(table)
+            m._entry(table)  # TableNotFound for an unknown table
             for region in self._local_regions(table):
-                if major is None:
-                    region.flush()
-                else:
-                    region.flush()
+                region.flush()
+                if major is not None:
                     m._server_of(region).compact_region(region, major=major)
+            kind = "flush" if major is None else "compact"
             for row in self._remote_rows(table):
-                act = None if major is None else self._compact_files(entry, major)
-                self._offline(row, kind, act)
-
-    def _compact_files(self, entry: TableEntry, major: bool) -> Callable[[MetaRegion], None]:
-        def act(row: MetaRegion) -> None:
-            m = self.m
-            region = m.rs.open_region(entry.descriptor, _entry(row), create=False)
-            try:
-                m.rs.compact_region(region, major=major)
-            finally:
-                m.rs.close_region(region, flush=False)
-
-        return act
-
-    def _offline(
-        self, row: MetaRegion, kind: str, act: Callable[[MetaRegion], None] | None
-    ) -> None:
-        """Take a region off its server, act on its files, open it there again; steps:
-        CLOSING (server = target = its host, proc ``kind``), close, ``act``, OPENING,
-        open, OPEN: a new master rolls it back (still open) or forward (reopens it)
-        like a move to the same server (engine/assignment.py, ``resume``)."""
-        m = self.m
-        src = row.server or ""
-        proc = m.assignment._proc(kind)
-        m.meta.transition(row, CLOSING, src, src, proc)
-        try:
-            failpoints.hit(f"master.{kind}.after_closing")
-            m.server_manager.get(src).close_region(row.table, row.name)
-        except BaseException:  # still open there (a failed close keeps serving)
-            m.meta.transition(row, OPEN, src)
-            raise
-        try:
-            if act is not None:
-                act(row)
-        finally:
-            m.meta.transition(row, OPENING, src, src, proc)
-            m.assignment._open_step(row, proc)
+                failpoints.hit(f"master.{kind}.before_region")
+                server = m.server_manager.get(row.server or "")
+                if major is None:
+                    server.flush_region(row.table, row.name)
+                else:
+                    server.compact_region(row.table, row.name, major=major)
 
     # ---- truncate ---------------------------------------------------------------------------
     def truncate_table(self, table: str, *, preserve_splits: bool = True) -> None:

@@ -83,6 +83,7 @@ class RequestRouting(BackgroundWork):
             r = tr.regions[i]
             if not r.closed and all(r.info.contains(row) for row in rows):
                 return
+        self.not_serving_answers += 1
         raise not_serving(table, region)
 
     # ---- writing -------------------------------------------------------------------------

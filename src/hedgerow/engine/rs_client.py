@@ -1,10 +1,10 @@
 """How the master drives a region server: the ``RegionServerClient`` protocol.
 
 Role: the master's assignment code (engine/assignment.py) talks to region servers only
-through this protocol: open a region, close a region, report what it hosts with sizes
-and load, and request a split or merge (HBase's AdminService RPCs OpenRegion,
-CloseRegion, GetOnlineRegion/GetRegionLoad, and the master-side split/merge a server
-asks for). ``InProcessRegionServer`` implements it over a ``RegionServer`` in the
+through this protocol: open a region, close a region, flush or compact a region in place
+(it keeps serving), report what it hosts with sizes and load, and request a split or
+merge (HBase's AdminService RPCs OpenRegion, CloseRegion, FlushRegion, CompactRegion,
+GetOnlineRegion/GetRegionLoad, and the master-side split/merge a server asks for). ``InProcessRegionServer`` implements it over a ``RegionServer`` in the
 master's process, ``server/remote_rs.RemoteRegionServer`` over RPC for a region server
 process (the table procedures of engine/remote_procedures.py drive that one).
 In-process routing: requests enter through the primary region server (the one hosting
@@ -83,6 +83,13 @@ class RegionServerClient(Protocol):
     def close_region(self, table: str, region_name: str) -> None:
         """Flush and close the region (nothing if it is not open here)."""
 
+    def flush_region(self, table: str, region_name: str) -> None:
+        """Flush the region while it keeps serving (NotServingRegion if not open here)."""
+
+    def compact_region(self, table: str, region_name: str, *, major: bool) -> None:
+        """Flush, then compact the region while it keeps serving (NotServingRegion if
+        not open here)."""
+
     def report(self) -> ServerReport:
         """The regions open here, with their sizes and request counts."""
 
@@ -142,6 +149,22 @@ class InProcessRegionServer:
         if region.info.table != table:
             raise NotServingRegion(f"region {region_name} is not a region of table {table!r}")
         self.server.close_region(region, flush=True)
+
+    def _serving(self, table: str, region_name: str) -> Region:
+        region = self.hosts(region_name)
+        if region is None or region.info.table != table:
+            raise NotServingRegion(
+                f"region {region_name} of table {table!r} is not open on {self.name}"
+            )
+        return region
+
+    def flush_region(self, table: str, region_name: str) -> None:
+        self._serving(table, region_name).flush()
+
+    def compact_region(self, table: str, region_name: str, *, major: bool) -> None:
+        region = self._serving(table, region_name)
+        region.flush()
+        self.server.compact_region(region, major=major)
 
     def report(self) -> ServerReport:
         loads = {

@@ -57,12 +57,14 @@ __all__ = [
     "CloseScannerRequest",
     "ColumnBytesResponse",
     "ColumnIntsResponse",
+    "CompactRegionRequest",
     "CompactTableRequest",
     "CreateTableRequest",
     "DecommissionRequest",
     "DescriptorResponse",
     "EmptyRequest",
     "EmptyResponse",
+    "FlushRegionRequest",
     "GetRequest",
     "IncrementRequest",
     "Message",
@@ -354,6 +356,44 @@ class CloseRegionRequest:
     def from_wire(cls, v: Any) -> CloseRegionRequest:
         f = _fields(v, 3, "close region")
         return cls(_int(f[0], "epoch"), _str(f[1], "table"), _str(f[2], "region"))
+
+
+@dataclass(frozen=True, slots=True)
+class FlushRegionRequest:
+    """FLUSH_REGION (master -> region server): the master's epoch, table and region."""
+
+    epoch: int
+    table: str
+    region: str
+
+    def to_wire(self) -> Any:
+        return [self.epoch, self.table, self.region]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> FlushRegionRequest:
+        f = _fields(v, 3, "flush region")
+        return cls(_int(f[0], "epoch"), _str(f[1], "table"), _str(f[2], "region"))
+
+
+@dataclass(frozen=True, slots=True)
+class CompactRegionRequest:
+    """COMPACT_REGION (master -> region server): the master's epoch, table, region and
+    whether the compaction is major (every file of each store into one)."""
+
+    epoch: int
+    table: str
+    region: str
+    major: bool
+
+    def to_wire(self) -> Any:
+        return [self.epoch, self.table, self.region, self.major]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> CompactRegionRequest:
+        f = _fields(v, 4, "compact region")
+        return cls(
+            _int(f[0], "epoch"), _str(f[1], "table"), _str(f[2], "region"), _bool(f[3], "major")
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,8 @@ class MessageType(IntEnum):
     OPEN_REGION = 60
     CLOSE_REGION = 61
     REGION_SERVER_REPORT = 62
+    FLUSH_REGION = 63
+    COMPACT_REGION = 64
     # writing
     MUTATE = 20
     INCREMENT = 21
@@ -508,6 +510,23 @@ class Operations(Protocol):
     )
     def region_server_report(self, epoch: int) -> m.ServerReportResponse:
         """(master -> region server) The regions open here, with sizes and requests."""
+        ...
+
+    @operation(T.FLUSH_REGION, A.ADMIN, m.FlushRegionRequest, None)
+    def flush_region(self, epoch: int, table: str, region: str) -> None:
+        """(master -> region server) Flush a region's memstore while it keeps serving."""
+        ...
+
+    @operation(
+        T.COMPACT_REGION,
+        A.ADMIN,
+        m.CompactRegionRequest,
+        None,
+        serve=lambda h, r: h.compact_region(r.epoch, r.table, r.region, r.major),
+    )
+    def compact_region(self, epoch: int, table: str, region: str, major: bool) -> None:
+        """(master -> region server) Flush, then compact a region while it keeps serving
+        (``major``: every file of each store into one)."""
         ...
 
     # ---- writing --------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Role: HBase's HRegionServer. It serves the data operations of the regions the active
 master opened on it (and NOT_SERVING_REGION for every other region), plus the master's
-OPEN_REGION, CLOSE_REGION and REGION_SERVER_REPORT (docs/formats/rpc.md). Its WAL is
+OPEN_REGION, CLOSE_REGION, FLUSH_REGION, COMPACT_REGION and REGION_SERVER_REPORT
+(docs/formats/rpc.md); a flush or compaction runs here while the region keeps serving. Its WAL is
 ``WALs/<host,port,startcode>/`` under the cluster's shared root. Once listening it
 registers ``/rs/<host,port,startcode>`` (ephemeral) in ZooKeeper; the master sees it
 join. docs/design/cluster.md#processes.
@@ -98,7 +99,7 @@ class RegionServerProcess:
         from hedgerow._internal.clock import SystemClock
 
         rs = RegionServer(self.root, config, SystemClock(), fs, name="starting", sid="starting")
-        rs.table_missing = _not_here
+        rs.table_missing = self._not_here
         rs.request_split = self._request_split
         self.rs = rs
         self._rpc = RpcServer(cast(Handler, _Handler(self)), host=self.host, port=self.port)
@@ -110,6 +111,11 @@ class RegionServerProcess:
         rs.recover([])  # nothing to replay (a fresh directory); starts flush/compaction threads
         self.coord.register_server(ServerRecord(self.server, version=_version()))
         return f"region server {self.server.address} ({self.server.name}) root {self.root}"
+
+    def _not_here(self, table: str) -> NoReturn:
+        if self.rs is not None:
+            self.rs.not_serving_answers += 1
+        _not_here(table)
 
     def _session_lost(self) -> None:
         log.error("ZooKeeper session lost: aborting (the master may reassign our regions)")
@@ -283,6 +289,51 @@ class RegionServerProcess:
             rs.forget_region(region)  # flushed: its edits no longer keep WAL files alive
         log.info("closed region %s of %s", region, table)
 
+    def _serving(self, table: str, region: str) -> Region:
+        with self._lock:
+            r = self.hosted(region)
+        if r is None or r.info.table != table:
+            raise NotServingRegion(f"region {region} of table {table!r} is not open here")
+        return r
+
+    def flush_region(self, epoch: int, table: str, region: str) -> None:
+        """Flush the region on this RPC thread while it keeps serving (HBase's
+        FlushRegion). Not under ``_lock``: a background compaction asking for a split
+        takes it, and a close waits for the flush by the region's own lock."""
+        self.check_epoch(epoch)
+        r = self._serving(table, region)
+        clock = self._rs().clock
+        t0 = clock.monotonic_s()
+        flushed = r.flush()
+        log.info(
+            "flushed region %s of %s in place (%s, %.3f s)",
+            region,
+            table,
+            "written" if flushed else "nothing to flush",
+            clock.monotonic_s() - t0,
+        )
+
+    def compact_region(self, epoch: int, table: str, region: str, major: bool) -> None:
+        """Flush, then compact the region with this server's compaction (the same as its
+        background thread's, engine/background.py) while it keeps serving (HBase's
+        CompactRegion, run here at once rather than queued: the master's compact_table
+        returns when it is done, as in standalone)."""
+        self.check_epoch(epoch)
+        r = self._serving(table, region)
+        clock = self._rs().clock
+        t0 = clock.monotonic_s()
+        r.flush()
+        self._rs().compact_region(r, major=major)
+        files = sum(s.file_count() for s in r.stores.values())
+        log.info(
+            "compacted region %s of %s in place (%s, %d store files, %.3f s)",
+            region,
+            table,
+            "major" if major else "minor",
+            files,
+            clock.monotonic_s() - t0,
+        )
+
     def region_server_report(self, epoch: int) -> ServerReportResponse:
         self.check_epoch(epoch)
         rs = self._rs()
@@ -351,6 +402,12 @@ class _Handler:
     def region_server_report(self, epoch: int) -> ServerReportResponse:
         return self._p.region_server_report(epoch)
 
+    def flush_region(self, epoch: int, table: str, region: str) -> None:
+        self._p.flush_region(epoch, table, region)
+
+    def compact_region(self, epoch: int, table: str, region: str, major: bool) -> None:
+        self._p.compact_region(epoch, table, region, major)
+
     # this server's own regions (a client connected here directly)
     def _mine(self, table: str) -> list[RegionInfo]:
         rs = self._p._rs()
@@ -375,7 +432,9 @@ class _Handler:
         return bool(self._mine(table))
 
     def status(self) -> dict[str, object]:
-        return self._p._rs().status()
+        """This server's status, with its regions' metrics (store-file counts too)."""
+        rs = self._p._rs()
+        return {**rs.status(), "region_metrics": rs.region_metrics()}
 
 
 def _version() -> str:

@@ -1,8 +1,9 @@
 """``RemoteRegionServer``: the master's ``RegionServerClient`` over RPC.
 
 Role: the active master (server/cluster_master.py) drives a ``hedgerow regionserver``
-process through this: ``open_region``, ``close_region`` and ``report`` become the
-OPEN_REGION, CLOSE_REGION and REGION_SERVER_REPORT operations
+process through this: ``open_region``, ``close_region``, ``flush_region``,
+``compact_region`` and ``report`` become the OPEN_REGION, CLOSE_REGION, FLUSH_REGION,
+COMPACT_REGION and REGION_SERVER_REPORT operations
 (docs/formats/rpc.md#master-to-region-server), each stamped with the master's epoch (its
 election znode's sequence number) so a region server ignores a deposed master.
 Invariants: ``name`` is the server's RPC address ``host:port`` (what meta records and
@@ -64,6 +65,12 @@ class RemoteRegionServer:
 
     def close_region(self, table: str, region_name: str) -> None:
         self._backend.call(Operations.close_region, self._epoch(), table, region_name)
+
+    def flush_region(self, table: str, region_name: str) -> None:
+        self._backend.call(Operations.flush_region, self._epoch(), table, region_name)
+
+    def compact_region(self, table: str, region_name: str, *, major: bool) -> None:
+        self._backend.call(Operations.compact_region, self._epoch(), table, region_name, major)
 
     def report(self) -> ServerReport:
         r = self._backend.call(Operations.region_server_report, self._epoch())
