@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from hedgerow.cluster.inprocess import InProcessCoordination, InProcessEnsemble
 from hedgerow.cluster.quorum import Quorum, parse_quorum
 from hedgerow.cluster.zkserver import LocalZooKeeper, ZooKeeperNotInstalled, expire_session
 from hedgerow.cluster.zookeeper import ZooKeeperCoordination
+from hedgerow.server.local_cluster import LocalCluster
 
 # ZooKeeper grants 2..20 ticks; 200 ms ticks let a test ask for a 1 s session
 TICK_MS = 200
@@ -91,3 +93,24 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
             c.close()
         if ensemble is not None:
             ensemble.close()
+
+
+#: the ZooKeeper session timeout of the process-cluster tests: short, so a killed process
+#: is noticed quickly
+PROCESS_SESSION_S = 2.0
+
+
+@pytest.fixture
+def local_cluster(zk_server: LocalZooKeeper, tmp_path: Any) -> Iterator[LocalCluster]:
+    """A LocalCluster (masters and region servers as processes, started by the test) on
+    the shared ZooKeeper under a root of its own, so no test sees another's znodes; every
+    process it started is stopped afterwards, whatever happened."""
+    c = LocalCluster(
+        str(tmp_path / "cluster"),
+        zk=f"{zk_server.hosts}/c{uuid.uuid4().hex[:12]}",
+        session_timeout_s=PROCESS_SESSION_S,
+    )
+    try:
+        yield c
+    finally:
+        c.down(timeout_s=10)

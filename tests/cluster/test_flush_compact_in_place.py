@@ -13,17 +13,14 @@ has one store file, and every row reads back.
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import hedgerow
-from hedgerow.cluster.zkserver import LocalZooKeeper
 from hedgerow.errors import InvalidArgument
 from hedgerow.rpc import messages as m
 from hedgerow.rpc.codes import ProtocolError
@@ -34,16 +31,8 @@ ROWS = [b"%d-%03d" % (i, j) for i in range(10) for j in range(20)]
 
 
 @pytest.fixture
-def cluster(zk_server: LocalZooKeeper, tmp_path: Any) -> Iterator[LocalCluster]:
-    c = LocalCluster(
-        str(tmp_path / "cluster"),
-        zk=f"{zk_server.hosts}/inplace{os.getpid()}",
-        session_timeout_s=2.0,
-    )
-    try:
-        yield c
-    finally:
-        c.down(timeout_s=10)
+def cluster(local_cluster: LocalCluster) -> LocalCluster:
+    return local_cluster
 
 
 def _wait(cond: Any, timeout_s: float, what: str) -> None:

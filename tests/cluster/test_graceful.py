@@ -23,21 +23,25 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import hedgerow
 import hedgerow.aio
-from hedgerow.cluster.zkserver import LocalZooKeeper
 from hedgerow.server.local_cluster import LocalCluster, Proc
+
+from ._wait import wait_until as _wait_until
+
+#: these conditions make RPC calls: poll each 100 ms, not 10
+wait_until = functools.partial(_wait_until, interval_s=0.1)
 
 SESSION_S = 2.0
 SPLITS = [b"%d" % i for i in range(1, 9)]  # 9 regions
@@ -48,25 +52,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def cluster(zk_server: LocalZooKeeper, tmp_path: Any) -> Iterator[LocalCluster]:
-    c = LocalCluster(
-        str(tmp_path / "cluster"),
-        zk=f"{zk_server.hosts}/graceful{os.getpid()}",
-        session_timeout_s=SESSION_S,
-    )
-    try:
-        yield c
-    finally:
-        c.down(timeout_s=10)
-
-
-def wait_until(cond: Any, timeout_s: float, what: str, interval_s: float = 0.1) -> None:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s} s waiting until {what}")
+def cluster(local_cluster: LocalCluster) -> LocalCluster:
+    return local_cluster
 
 
 def _layout(conn: hedgerow.Connection) -> dict[str, str]:

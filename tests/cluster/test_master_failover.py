@@ -15,13 +15,11 @@ from __future__ import annotations
 import os
 import pathlib
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import hedgerow
-from hedgerow.cluster.zkserver import LocalZooKeeper
 from hedgerow.errors import HedgerowError, InvalidArgument, NotServingRegion
 from hedgerow.server.local_cluster import LocalCluster
 
@@ -48,16 +46,8 @@ PLANS = {
 
 
 @pytest.fixture
-def cluster(zk_server: LocalZooKeeper, tmp_path: Any) -> Iterator[LocalCluster]:
-    c = LocalCluster(
-        str(tmp_path / "cluster"),
-        zk=f"{zk_server.hosts}/failover{os.getpid()}{time.monotonic_ns()}",
-        session_timeout_s=SESSION_S,
-    )
-    try:
-        yield c
-    finally:
-        c.down(timeout_s=10)
+def cluster(local_cluster: LocalCluster) -> LocalCluster:
+    return local_cluster
 
 
 def _wait(cond: Any, timeout_s: float, what: str) -> None:

@@ -13,6 +13,7 @@ server joins and the balancer gives it regions. Every process is stopped at the 
 from __future__ import annotations
 
 import collections
+import functools
 import math
 import os
 import signal
@@ -20,40 +21,25 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import hedgerow
-from hedgerow.cluster.zkserver import LocalZooKeeper
 from hedgerow.server.local_cluster import LocalCluster
+
+from ._wait import wait_until as _wait_until
+
+#: these conditions make RPC calls: poll each 100 ms, not 10
+wait_until = functools.partial(_wait_until, interval_s=0.1)
 
 SESSION_S = 2.0
 SPLITS = [b"%d" % i for i in range(1, 9)]  # 9 regions
 
 
 @pytest.fixture
-def cluster(zk_server: LocalZooKeeper, tmp_path: Any) -> Iterator[LocalCluster]:
-    c = LocalCluster(
-        str(tmp_path / "cluster"),
-        zk=f"{zk_server.hosts}/procs{os.getpid()}_{uuid.uuid4().hex[:8]}",  # a root per test
-        session_timeout_s=SESSION_S,
-    )
-    try:
-        yield c
-    finally:
-        c.down(timeout_s=10)
-
-
-def wait_until(cond: Any, timeout_s: float, what: str, interval_s: float = 0.1) -> None:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s} s waiting until {what}")
+def cluster(local_cluster: LocalCluster) -> LocalCluster:
+    return local_cluster
 
 
 def _locations(conn: hedgerow.Connection) -> list[str]:
