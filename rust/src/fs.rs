@@ -581,29 +581,22 @@ pub fn _fs_script<'py>(
         let name: String = op.get_item(0)?.extract()?;
         let s = |i: usize| -> PyResult<String> { op.get_item(i)?.extract() };
         let r: FsResult<Bound<'py, PyAny>> = match name.as_str() {
-            "write" => {
+            "write" | "truncate_write" => {
                 let data: Vec<u8> = op.get_item(2)?.extract()?;
-                let append: bool = op.get_item(3)?.extract()?;
+                // write: (path, data, append); truncate_write: (path, data, size)
+                let (append, cut) = if name == "write" {
+                    (op.get_item(3)?.extract::<bool>()?, None)
+                } else {
+                    (false, Some(op.get_item(3)?.extract::<u64>()?))
+                };
                 let path = s(1)?;
                 py.detach(|| {
                     let mut w = imp.open_write(&path, append)?;
                     w.write(&data)?;
-                    w.sync()?;
-                    let pos = w.tell();
-                    w.close()?;
-                    Ok(pos)
-                })
-                .map(|pos| pos.into_pyobject(py).expect("u64").into_any())
-            }
-            "truncate_write" => {
-                let data: Vec<u8> = op.get_item(2)?.extract()?;
-                let size: u64 = op.get_item(3)?.extract()?;
-                let path = s(1)?;
-                py.detach(|| {
-                    let mut w = imp.open_write(&path, false)?;
-                    w.write(&data)?;
-                    w.truncate(size)?;
-                    w.write(&data)?;
+                    if let Some(size) = cut {
+                        w.truncate(size)?;
+                        w.write(&data)?;
+                    }
                     w.sync()?;
                     let pos = w.tell();
                     w.close()?;

@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from hedgerow._internal.clock import Clock, SystemClock
 from hedgerow.errors import CoordinationError, HedgerowError, NotLeader
@@ -66,7 +66,15 @@ def _retryable(e: BaseException, msg_type: int) -> bool:
     return isinstance(e, ConnectionLost) and msg_type in READ_ONLY
 
 
-class _Base:
+_T = TypeVar("_T", SocketTransport, AsyncSocketTransport)
+
+
+class _Base(Generic[_T]):
+    """What the blocking and asyncio transports share: settings, the current master's
+    transport (``_inner``) and what is read off it."""
+
+    _inner: _T
+
     def __init__(
         self,
         resolve: Resolve,
@@ -98,16 +106,6 @@ class _Base:
     def _deadline(self, timeout_s: float | None) -> float:
         return self.clock.monotonic_s() + (self.timeout_s if timeout_s is None else timeout_s)
 
-
-class FailoverTransport(_Base):
-    """A blocking transport to the active master (see the module docstring)."""
-
-    def __init__(self, resolve: Resolve, first: tuple[str, int], **settings: Any) -> None:
-        super().__init__(resolve, first, **settings)
-        self._lock = threading.Lock()
-        self._inner = SocketTransport(*first, **self._settings)
-        self._retired: list[SocketTransport] = []
-
     @property
     def protocol_version(self) -> int | None:
         return self._inner.protocol_version
@@ -116,6 +114,19 @@ class FailoverTransport(_Base):
     def address(self) -> str:
         """The master the calls go to now."""
         return f"{self._inner.host}:{self._inner.port}"
+
+    def notify(self, msg_type: int, body: bytes) -> None:
+        self._inner.notify(msg_type, body)
+
+
+class FailoverTransport(_Base[SocketTransport]):
+    """A blocking transport to the active master (see the module docstring)."""
+
+    def __init__(self, resolve: Resolve, first: tuple[str, int], **settings: Any) -> None:
+        super().__init__(resolve, first, **settings)
+        self._lock = threading.Lock()
+        self._inner = SocketTransport(*first, **self._settings)
+        self._retired: list[SocketTransport] = []
 
     def peer_factory(self, host: str, port: int) -> SocketTransport:
         """A plain transport to a region server, with this one's settings (``ServerPool``)."""
@@ -162,9 +173,6 @@ class FailoverTransport(_Base):
     ) -> list[bytes | HedgerowError]:
         return self._inner.call_many(calls, timeout_s)
 
-    def notify(self, msg_type: int, body: bytes) -> None:
-        self._inner.notify(msg_type, body)
-
     def close(self) -> None:
         with self._lock:
             for t in (*self._retired, self._inner):
@@ -172,7 +180,7 @@ class FailoverTransport(_Base):
             self._retired.clear()
 
 
-class AsyncFailoverTransport(_Base):
+class AsyncFailoverTransport(_Base[AsyncSocketTransport]):
     """The asyncio twin of ``FailoverTransport`` (one event loop)."""
 
     def __init__(self, resolve: Resolve, first: tuple[str, int], **settings: Any) -> None:
@@ -180,14 +188,6 @@ class AsyncFailoverTransport(_Base):
         self._inner = AsyncSocketTransport(*first, **self._settings)
         self._retired: list[AsyncSocketTransport] = []
         self._following: asyncio.Lock | None = None
-
-    @property
-    def protocol_version(self) -> int | None:
-        return self._inner.protocol_version
-
-    @property
-    def address(self) -> str:
-        return f"{self._inner.host}:{self._inner.port}"
 
     def peer_factory(self, host: str, port: int) -> AsyncSocketTransport:
         return AsyncSocketTransport(host, port, **self._settings)
@@ -228,9 +228,6 @@ class AsyncFailoverTransport(_Base):
                 raise last
             await asyncio.sleep(pause)
             pause = min(pause * 2, _MAX_PAUSE_S)
-
-    def notify(self, msg_type: int, body: bytes) -> None:
-        self._inner.notify(msg_type, body)
 
     async def close(self) -> None:
         for t in (*self._retired, self._inner):

@@ -20,7 +20,7 @@ neighbours and the document in one reading.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 from hedgerow.model.cell import Cell
 from hedgerow.model.mutation import RowMutation
@@ -342,37 +342,37 @@ class OpenRegionRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class CloseRegionRequest:
+class EpochRegionRequest:
+    """A master -> region server call naming one region: the master's epoch, table and
+    region (``what`` names the message in errors)."""
+
+    what: ClassVar[str] = "region request"
+
+    epoch: int
+    table: str
+    region: str
+
+    def to_wire(self) -> Any:
+        return [self.epoch, self.table, self.region]
+
+    @classmethod
+    def from_wire(cls, v: Any) -> Self:
+        f = _fields(v, 3, cls.what)
+        return cls(_int(f[0], "epoch"), _str(f[1], "table"), _str(f[2], "region"))
+
+
+class CloseRegionRequest(EpochRegionRequest):
     """CLOSE_REGION (master -> region server): the master's epoch, table and region."""
 
-    epoch: int
-    table: str
-    region: str
-
-    def to_wire(self) -> Any:
-        return [self.epoch, self.table, self.region]
-
-    @classmethod
-    def from_wire(cls, v: Any) -> CloseRegionRequest:
-        f = _fields(v, 3, "close region")
-        return cls(_int(f[0], "epoch"), _str(f[1], "table"), _str(f[2], "region"))
+    __slots__ = ()
+    what = "close region"
 
 
-@dataclass(frozen=True, slots=True)
-class FlushRegionRequest:
+class FlushRegionRequest(EpochRegionRequest):
     """FLUSH_REGION (master -> region server): the master's epoch, table and region."""
 
-    epoch: int
-    table: str
-    region: str
-
-    def to_wire(self) -> Any:
-        return [self.epoch, self.table, self.region]
-
-    @classmethod
-    def from_wire(cls, v: Any) -> FlushRegionRequest:
-        f = _fields(v, 3, "flush region")
-        return cls(_int(f[0], "epoch"), _str(f[1], "table"), _str(f[2], "region"))
+    __slots__ = ()
+    what = "flush region"
 
 
 @dataclass(frozen=True, slots=True)

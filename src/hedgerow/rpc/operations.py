@@ -28,6 +28,7 @@ declaration would again live in more than one place.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum, IntEnum
@@ -205,7 +206,7 @@ def _serve_by_name(
     name: str, request_class: type[Any], response_class: type[Any] | None
 ) -> Callable[[Any, Any], Any]:
     """The default ``serve``: ``handler.<name>(*request fields)``, its result wrapped."""
-    fields = request_class.__slots__
+    fields = [f.name for f in dataclasses.fields(request_class)]  # subclasses included
 
     def serve(handler: Any, r: Any) -> Any:
         result = getattr(handler, name)(*[getattr(r, f) for f in fields])
@@ -215,7 +216,7 @@ def _serve_by_name(
 
 
 def _single_field(cls: type[Any]) -> Callable[[Any], Any]:
-    field = cls.__slots__[0]
+    field = dataclasses.fields(cls)[0].name
 
     def answer(body: Any) -> Any:
         return getattr(cls.from_wire(body), field)

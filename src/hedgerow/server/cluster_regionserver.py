@@ -28,7 +28,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from hedgerow.cluster.quorum import parse_quorum
 from hedgerow.cluster.znode_format import ServerName, ServerRecord
@@ -43,6 +43,9 @@ from hedgerow.rpc.messages import ServerReportResponse
 from hedgerow.rpc.operations import Handler
 
 __all__ = ["RegionServerProcess"]
+
+if TYPE_CHECKING:
+    from hedgerow.rpc import RpcBackend
 
 log = logging.getLogger("hedgerow.regionserver")
 
@@ -150,7 +153,6 @@ class RegionServerProcess:
         ``drain_linger_s`` answering NOT_SERVING_REGION, so a client holding an old
         location is sent on before the port closes."""
         from hedgerow._internal.clock import SystemClock
-        from hedgerow.rpc import RpcBackend, SocketTransport
         from hedgerow.rpc.operations import Operations
 
         coord, me = self.coord, self.server
@@ -170,13 +172,10 @@ class RegionServerProcess:
             if left <= 0:
                 log.error("drain timed out with %d regions here", len(self._rs().hosted()))
                 return False
-            master = coord.active_master()
-            if master is None:
+            backend = self._master_backend(left)
+            if backend is None:
                 time.sleep(0.2)  # a master failover: wait for the next one
                 continue
-            backend = RpcBackend(
-                SocketTransport(master.server.host, master.server.port, timeout_s=left)
-            )
             try:
                 backend.call(Operations.decommission_server, [me.address], True)
             except InvalidArgument as e:  # e.g. every other server is decommissioned too
@@ -190,6 +189,18 @@ class RegionServerProcess:
         log.info("drained %d regions in %.2f s", n, clock.monotonic_s() - started)
         time.sleep(self.drain_linger_s)
         return True
+
+    def _master_backend(self, timeout_s: float) -> RpcBackend | None:
+        """An RPC backend to the active master as ZooKeeper names it now (the caller
+        closes it), or None while there is none (a failover)."""
+        from hedgerow.rpc import RpcBackend, SocketTransport
+
+        master = self.coord.active_master() if self.coord is not None else None
+        if master is None:
+            return None
+        return RpcBackend(
+            SocketTransport(master.server.host, master.server.port, timeout_s=timeout_s)
+        )
 
     def _request_split(self, table: str, region_name: str) -> object:
         """A region outgrew ``region_split_bytes`` (engine/background.py): ask the active
@@ -210,17 +221,13 @@ class RegionServerProcess:
         return None
 
     def _ask_master_to_split(self, table: str, region_name: str) -> None:
-        from hedgerow.rpc import RpcBackend, SocketTransport
         from hedgerow.rpc.operations import Operations
 
         try:
-            master = self.coord.active_master() if self.coord is not None else None
-            if master is None:
+            backend = self._master_backend(60.0)
+            if backend is None:
                 log.info("split of %s not requested: no active master now", region_name)
                 return
-            backend = RpcBackend(
-                SocketTransport(master.server.host, master.server.port, timeout_s=60.0)
-            )
             try:
                 a, b = backend.call(Operations.split_region, table, region_name, None)
                 log.info("region %s split by the master into %s and %s", region_name, a, b)
